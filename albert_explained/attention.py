@@ -30,7 +30,8 @@ learned vector r_(i-j) of size D for every distance i - j in [-(P-1), P-1] adds
     relative_key:        s_ij += q_i . r_(i-j)
     relative_key_query:  s_ij += q_i . r_(i-j) + k_j . r_(i-j)
 
-to the scores, unscaled, after the mask (the reference's order).
+to the scores. The reference's ALBERT adds them after the 1/sqrt(D) scaling and the mask; its BERT adds them
+before the scaling. `scale_relative_scores` picks BERT's order for `bert.py`.
 
 Shapes: hidden_states (B, T, H), attention_bias (B, 1, 1, T) -> output (B, T, H), probabilities (B, N, T, T).
 """
@@ -45,8 +46,10 @@ from .config import AlbertConfig
 
 
 class AlbertAttention(nn.Module):
-    def __init__(self, config: AlbertConfig):
+    def __init__(self, config: AlbertConfig, scale_relative_scores: bool = False):
         super().__init__()
+        # The reference's ALBERT adds relative position terms after scaling by 1/sqrt(D); its BERT adds them before.
+        self.scale_relative_scores = scale_relative_scores
         self.num_attention_heads = config.num_attention_heads  # N
         self.attention_head_size = config.hidden_size // config.num_attention_heads  # D
         self.query = nn.Linear(config.hidden_size, config.hidden_size)  # W_Q for all heads at once: (H, N*D = H)
@@ -97,11 +100,14 @@ class AlbertAttention(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """softmax(q k^T / sqrt(D) + M) v, one step at a time. Returns the context and the probabilities."""
         scores = q @ k.transpose(-1, -2)  # (B, N, T, D) @ (B, N, D, T) -> (B, N, T, T)
+        relative = self.relative_position_scores(q, k) if self.position_embedding_type != "absolute" else None
+        if relative is not None and self.scale_relative_scores:
+            scores = scores + relative  # BERT's order: relative terms are scaled with the rest
         scores = scores / math.sqrt(self.attention_head_size)
         if attention_bias is not None:
             scores = scores + attention_bias  # (B, 1, 1, T) broadcasts over heads and query positions
-        if self.position_embedding_type != "absolute":
-            scores = scores + self.relative_position_scores(q, k)
+        if relative is not None and not self.scale_relative_scores:
+            scores = scores + relative  # ALBERT's order: added after the mask, unscaled
         probs = scores.softmax(dim=-1)  # each row sums to 1: (B, N, T, T)
         # Dropout on the probabilities drops whole tokens from a query's view (as in the original Transformer).
         probs = self.attention_dropout(probs)

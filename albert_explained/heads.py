@@ -103,6 +103,8 @@ class _MaskedLMBase(AlbertPreTrainedModel):
 
     albert: AlbertModel
     predictions: AlbertMLMHead
+    # Keys that are other keys' tensors: not written to checkpoints, not reported missing when absent.
+    tied_weight_keys = ("predictions.decoder.weight", "predictions.decoder.bias")
 
     def tie_weights(self) -> None:
         self.predictions.decoder.weight = self.albert.embeddings.word_embeddings.weight  # (V, E), one tensor

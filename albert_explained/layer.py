@@ -13,7 +13,7 @@ reference's state-dict keys, inherited from Google's TensorFlow code.
 One difference from Google's code that the reference (transformers) has and we keep for parity: no dropout on the
 FFN output. Google's ALBERT applies `hidden_dropout_prob` there, and so does BERT; the reference's PyTorch ALBERT
 creates that dropout but never calls it. For ALBERT v2 (dropout 0) it changes nothing. `ffn_dropout_prob` lets
-`bert.py` turn it on for BERT.
+`bert.py` turn it on for BERT (and `scale_relative_scores` matches BERT's relative attention, see attention.py).
 
 Shapes: (B, T, H) -> (B, T, H); attention probabilities (B, N, T, T) when asked for.
 """
@@ -29,9 +29,9 @@ from .config import AlbertConfig
 
 
 class AlbertLayer(nn.Module):
-    def __init__(self, config: AlbertConfig, ffn_dropout_prob: float = 0.0):
+    def __init__(self, config: AlbertConfig, ffn_dropout_prob: float = 0.0, scale_relative_scores: bool = False):
         super().__init__()
-        self.attention = AlbertAttention(config)
+        self.attention = AlbertAttention(config, scale_relative_scores)
         self.ffn = nn.Linear(config.hidden_size, config.intermediate_size)  # W_1: H -> I
         self.activation = get_activation(config.hidden_act)
         self.ffn_output = nn.Linear(config.intermediate_size, config.hidden_size)  # W_2: I -> H

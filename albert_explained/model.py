@@ -72,6 +72,12 @@ class AlbertPreTrainedModel(nn.Module):
                 module.bias.zero_()
         self.tie_weights()
 
+    @staticmethod
+    def to_reference_key(key: str) -> str:
+        """Our state-dict key -> the reference's. ALBERT keeps the reference's module names, so they are equal;
+        `bert.py` translates."""
+        return key
+
     def tie_weights(self) -> None:
         """Models with an MLM head tie its decoder to the word embeddings; the others have nothing to tie."""
 
