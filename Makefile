@@ -12,7 +12,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 TORCH_PIP_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
-.PHONY: test lab demo clean
+.PHONY: test lab demo html clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lab: $(VENV)/.installed-dev
 
 demo: $(VENV)/.installed-test
 	$(BIN)/python -m albert_explained
+
+# Every notebook executed and rendered to HTML, for people who would rather read than run.
+html: $(VENV)/.installed-dev
+	$(BIN)/jupyter nbconvert --to html --execute --output-dir html notebooks/*.ipynb
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -67,8 +67,13 @@ class AlbertTransformer(nn.Module):
                 layer.full_layer_layer_norm = first.full_layer_layer_norm
 
     def group_index(self, depth: int) -> int:
-        """Which group of weights runs at depth 0..L-1: floor(depth * G / L), written without floats."""
-        return depth * self.config.num_hidden_groups // self.config.num_hidden_layers
+        """Which group of weights runs at depth 0..L-1: about floor(depth * G / L).
+
+        Computed with the reference's float expression so that every checkpoint behaves as in transformers. Floats
+        make it differ from the exact floor(depth * G / L) in rare configs (L = 18, G = 14, depth 9 gives group 6,
+        not 7); every published ALBERT has G = 1, where both give 0.
+        """
+        return int(depth / (self.config.num_hidden_layers / self.config.num_hidden_groups))
 
     def forward(
         self,

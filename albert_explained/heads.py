@@ -18,12 +18,12 @@ Pretraining (paper, sections 3.1 and 4.1) trains two heads at once, and the loss
 
 Fine-tuning heads, each a small linear layer on AlbertModel's output, with the reference's losses:
 
-| class                              | reads                 | logits                | loss                                    |
-|------------------------------------|-----------------------|-----------------------|-----------------------------------------|
-| AlbertForSequenceClassification    | pooled (B, H)         | (B, num_labels)       | MSE, cross-entropy or BCE (problem_type)|
-| AlbertForTokenClassification       | every token (B, T, H) | (B, T, num_labels)    | cross-entropy, -100 ignored             |
-| AlbertForQuestionAnswering         | every token           | start, end: (B, T)    | mean of start and end cross-entropy     |
-| AlbertForMultipleChoice            | pooled, per choice    | (B, C)                | cross-entropy over the C choices        |
+| class                           | reads                 | logits              | loss                          |
+|---------------------------------|-----------------------|---------------------|-------------------------------|
+| AlbertForSequenceClassification | pooled (B, H)         | (B, num_labels)     | MSE, CE or BCE (problem_type) |
+| AlbertForTokenClassification    | every token (B, T, H) | (B, T, num_labels)  | cross-entropy, -100 ignored   |
+| AlbertForQuestionAnswering      | every token           | start, end: (B, T)  | mean of start and end CE      |
+| AlbertForMultipleChoice         | pooled, per choice    | (B, C)              | cross-entropy over C choices  |
 
 Labels are checked (shape and range) before any computation.
 """
@@ -193,8 +193,8 @@ class AlbertForSequenceClassification(AlbertPreTrainedModel):
             if problem_type == "single_label_classification":
                 _check_class_labels("labels", labels, batch_size, num_labels)
             elif problem_type == "multi_label_classification" and tuple(labels.shape) != (batch_size, num_labels):
-                raise ValueError(f"multi-label labels must have shape (batch, num_labels) = {(batch_size, num_labels)}, "
-                                 f"got {tuple(labels.shape)}")
+                raise ValueError(f"multi-label labels must have shape (batch, num_labels) = "
+                                 f"{(batch_size, num_labels)}, got {tuple(labels.shape)}")
             elif problem_type == "regression" and labels.numel() != batch_size * num_labels:
                 raise ValueError(f"regression labels must hold batch x num_labels = {batch_size * num_labels} values, "
                                  f"got shape {tuple(labels.shape)}")
@@ -301,7 +301,8 @@ class AlbertForMultipleChoice(AlbertPreTrainedModel):
             if x is None:
                 return None
             if x.dim() < 2:
-                raise ValueError(f"multiple-choice inputs must have shape (batch, choices, sequence), got {_describe(x)}")
+                raise ValueError(f"multiple-choice inputs must have shape (batch, choices, sequence), "
+                                 f"got {_describe(x)}")
             return x.reshape(-1, x.shape[-1])  # (B, C, T) -> (B*C, T)
 
         if inputs_embeds is not None:

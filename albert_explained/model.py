@@ -1,8 +1,8 @@
 """AlbertModel: embeddings -> encoder -> pooler, and what every model class of the package shares.
 
-    x      = Embeddings(input_ids, token_type_ids, position_ids)      (B, T, E)    embeddings.py
-    h_L    = Encoder(x, attention_mask)                               (B, T, H)    encoder.py
-    pooled = tanh( W_pool h_L[:, 0] + b_pool )                        (B, H)       the [CLS] position, for sentence tasks
+    x      = Embeddings(input_ids, token_type_ids, position_ids)    (B, T, E)   embeddings.py
+    h_L    = Encoder(x, attention_mask)                             (B, T, H)   encoder.py
+    pooled = tanh( W_pool h_L[:, 0] + b_pool )                      (B, H)      [CLS], for sentence-level tasks
 
 The padding mask arrives as `attention_mask` (B, T) with 1 for real tokens and 0 for padding. It becomes an additive
 bias (1 - mask) * (most negative float), shape (B, 1, 1, T), computed once here and added to every layer's scores.
@@ -120,7 +120,8 @@ def check_inputs(
                          + ("both" if input_ids is not None else "neither"))
     if input_ids is not None:
         if not isinstance(input_ids, torch.Tensor) or input_ids.dtype.is_floating_point or input_ids.dim() != 2:
-            raise TypeError(f"input_ids must be an integer tensor of shape (batch, sequence), got {_describe(input_ids)}")
+            raise TypeError(f"input_ids must be an integer tensor of shape (batch, sequence), "
+                            f"got {_describe(input_ids)}")
         _check_range("input_ids", input_ids, 0, config.vocab_size, "vocab_size")
         batch_size, seq_len = input_ids.shape
     else:
@@ -135,7 +136,8 @@ def check_inputs(
     if seq_len == 0:
         raise ValueError("the sequence is empty: input_ids / inputs_embeds need at least one token")
     for name, tensor in (("attention_mask", attention_mask), ("token_type_ids", token_type_ids)):
-        if tensor is not None and (not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != (batch_size, seq_len)):
+        wrong = not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != (batch_size, seq_len)
+        if tensor is not None and wrong:
             raise ValueError(f"{name} must have shape (batch, sequence) = {(batch_size, seq_len)}, got "
                              f"{_describe(tensor)}")
     if token_type_ids is not None:

@@ -1,0 +1,5 @@
+"""`python -m albert_explained`: the command-line interface (see cli.py)."""
+
+from .cli import main
+
+main()
