@@ -17,6 +17,7 @@ The files, in the order data flows through the model:
     bert.py         BERT built from the same parts, for comparison
     weights.py      from_pretrained / save_pretrained in the reference's format
     parameters.py   parameter counts by component and the paper's tables
+    device.py       get_device(): CUDA when present, else CPU
 
 Dimension letters used in every comment:
 
@@ -38,11 +39,16 @@ from .heads import (
     QuestionAnsweringOutput,
     TaskOutput,
 )
+from .bert import BertModel
+from .device import get_device
 from .model import AlbertModel, AlbertModelOutput
+from .parameters import count_parameters, format_table, paper_parameter_table
+from .weights import LoadingInfo
 
 __all__ = [
     "ALBERT_PRESETS", "BERT_PRESETS", "AlbertConfig", "BertConfig",
     "AlbertModel", "AlbertModelOutput", "AlbertForPreTraining", "AlbertForPreTrainingOutput", "AlbertForMaskedLM",
     "AlbertForSequenceClassification", "AlbertForTokenClassification", "AlbertForQuestionAnswering",
-    "AlbertForMultipleChoice", "TaskOutput", "QuestionAnsweringOutput",
+    "AlbertForMultipleChoice", "TaskOutput", "QuestionAnsweringOutput", "BertModel", "LoadingInfo",
+    "count_parameters", "paper_parameter_table", "format_table", "get_device",
 ]
