@@ -115,6 +115,8 @@ class _JsonConfig:
             id2label = kwargs["id2label"]
             if not isinstance(id2label, dict):
                 raise TypeError(f"id2label must be a JSON object, got {type(id2label).__name__}")
+            if not all(str(i).isdigit() for i in id2label):
+                raise ValueError(f'id2label keys must be class indices ("0", "1", ...), got {list(id2label)}')
             kwargs["id2label"] = {int(i): str(label) for i, label in id2label.items()}
             kwargs.setdefault("num_labels", len(kwargs["id2label"]))
         config = cls(**kwargs)

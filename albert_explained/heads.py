@@ -311,7 +311,7 @@ class AlbertForMultipleChoice(AlbertPreTrainedModel):
                               head_mask, inputs_embeds, output_attentions, output_hidden_states)
         scores = self.classifier(self.dropout(outputs.pooler_output))  # (B*C, H) -> (B*C, 1)
         logits = scores.view(-1, num_choices)  # (B, C)
-        loss = nn.functional.cross_entropy(logits, labels) if labels is not None else None
+        loss = nn.functional.cross_entropy(logits, labels.view(-1)) if labels is not None else None
         return TaskOutput(loss, logits, outputs.hidden_states, outputs.attentions)
 
 
@@ -351,11 +351,11 @@ def _check_token_labels(name: str, labels: Optional[torch.Tensor], shape: tuple[
 
 
 def _check_class_labels(name: str, labels: Optional[torch.Tensor], batch_size: int, num_classes: int) -> None:
-    """One class per example: shape (B,), each in [0, num_classes)."""
+    """One class per example: shape (B,) or (B, 1), each in [0, num_classes)."""
     if labels is None:
         return
     _check_integer_tensor(name, labels)
-    if labels.numel() != batch_size or labels.dim() > 1:
+    if labels.numel() != batch_size or labels.dim() > 2:
         raise ValueError(f"{name} must have shape (batch,) = ({batch_size},), got {tuple(labels.shape)}")
     if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
         bad = labels[(labels < 0) | (labels >= num_classes)][0].item()

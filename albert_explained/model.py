@@ -105,6 +105,10 @@ class AlbertPreTrainedModel(nn.Module):
         save_pretrained(self, path)
 
 
+# The index types nn.Embedding accepts.
+INDEX_DTYPES = (torch.int64, torch.int32)
+
+
 def check_inputs(
     config: Any,
     input_ids: Optional[torch.Tensor],
@@ -119,8 +123,8 @@ def check_inputs(
         raise ValueError("pass exactly one of input_ids and inputs_embeds, not "
                          + ("both" if input_ids is not None else "neither"))
     if input_ids is not None:
-        if not isinstance(input_ids, torch.Tensor) or input_ids.dtype.is_floating_point or input_ids.dim() != 2:
-            raise TypeError(f"input_ids must be an integer tensor of shape (batch, sequence), "
+        if not isinstance(input_ids, torch.Tensor) or input_ids.dtype not in INDEX_DTYPES or input_ids.dim() != 2:
+            raise TypeError(f"input_ids must be an int64 or int32 tensor of shape (batch, sequence), "
                             f"got {_describe(input_ids)}")
         _check_range("input_ids", input_ids, 0, config.vocab_size, "vocab_size")
         batch_size, seq_len = input_ids.shape
@@ -140,6 +144,9 @@ def check_inputs(
         if tensor is not None and wrong:
             raise ValueError(f"{name} must have shape (batch, sequence) = {(batch_size, seq_len)}, got "
                              f"{_describe(tensor)}")
+    for name, tensor in (("token_type_ids", token_type_ids), ("position_ids", position_ids)):
+        if isinstance(tensor, torch.Tensor) and tensor.dtype not in INDEX_DTYPES:
+            raise TypeError(f"{name} must be an integer tensor (int64 or int32), got {_describe(tensor)}")
     if token_type_ids is not None:
         _check_range("token_type_ids", token_type_ids, 0, config.type_vocab_size, "type_vocab_size")
     if position_ids is not None:

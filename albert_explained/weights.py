@@ -18,8 +18,8 @@ What loading reports, as the reference does:
 
 Safety: safetensors files hold raw tensors only. A pytorch_model.bin is a pickle, and unpickling can run arbitrary
 code, so it is read with `torch.load(weights_only=True)`, which accepts tensors and plain containers only.
-Writing is atomic per file: each file is written under a temporary name in the target directory and renamed over the
-old one only once complete, so a failure midway leaves an existing checkpoint as it was.
+Writing is atomic: both files are written under temporary names in the target directory and renamed over the old
+ones only once both are complete, so a failure midway leaves an existing checkpoint as it was.
 
 Hub ids ("albert/albert-base-v2") are downloaded with huggingface_hub for users who are online; offline, loading fails
 within seconds and says how to load a local directory instead.
@@ -191,8 +191,8 @@ def _check_shared_tensors_agree(model, ours, our_key, state_dict) -> None:
     """A tensor that this model shares across depth must have one value in the checkpoint, not several."""
     by_tensor: dict[int, list[str]] = {}
     for ref_key, key in our_key.items():
-        if ref_key in state_dict:
-            by_tensor.setdefault(id(ours[key]), []).append(ref_key)
+        if ref_key in state_dict:  # keys of one shared tensor point at the same memory
+            by_tensor.setdefault(ours[key].data_ptr(), []).append(ref_key)
     tied = set(getattr(model, "tied_weight_keys", ()))
     for ref_keys in by_tensor.values():
         ref_keys = [k for k in ref_keys if k not in tied]
@@ -222,20 +222,27 @@ def save_pretrained(model: torch.nn.Module, path: str | os.PathLike) -> None:
         tensors[ref_key] = tensor.clone() if storage in written else tensor
         written.add(storage)
     config = {**model.config.to_dict(), "architectures": [type(model).__name__]}
-    _write_atomically(directory / SAFETENSORS_NAME, lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}))
-    _write_atomically(directory / CONFIG_NAME,
-                      lambda tmp: Path(tmp).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n"))
+    _write_atomically({
+        directory / SAFETENSORS_NAME: lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}),
+        directory / CONFIG_NAME: lambda tmp: Path(tmp).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n"),
+    })
 
 
-def _write_atomically(target: Path, write: Callable[[str], Any]) -> None:
-    """Write to a temporary file beside `target`, flush it to disk, then rename it over `target`."""
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
+def _write_atomically(writers: dict[Path, Callable[[str], Any]]) -> None:
+    """Write every file under a temporary name beside its target and flush it to disk; only when all are complete,
+    rename them over the targets. A failure before that point leaves the old files as they were."""
+    temporaries: dict[Path, str] = {}
     try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
+        for target, write in writers.items():
+            handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            os.close(handle)
+            temporaries[target] = tmp
+            write(tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        for target, tmp in temporaries.items():
+            os.replace(tmp, target)
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        for tmp in temporaries.values():
+            if os.path.exists(tmp):
+                os.remove(tmp)

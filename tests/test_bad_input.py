@@ -1,0 +1,538 @@
+"""Bad input: a clear ValueError or TypeError that names the argument and what is allowed, raised before any
+computation, never a deep index error from torch.
+
+The issue lists the bad inputs; each has a test here, in the list's order:
+
+- configs: hidden_size not divisible by num_attention_heads; num_hidden_groups outside 1..num_hidden_layers; an
+  unknown hidden_act, position_embedding_type, sharing or attn_implementation; a config.json that is not valid JSON
+  or holds values of the wrong type;
+- model inputs, for AlbertModel and BertModel alike: input_ids outside [0, vocab_size); token_type_ids outside
+  [0, type_vocab_size); a sequence longer than max_position_embeddings; both or neither of input_ids and
+  inputs_embeds; inputs_embeds of the wrong width; attention_mask or head_mask of the wrong shape;
+- labels of the task heads: wrong shape or out of range (-100 is allowed where the reference ignores it).
+
+"Before any computation" is checked directly: every layer of the model (every leaf module: Embedding, Linear,
+LayerNorm, ...) gets a forward pre-hook, and the test asserts that none of them ran when the error came. The message
+is matched too, so the error is ours and not one that torch raised from inside an embedding lookup (an IndexError or
+RuntimeError, which `pytest.raises(ValueError)` would not accept).
+
+A weights file that is truncated or corrupt is the last item of the list; it is tested with the rest of checkpoint
+reading in test_weights.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from contextlib import contextmanager
+
+import pytest
+import torch
+
+from albert_explained import (
+    AlbertConfig,
+    AlbertForMaskedLM,
+    AlbertForMultipleChoice,
+    AlbertForPreTraining,
+    AlbertForQuestionAnswering,
+    AlbertForSequenceClassification,
+    AlbertForTokenClassification,
+    AlbertModel,
+    BertConfig,
+)
+from albert_explained.bert import BertModel
+from albert_explained.config import ACTIVATIONS, ATTN_IMPLEMENTATIONS, POSITION_EMBEDDING_TYPES, SHARING_STRATEGIES
+
+# Tiny sizes: V, E, H, L, N, I, P (max_position_embeddings); a batch of B sequences of T tokens.
+V, E, H, L, N, P = 99, 16, 32, 2, 4, 20
+I = 37  # noqa: E741 (the package's letter for the FFN inner size)
+B, T = 2, 5
+
+
+def albert_config(**overrides) -> AlbertConfig:
+    fields = dict(vocab_size=V, embedding_size=E, hidden_size=H, num_hidden_layers=L, num_attention_heads=N,
+                  intermediate_size=I, max_position_embeddings=P)
+    return AlbertConfig(**{**fields, **overrides})
+
+
+def bert_config(**overrides) -> BertConfig:
+    fields = dict(vocab_size=V, hidden_size=H, num_hidden_layers=L, num_attention_heads=N, intermediate_size=I,
+                  max_position_embeddings=P)
+    return BertConfig(**{**fields, **overrides})
+
+
+def token_ids(batch: int = B, seq_len: int = T) -> torch.Tensor:
+    return torch.arange(batch * seq_len).reshape(batch, seq_len) % V  # (B, T), every id valid
+
+
+@contextmanager
+def raises_before_computation(model: torch.nn.Module, exception: type[Exception], match: str):
+    """Expect `exception` with a message matching `match`, raised before any layer of `model` computed anything.
+
+    The layers that compute are the leaves of the module tree (Embedding, Linear, LayerNorm, Dropout, ...); a task
+    head may call its AlbertModel, whose forward begins with the checks, so only the leaves are watched."""
+    ran: list[str] = []
+    handles = [module.register_forward_pre_hook(lambda module, args, name=name: ran.append(name))
+               for name, module in model.named_modules() if not list(module.children())]
+    try:
+        with pytest.raises(exception, match=match) as info:
+            yield info
+    finally:
+        for handle in handles:
+            handle.remove()
+    assert ran == [], f"the model computed before raising: {ran} ran"
+
+
+def test_the_computation_watch_sees_an_ordinary_forward_pass():
+    """The check above is not vacuous: on valid input the watched layers do run, and the watch says so."""
+    model = AlbertModel(albert_config()).eval()
+    with pytest.raises(AssertionError, match=r"the model computed before raising: \['embeddings.word_embeddings'"):
+        with raises_before_computation(model, ValueError, "never raised"):
+            model(token_ids())
+            raise ValueError("never raised")
+
+
+@pytest.fixture(scope="module", params=["AlbertModel", "BertModel"])
+def model(request) -> torch.nn.Module:
+    """AlbertModel and BertModel share the input checks; every model-input test runs on both."""
+    torch.manual_seed(0)
+    if request.param == "AlbertModel":
+        return AlbertModel(albert_config()).eval()
+    return BertModel(bert_config()).eval()
+
+
+def input_width(model: torch.nn.Module) -> int:
+    """The last size of inputs_embeds: E for ALBERT (factorized embeddings), H for BERT (E = H)."""
+    return model.config.embedding_size if isinstance(model, AlbertModel) else model.config.hidden_size
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Configs
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config_factory", [albert_config, bert_config], ids=["AlbertConfig", "BertConfig"])
+@pytest.mark.parametrize("hidden_size, num_heads", [(30, 4), (32, 5), (32, 64)])
+def test_hidden_size_must_be_divisible_by_num_attention_heads(config_factory, hidden_size, num_heads):
+    with pytest.raises(ValueError, match=rf"hidden_size \({hidden_size}\) must be divisible by "
+                                         rf"num_attention_heads \({num_heads}\)"):
+        config_factory(hidden_size=hidden_size, num_attention_heads=num_heads)
+
+
+@pytest.mark.parametrize("num_groups", [0, -1, L + 1])
+def test_num_hidden_groups_must_be_between_1_and_num_hidden_layers(num_groups):
+    with pytest.raises(ValueError, match=rf"num_hidden_groups must be between 1 and num_hidden_layers \({L}\), "
+                                         rf"got {num_groups}"):
+        albert_config(num_hidden_groups=num_groups)
+
+
+@pytest.mark.parametrize("num_groups", [1, L])
+def test_num_hidden_groups_at_either_end_of_the_range_is_accepted(num_groups):
+    assert albert_config(num_hidden_groups=num_groups).num_hidden_groups == num_groups
+
+
+CHOICE_FIELDS = [
+    # field, a plausible mistake, what is allowed
+    ("hidden_act", "gelu-new", tuple(ACTIVATIONS)),
+    ("position_embedding_type", "rotary", POSITION_EMBEDDING_TYPES),
+    ("sharing", "all_shared", SHARING_STRATEGIES),
+    ("attn_implementation", "flash_attention_2", ATTN_IMPLEMENTATIONS),
+]
+
+
+@pytest.mark.parametrize("field, value, allowed", CHOICE_FIELDS, ids=[f[0] for f in CHOICE_FIELDS])
+def test_unknown_choice_in_albert_config_names_the_field_and_lists_the_allowed_values(field, value, allowed):
+    with pytest.raises(ValueError, match=rf"^{field} must be one of .*got {value!r}") as info:
+        albert_config(**{field: value})
+    for choice in allowed:
+        assert repr(choice) in str(info.value)
+
+
+@pytest.mark.parametrize("field, value, allowed", [f for f in CHOICE_FIELDS if f[0] != "sharing"],
+                         ids=[f[0] for f in CHOICE_FIELDS if f[0] != "sharing"])
+def test_unknown_choice_in_bert_config_names_the_field_and_lists_the_allowed_values(field, value, allowed):
+    with pytest.raises(ValueError, match=rf"^{field} must be one of .*got {value!r}") as info:
+        bert_config(**{field: value})
+    for choice in allowed:
+        assert repr(choice) in str(info.value)
+
+
+def test_the_allowed_choices_are_each_accepted():
+    for field, _, allowed in CHOICE_FIELDS:
+        for choice in allowed:
+            assert getattr(albert_config(**{field: choice}), field) == choice
+
+
+def test_config_json_that_is_not_valid_json_names_the_file(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text('{"hidden_size": 32, "num_attention_heads": 4,', encoding="utf-8")  # cut off mid-object
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))} is not valid JSON"):
+        AlbertConfig.from_json_file(path)
+
+
+def test_config_json_that_is_not_utf8_names_the_file(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_bytes(b'{"hidden_act": "gelu\xff"}')
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))} is not valid JSON"):
+        AlbertConfig.from_json_file(path)
+
+
+def test_from_pretrained_with_an_invalid_config_json_names_the_file(tmp_path):
+    (tmp_path / "config.json").write_text("not json at all", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"{re.escape(str(tmp_path / 'config.json'))} is not valid JSON"):
+        AlbertModel.from_pretrained(tmp_path)
+
+
+WRONG_TYPES = [
+    # a key of config.json, a value of the wrong type (as a hand-edited or foreign config.json may hold), the type
+    ("hidden_size", "32", "int"),
+    ("num_hidden_layers", 2.0, "int"),
+    ("num_attention_heads", True, "int"),  # bool is an int subclass in Python, but not a head count
+    ("hidden_dropout_prob", "0.1", "float"),
+    ("hidden_act", 1, "str"),
+    ("classifier_dropout_prob", [0.1], "float"),
+    ("vocab_size", None, "int"),  # null where a number is required
+]
+
+
+@pytest.mark.parametrize("key, value, type_name", WRONG_TYPES, ids=[f"{k}={v!r}" for k, v, _ in WRONG_TYPES])
+def test_config_json_with_a_value_of_the_wrong_type_names_the_key_and_the_type(tmp_path, key, value, type_name):
+    path = tmp_path / "config.json"
+    data = albert_config().to_dict()
+    data[key] = value
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(TypeError, match=rf"{key} must be of type {type_name}, got {re.escape(repr(value))}") as info:
+        AlbertConfig.from_json_file(path)
+    assert str(path) in str(info.value)
+
+
+def test_config_json_with_wrong_types_is_refused_for_bert_too(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**bert_config().to_dict(), "intermediate_size": "37"}), encoding="utf-8")
+    with pytest.raises(TypeError, match="intermediate_size must be of type int"):
+        BertConfig.from_json_file(path)
+
+
+def test_config_json_that_is_not_an_object_is_refused(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text("[1, 2, 3]", encoding="utf-8")
+    with pytest.raises(TypeError, match=r"a config must be a JSON object \(dict\), got list"):
+        AlbertConfig.from_json_file(path)
+
+
+def test_config_json_with_id2label_keys_that_are_not_integers_names_id2label(tmp_path):
+    # The reference writes id2label with string keys "0", "1", ...; a key such as "zero" is a wrong type, and the
+    # error should say where it is rather than repeat int()'s "invalid literal for int() with base 10".
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**albert_config().to_dict(), "id2label": {"zero": "NEG", "one": "POS"}}),
+                    encoding="utf-8")
+    with pytest.raises((TypeError, ValueError)) as info:
+        AlbertConfig.from_json_file(path)
+    # The file's path holds this test's name, so look for "id2label" in the rest of the message.
+    assert "id2label" in str(info.value).replace(str(path), "")
+
+
+def test_config_json_with_id2label_that_is_not_an_object_is_refused(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**albert_config().to_dict(), "id2label": ["NEG", "POS"]}), encoding="utf-8")
+    with pytest.raises(TypeError, match="id2label must be a JSON object, got list"):
+        AlbertConfig.from_json_file(path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Model inputs: AlbertModel and BertModel
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad_id", [-1, V, V + 1000])
+def test_input_ids_outside_the_vocabulary_are_refused(model, bad_id):
+    input_ids = token_ids()
+    input_ids[1, 3] = bad_id
+    with raises_before_computation(model, ValueError, rf"input_ids must be in \[0, {V}\) \(vocab_size = {V}\), "
+                                                      rf"found {bad_id}"):
+        model(input_ids)
+
+
+@pytest.mark.parametrize("input_ids", [token_ids().float(), token_ids().bool(), token_ids()[0], token_ids()[None],
+                                       [[1, 2, 3]]], ids=["float", "bool", "1-D", "3-D", "list"])
+def test_input_ids_must_be_an_integer_tensor_of_shape_batch_by_sequence(model, input_ids):
+    with raises_before_computation(model, TypeError, r"input_ids must be an? .*tensor of shape \(batch, sequence\)"):
+        model(input_ids)
+
+
+@pytest.mark.parametrize("bad_type", [-1, 2, 7])
+def test_token_type_ids_outside_type_vocab_size_are_refused(model, bad_type):
+    token_type_ids = torch.zeros(B, T, dtype=torch.long)
+    token_type_ids[0, -1] = bad_type
+    with raises_before_computation(model, ValueError, rf"token_type_ids must be in \[0, 2\) "
+                                                      rf"\(type_vocab_size = 2\), found {bad_type}"):
+        model(token_ids(), token_type_ids=token_type_ids)
+
+
+def test_token_type_ids_must_be_integers(model):
+    # Without a check, nn.Embedding raises a RuntimeError about "argument #1 'indices'" from inside torch.
+    with raises_before_computation(model, TypeError, r"token_type_ids must be an integer tensor"):
+        model(token_ids(), token_type_ids=torch.zeros(B, T))
+
+
+def test_token_type_ids_of_the_wrong_shape_are_refused(model):
+    with raises_before_computation(model, ValueError, rf"token_type_ids must have shape \(batch, sequence\) = "
+                                                      rf"\({B}, {T}\)"):
+        model(token_ids(), token_type_ids=torch.zeros(B, T + 1, dtype=torch.long))
+
+
+def test_a_sequence_longer_than_max_position_embeddings_is_refused(model):
+    with raises_before_computation(model, ValueError, rf"the sequence has {P + 1} tokens but the model accepts at "
+                                                      rf"most max_position_embeddings = {P}"):
+        model(token_ids(1, P + 1))
+
+
+def test_inputs_embeds_longer_than_max_position_embeddings_are_refused(model):
+    with raises_before_computation(model, ValueError, rf"max_position_embeddings = {P}"):
+        model(inputs_embeds=torch.randn(1, P + 1, input_width(model)))
+
+
+def test_a_sequence_of_exactly_max_position_embeddings_tokens_runs(model):
+    with torch.no_grad():
+        output = model(token_ids(1, P))
+    assert output.last_hidden_state.shape == (1, P, H)
+
+
+def test_input_ids_and_inputs_embeds_together_are_refused(model):
+    with raises_before_computation(model, ValueError, "pass exactly one of input_ids and inputs_embeds, not both"):
+        model(token_ids(), inputs_embeds=torch.randn(B, T, input_width(model)))
+
+
+def test_neither_input_ids_nor_inputs_embeds_is_refused(model):
+    with raises_before_computation(model, ValueError, "pass exactly one of input_ids and inputs_embeds, not neither"):
+        model(attention_mask=torch.ones(B, T))
+
+
+@pytest.mark.parametrize("extra", [+1, -1])
+def test_inputs_embeds_of_the_wrong_width_are_refused(model, extra):
+    width = input_width(model)
+    with raises_before_computation(model, ValueError, rf"inputs_embeds must have shape \(batch, sequence, {width}\), "
+                                                      rf"got .* \({B}, {T}, {width + extra}\)"):
+        model(inputs_embeds=torch.randn(B, T, width + extra))
+
+
+@pytest.mark.parametrize("shape", [(B, T + 1), (B, T - 1), (B + 1, T), (B,), (B * T,), (T, B)])
+def test_attention_mask_of_the_wrong_shape_is_refused(model, shape):
+    with raises_before_computation(model, ValueError, rf"attention_mask must have shape \(batch, sequence\) = "
+                                                      rf"\({B}, {T}\), got .*{re.escape(str(shape))}"):
+        model(token_ids(), attention_mask=torch.ones(shape))
+
+
+@pytest.mark.parametrize("shape", [(N + 1,), (N - 1,), (L + 1, N), (L - 1, N), (L, N + 1), (L, N, 1), (1, 1, N)])
+def test_head_mask_of_the_wrong_shape_is_refused(model, shape):
+    with raises_before_computation(model, ValueError, rf"head_mask must have shape \(num_attention_heads,\) = "
+                                                      rf"\({N},\) or \(layer applications, num_attention_heads\) = "
+                                                      rf"\({L}, {N}\), got {re.escape(str(shape))}"):
+        model(token_ids(), head_mask=torch.ones(shape))
+
+
+def test_head_mask_that_is_not_a_tensor_is_refused(model):
+    with raises_before_computation(model, TypeError, "head_mask must be a tensor, got list"):
+        model(token_ids(), head_mask=[1.0] * N)
+
+
+@pytest.mark.parametrize("shape", [(N,), (L, N)])
+def test_head_mask_of_either_allowed_shape_runs(model, shape):
+    with torch.no_grad():
+        assert model(token_ids(), head_mask=torch.ones(shape)).last_hidden_state.shape == (B, T, H)
+
+
+def test_head_mask_rows_count_layer_applications_when_groups_hold_several_layers():
+    """With inner_group_num = 2 a forward pass runs L x 2 layers, so a per-layer head_mask has L x 2 rows."""
+    model = AlbertModel(albert_config(inner_group_num=2)).eval()
+    with raises_before_computation(model, ValueError, rf"\(layer applications, num_attention_heads\) = "
+                                                      rf"\({2 * L}, {N}\), got \({L}, {N}\)"):
+        model(token_ids(), head_mask=torch.ones(L, N))
+
+
+@pytest.mark.parametrize("bad_position", [-1, P])
+def test_position_ids_outside_max_position_embeddings_are_refused(model, bad_position):
+    position_ids = torch.arange(T).expand(B, T).clone()
+    position_ids[1, 0] = bad_position
+    with raises_before_computation(model, ValueError, rf"position_ids must be in \[0, {P}\) "
+                                                      rf"\(max_position_embeddings = {P}\), found {bad_position}"):
+        model(token_ids(), position_ids=position_ids)
+
+
+def test_position_ids_must_be_integers(model):
+    with raises_before_computation(model, TypeError, r"position_ids must be an integer tensor"):
+        model(token_ids(), position_ids=torch.arange(T).float())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Labels of the task heads
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def masked_lm() -> AlbertForMaskedLM:
+    torch.manual_seed(0)
+    return AlbertForMaskedLM(albert_config()).eval()
+
+
+@pytest.mark.parametrize("shape", [(B, T + 1), (B, T - 1), (B * T,), (B, T, 1), (B + 1, T)])
+def test_masked_lm_labels_must_have_the_shape_of_input_ids(masked_lm, shape):
+    with raises_before_computation(masked_lm, ValueError, rf"labels must have the shape of input_ids \({B}, {T}\), "
+                                                          rf"got {re.escape(str(shape))}"):
+        masked_lm(token_ids(), labels=torch.zeros(shape, dtype=torch.long))
+
+
+@pytest.mark.parametrize("bad_label", [V, -1, -99, -101])
+def test_masked_lm_labels_outside_the_vocabulary_are_refused(masked_lm, bad_label):
+    labels = torch.full((B, T), -100)
+    labels[0, 2] = bad_label
+    with raises_before_computation(masked_lm, ValueError, rf"labels must be -100 \(ignored\) or in \[0, {V}\) "
+                                                          rf"\(vocab_size = {V}\), found {bad_label}"):
+        masked_lm(token_ids(), labels=labels)
+
+
+def test_masked_lm_labels_must_be_integers(masked_lm):
+    with raises_before_computation(masked_lm, TypeError, "labels must be an integer tensor"):
+        masked_lm(token_ids(), labels=torch.zeros(B, T))
+
+
+def test_masked_lm_label_minus_100_is_allowed_and_ignored_by_the_loss(masked_lm):
+    labels = torch.full((B, T), -100)
+    labels[0, 1], labels[1, 4] = 7, V - 1
+    with torch.no_grad():
+        output = masked_lm(token_ids(), labels=labels)
+    # Independent computation: cross-entropy over the two labelled positions only.
+    picked = torch.stack([output.logits[0, 1], output.logits[1, 4]])  # (2, V)
+    expected = torch.nn.functional.cross_entropy(picked, torch.tensor([7, V - 1]))
+    torch.testing.assert_close(output.loss, expected)
+
+
+@pytest.fixture(scope="module")
+def sequence_classifier() -> AlbertForSequenceClassification:
+    torch.manual_seed(0)
+    return AlbertForSequenceClassification(albert_config(num_labels=3)).eval()
+
+
+@pytest.mark.parametrize("bad_label", [3, -1, -100])
+def test_single_label_classification_labels_outside_num_labels_are_refused(sequence_classifier, bad_label):
+    # -100 is not an "ignore" value here: the reference's sequence loss ignores nothing.
+    with raises_before_computation(sequence_classifier, ValueError, rf"labels must be in \[0, 3\), found {bad_label}"):
+        sequence_classifier(token_ids(), labels=torch.tensor([0, bad_label]))
+
+
+@pytest.mark.parametrize("shape", [(B + 1,), (B, 3), (1,)])
+def test_single_label_classification_labels_must_have_one_class_per_example(sequence_classifier, shape):
+    with raises_before_computation(sequence_classifier, ValueError, rf"labels must have shape \(batch,\) = \({B},\), "
+                                                                    rf"got {re.escape(str(shape))}"):
+        sequence_classifier(token_ids(), labels=torch.zeros(shape, dtype=torch.long))
+
+
+def test_multi_label_classification_labels_must_be_batch_by_num_labels(sequence_classifier):
+    with raises_before_computation(sequence_classifier, ValueError, rf"multi-label labels must have shape "
+                                                                    rf"\(batch, num_labels\) = \({B}, 3\)"):
+        sequence_classifier(token_ids(), labels=torch.zeros(B, 4))  # float labels: multi-label, as the reference
+
+
+@pytest.fixture(scope="module")
+def token_classifier() -> AlbertForTokenClassification:
+    torch.manual_seed(0)
+    return AlbertForTokenClassification(albert_config(num_labels=3)).eval()
+
+
+@pytest.mark.parametrize("bad_label", [3, -1])
+def test_token_classification_labels_outside_num_labels_are_refused(token_classifier, bad_label):
+    labels = torch.zeros(B, T, dtype=torch.long)
+    labels[1, 1] = bad_label
+    with raises_before_computation(token_classifier, ValueError, rf"labels must be -100 \(ignored\) or in \[0, 3\) "
+                                                                 rf"\(num_labels = 3\), found {bad_label}"):
+        token_classifier(token_ids(), labels=labels)
+
+
+def test_token_classification_labels_must_have_the_shape_of_input_ids(token_classifier):
+    with raises_before_computation(token_classifier, ValueError, rf"labels must have the shape of input_ids "
+                                                                 rf"\({B}, {T}\), got \({B}, {T - 1}\)"):
+        token_classifier(token_ids(), labels=torch.zeros(B, T - 1, dtype=torch.long))
+
+
+def test_token_classification_label_minus_100_is_allowed(token_classifier):
+    labels = torch.full((B, T), -100)
+    labels[0, 0] = 2
+    with torch.no_grad():
+        output = token_classifier(token_ids(), labels=labels)
+    expected = torch.nn.functional.cross_entropy(output.logits[0, 0][None], torch.tensor([2]))
+    torch.testing.assert_close(output.loss, expected)
+
+
+@pytest.fixture(scope="module")
+def multiple_choice() -> AlbertForMultipleChoice:
+    torch.manual_seed(0)
+    return AlbertForMultipleChoice(albert_config()).eval()  # num_labels = 2: irrelevant to multiple choice
+
+
+@pytest.mark.parametrize("num_choices, bad_label", [(3, 3), (3, -1), (4, 4)])
+def test_multiple_choice_labels_must_index_one_of_the_choices(multiple_choice, num_choices, bad_label):
+    input_ids = torch.randint(0, V, (B, num_choices, T))
+    with raises_before_computation(multiple_choice, ValueError, rf"labels must be in \[0, {num_choices}\), "
+                                                                rf"found {bad_label}"):
+        multiple_choice(input_ids, labels=torch.tensor([0, bad_label]))
+
+
+def test_multiple_choice_labels_follow_the_number_of_choices_not_num_labels(multiple_choice):
+    # Four choices, config.num_labels = 2: label 3 (the fourth choice) is valid.
+    with torch.no_grad():
+        output = multiple_choice(torch.randint(0, V, (B, 4, T)), labels=torch.tensor([3, 2]))
+    assert output.logits.shape == (B, 4)
+    torch.testing.assert_close(output.loss, torch.nn.functional.cross_entropy(output.logits, torch.tensor([3, 2])))
+
+
+def test_multiple_choice_labels_must_have_one_answer_per_example(multiple_choice):
+    with raises_before_computation(multiple_choice, ValueError, rf"labels must have shape \(batch,\) = \({B},\)"):
+        multiple_choice(torch.randint(0, V, (B, 3, T)), labels=torch.zeros(B, 3, dtype=torch.long))
+
+
+def test_multiple_choice_input_ids_must_have_a_choices_dimension(multiple_choice):
+    with raises_before_computation(multiple_choice, ValueError, r"input_ids must have shape "
+                                                                r"\(batch, choices, sequence\) for multiple choice"):
+        multiple_choice(token_ids(), labels=torch.tensor([0, 1]))
+
+
+@pytest.fixture(scope="module")
+def pretraining() -> AlbertForPreTraining:
+    torch.manual_seed(0)
+    return AlbertForPreTraining(albert_config()).eval()
+
+
+@pytest.mark.parametrize("bad_label", [2, -1, -100])
+def test_sentence_order_label_outside_0_and_1_is_refused(pretraining, bad_label):
+    with raises_before_computation(pretraining, ValueError, rf"sentence_order_label must be in \[0, 2\), "
+                                                            rf"found {bad_label}"):
+        pretraining(token_ids(), sentence_order_label=torch.tensor([bad_label, 0]))
+
+
+def test_sentence_order_label_must_have_one_label_per_example(pretraining):
+    with raises_before_computation(pretraining, ValueError, rf"sentence_order_label must have shape \(batch,\) = "
+                                                            rf"\({B},\), got \({B}, 2\)"):
+        pretraining(token_ids(), sentence_order_label=torch.zeros(B, 2, dtype=torch.long))
+
+
+def test_pretraining_mlm_labels_outside_the_vocabulary_are_refused(pretraining):
+    labels = torch.full((B, T), -100)
+    labels[1, 0] = V
+    with raises_before_computation(pretraining, ValueError, rf"labels must be -100 \(ignored\) or in \[0, {V}\)"):
+        pretraining(token_ids(), labels=labels, sentence_order_label=torch.tensor([0, 1]))
+
+
+def test_question_answering_positions_must_have_one_per_example():
+    model = AlbertForQuestionAnswering(albert_config()).eval()
+    with raises_before_computation(model, ValueError, rf"start_positions must have shape \(batch,\) = \({B},\)"):
+        model(token_ids(), start_positions=torch.zeros(B + 1, dtype=torch.long),
+              end_positions=torch.zeros(B, dtype=torch.long))
+
+
+def test_task_heads_check_their_inputs_like_albert_model():
+    """A head passes its inputs to AlbertModel's checks, so an id outside the vocabulary is refused there too."""
+    model = AlbertForSequenceClassification(albert_config()).eval()
+    input_ids = token_ids()
+    input_ids[0, 0] = V
+    with raises_before_computation(model, ValueError, rf"input_ids must be in \[0, {V}\)"):
+        model(input_ids, labels=torch.tensor([0, 1]))
