@@ -7,6 +7,7 @@ state-dict keys, so checkpoints move between the two).
 The files, in the order data flows through the model:
 
     config.py       AlbertConfig, BertConfig and the published presets
+    tokenizer.py    SentencePiece with ALBERT's rules; train_tokenizer
     activations.py  gelu, gelu_new (tanh), relu, silu
     embeddings.py   token + position + segment embeddings of size E
     attention.py    multi-head self-attention: the step-by-step path and the fused SDPA path
@@ -43,6 +44,7 @@ from .bert import BertModel
 from .device import get_device
 from .model import AlbertModel, AlbertModelOutput
 from .parameters import count_parameters, format_table, paper_parameter_table
+from .tokenizer import AlbertTokenizer, BatchEncoding, train_tokenizer
 from .weights import LoadingInfo
 
 __all__ = [
@@ -51,4 +53,5 @@ __all__ = [
     "AlbertForSequenceClassification", "AlbertForTokenClassification", "AlbertForQuestionAnswering",
     "AlbertForMultipleChoice", "TaskOutput", "QuestionAnsweringOutput", "BertModel", "LoadingInfo",
     "count_parameters", "paper_parameter_table", "format_table", "get_device",
+    "AlbertTokenizer", "BatchEncoding", "train_tokenizer",
 ]

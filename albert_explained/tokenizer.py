@@ -1,0 +1,954 @@
+"""The ALBERT tokenizer: from text to the integer ids the embedding table is indexed with.
+
+Everything the model knows about a sentence arrives as a list of ids, one per *piece* of text. ALBERT cuts text into
+pieces with SentencePiece (Kudo and Richardson, 2018), with a vocabulary of V = 30000 pieces as in XLNet (paper,
+section 4.1); Google trained it as a unigram language model (the spm_train command in google-research/albert).
+
+The unigram language model
+--------------------------
+A unigram model gives every piece x of the vocabulary a probability p(x), independent of its neighbours. A word can
+be cut into pieces in many ways ("▁unrelated" = "▁un" + "related" = "▁unre" + "l" + "ated" = ...); the model scores a
+segmentation x_1 .. x_n by the product of its pieces' probabilities,
+
+    P(x_1 .. x_n) = p(x_1) * p(x_2) * ... * p(x_n),
+
+and encoding picks the most probable segmentation with the Viterbi algorithm (Kudo, 2018). Training starts from a
+very large seed vocabulary (frequent substrings of the corpus) and repeatedly re-estimates p with EM and drops the
+pieces whose removal costs the corpus likelihood least, until V pieces are left. Single characters are never
+dropped, so any text made of known characters can be segmented; a character too rare to be kept (below
+`character_coverage`), or never seen in training, becomes `<unk>`.
+
+What '▁' means
+--------------
+SentencePiece does not split on spaces first, as word-level tokenizers do: it sees the text as one stream of
+characters in which a space is a character like any other, written '▁' (U+2581) so that it can be seen. It also puts
+a '▁' in front of the text (a "dummy prefix"), so that the first word looks like every other word. A piece starting
+with '▁' therefore starts a word: "the cat" -> ['▁the', '▁cat'], and "cats" -> ['▁cat', 's']. Decoding is just
+joining the pieces and turning '▁' back into spaces: SentencePiece itself loses nothing about spacing.
+
+That dummy prefix answers a question learners ask first (transformers#16774): why is there a '▁' next to [MASK]?
+The text between two special tokens is encoded as a string of its own, so it gets its own dummy prefix: "[MASK]."
+becomes ['[MASK]', '▁', '.'] even though the text has no space there. ('.' is one of the symbols Google's vocabulary
+keeps as a piece of its own, so the '▁' of the dummy prefix cannot join it and is left alone.) A model pretrained
+this way has seen that '▁' after every [MASK], so we keep it, as the reference does.
+
+ALBERT's rules around SentencePiece
+-----------------------------------
+Before SentencePiece sees it, each text goes through `preprocess_text`, in this order:
+
+1. `remove_space`: strip the ends and turn every run of whitespace (spaces, tabs, newlines) into one space, so
+   layout never changes the ids.
+2. LaTeX-style quotes `` and '' become ". Wikipedia and book dumps are full of them; one quote character instead of
+   three spellings saves vocabulary. (This rule comes from XLNet's tokenizer, which the reference shares.)
+3. Unless `keep_accents`: Unicode NFKD decomposition, then every combining mark is dropped, so "café" -> "cafe" and
+   "naïve" -> "naive". NFKD also folds compatibility characters ("ﬁ" -> "fi", full-width "９" -> "9").
+4. `do_lower_case`: lower case. The released ALBERT models are uncased: "The" and "the" share their pieces.
+
+After SentencePiece, one more rule: a piece that ends in a digit followed by a comma is split before the comma and
+the digits are re-encoded, so "9,9" gives ['▁9', ',', '9'] rather than ['▁9,', '9']. Numbers with thousands
+separators are so frequent that SentencePiece learns pieces like "▁1," and "000,"; without this rule the same number
+would be cut differently depending on what follows it. (Google's `tokenization.py` does the same, after the BERT
+README's remark on commas in numbers.)
+
+Special tokens and the layout of an input
+-----------------------------------------
+Five pieces have fixed ids, those of Google's `30k-clean.model`: `<pad>` 0, `<unk>` 1, `[CLS]` 2, `[SEP]` 3,
+`[MASK]` 4. They are *control symbols*: SentencePiece never produces them from text, so we find them in the text
+ourselves and pass the text between them to SentencePiece. `[MASK]` swallows the spaces before it ("a [MASK]" and
+"a[MASK]" give the same ids), as in the reference. One text becomes `[CLS] A [SEP]` and a pair `[CLS] A [SEP] B [SEP]`;
+token_type_ids are 0 up to and including the first [SEP] and 1 after it, and the attention mask is 1 on real tokens
+and 0 on padding.
+
+Where this file matches the reference
+-------------------------------------
+`AlbertTokenizer` gives the ids, tokens, masks and decoded strings of transformers' slow (sentencepiece)
+`AlbertTokenizer` (4.56.2), keyword for keyword; `tests/test_tokenizer.py` checks it string by string. It is faster
+on batches because it hands all the texts to SentencePiece in one call (`_encode_texts`), while `tokenize` keeps the
+step-by-step path that the explanation above follows. Two deliberate differences: where the reference logs an error
+and returns a sequence longer than max_length (a truncation that cannot remove enough tokens), we raise ValueError;
+and `truncation="only_second"` without a second text is an error here, not a silent no-op.
+
+Not implemented here: overflowing tokens and stride, left padding or truncation, offsets (the slow reference has
+none either), pre-split words (`is_split_into_words`) and adding new tokens to the vocabulary.
+
+Shapes: a batch of B texts -> input_ids, token_type_ids, attention_mask of shape (B, T) once padded.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import unicodedata
+import warnings
+from pathlib import Path
+from typing import Any, Iterable, Optional, Union
+
+import sentencepiece as spm
+
+SPIECE_UNDERLINE = "▁"  # U+2581, SentencePiece's visible space
+VOCAB_FILE = "spiece.model"
+TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
+
+# The symbols Google's spm_train command for ALBERT kept as pieces of their own (google-research/albert README).
+ALBERT_USER_DEFINED_SYMBOLS = ("(", ")", '"', "-", ".", "–", "£", "€")
+
+PADDING_STRATEGIES = ("longest", "max_length", "do_not_pad")
+TRUNCATION_STRATEGIES = ("longest_first", "only_first", "only_second", "do_not_truncate")
+
+# The reference writes int(1e30) for "no maximum length" (transformers' VERY_LARGE_INTEGER); above this means that.
+_NO_LIMIT_ABOVE = 1e20
+
+TextInput = Union[str, tuple[str, str], list[str]]
+
+
+def preprocess_text(text: str, do_lower_case: bool = True, remove_space: bool = True,
+                    keep_accents: bool = False) -> str:
+    """ALBERT's normalisation, applied before SentencePiece (steps 1-4 of the module docstring)."""
+    if remove_space:
+        text = " ".join(text.strip().split())  # str.split() splits on any run of Unicode whitespace
+    text = text.replace("``", '"').replace("''", '"')
+    # ASCII text has neither accents nor compatibility characters, so NFKD would leave it as it is.
+    if not keep_accents and not text.isascii():
+        text = unicodedata.normalize("NFKD", text)  # "é" -> "e" + U+0301 (a combining acute accent)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    if do_lower_case:
+        text = text.lower()
+    return text
+
+
+def _lower_each_character(text: str) -> str:
+    """Lower-case character by character, as the reference does before it looks for special tokens.
+
+    This differs from `str.lower()` in one place: Python writes a capital sigma at the end of a word as the final form
+    'ς', one character at a time it is always 'σ'. Only Σ is context dependent, so the fast path is safe without it.
+    """
+    if "Σ" not in text:
+        return text.lower()
+    return "".join(c.lower() for c in text)
+
+
+class BatchEncoding(dict):
+    """The tokenizer's output: a dict (so `model(**enc)` works) whose keys are also attributes (`enc.input_ids`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"this encoding has no {name!r}; it has {sorted(self)}") from None
+
+    def to(self, device: Any) -> "BatchEncoding":
+        """Move every tensor to `device` (values that are plain lists stay as they are)."""
+        return BatchEncoding({key: value.to(device) if hasattr(value, "to") else value for key, value in self.items()})
+
+
+class AlbertTokenizer:
+    """SentencePiece with ALBERT's rules; the same keyword arguments and outputs as transformers' slow tokenizer.
+
+    vocab_file is a SentencePiece `.model` file whose vocabulary holds the special tokens (ALBERT's `spiece.model`,
+    or one made by `train_tokenizer`). model_max_length is what `truncation=True` or `padding="max_length"` use
+    when no max_length is given; None means no limit (the reference's default as well).
+    """
+
+    model_input_names = ("input_ids", "token_type_ids", "attention_mask")
+
+    def __init__(
+        self,
+        vocab_file: Union[str, os.PathLike],
+        do_lower_case: bool = True,
+        remove_space: bool = True,
+        keep_accents: bool = False,
+        bos_token: str = "[CLS]",
+        eos_token: str = "[SEP]",
+        unk_token: str = "<unk>",
+        sep_token: str = "[SEP]",
+        pad_token: str = "<pad>",
+        cls_token: str = "[CLS]",
+        mask_token: str = "[MASK]",
+        model_max_length: Optional[int] = None,
+        clean_up_tokenization_spaces: bool = False,
+        sp_model_kwargs: Optional[dict[str, Any]] = None,
+    ):
+        self.vocab_file = str(vocab_file)
+        self.do_lower_case = do_lower_case
+        self.remove_space = remove_space
+        self.keep_accents = keep_accents
+        if model_max_length is not None:
+            if not _is_int(model_max_length) or model_max_length < 1:
+                raise ValueError(f"model_max_length must be a positive integer or None, got {model_max_length!r}")
+            if model_max_length > _NO_LIMIT_ABOVE:
+                model_max_length = None  # the reference's way of writing "no limit"
+        self.model_max_length = model_max_length
+        self.clean_up_tokenization_spaces = clean_up_tokenization_spaces
+        self.sp_model_kwargs = dict(sp_model_kwargs or {})
+        self.sp_model = self._load_sentencepiece(Path(vocab_file), self.sp_model_kwargs)
+
+        self.bos_token, self.eos_token, self.unk_token = bos_token, eos_token, unk_token
+        self.sep_token, self.pad_token, self.cls_token, self.mask_token = sep_token, pad_token, cls_token, mask_token
+        for name in ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"):
+            token = getattr(self, name)
+            if not isinstance(token, str) or not token:
+                raise TypeError(f"{name} must be a non-empty string, got {token!r}")
+            # A control symbol missing from the vocabulary would silently become <unk>; refuse that early.
+            if self.sp_model.id_to_piece(self.sp_model.piece_to_id(token)) != token:
+                raise ValueError(f"{self.vocab_file} has no piece {token!r} ({name}); ALBERT's special tokens must "
+                                 "be in the SentencePiece vocabulary (train_tokenizer puts them at ids 0..4)")
+        # The reference's order: bos, eos, unk, sep, pad, cls, mask, without repeats.
+        self.all_special_tokens = list(dict.fromkeys([bos_token, eos_token, unk_token, sep_token, pad_token,
+                                                      cls_token, mask_token]))
+        self._special_token_ids = {token: self.sp_model.piece_to_id(token) for token in self.all_special_tokens}
+        self.all_special_ids = list(self._special_token_ids.values())
+        # Special tokens are found in the raw text with one regular expression; the longest first, as a trie would.
+        alternatives = sorted(self.all_special_tokens, key=len, reverse=True)
+        self._special_tokens_pattern = re.compile("(" + "|".join(re.escape(t) for t in alternatives) + ")")
+        # The pieces the number-comma rule acts on, found once so that the batch path can test ids, not strings.
+        self._number_comma_ids = frozenset(
+            i for i in range(len(self.sp_model)) if self._is_number_comma(self.sp_model.id_to_piece(i))
+        )
+
+    @staticmethod
+    def _load_sentencepiece(path: Path, sp_model_kwargs: dict[str, Any]) -> spm.SentencePieceProcessor:
+        """Load a .model file; errors name the file (missing, empty or not a SentencePiece model)."""
+        if not path.is_file():
+            raise FileNotFoundError(f"SentencePiece model file not found: {path}")
+        if path.stat().st_size == 0:
+            raise ValueError(f"SentencePiece model file {path} is empty")
+        processor = spm.SentencePieceProcessor(**sp_model_kwargs)
+        try:
+            processor.Load(str(path))
+        except (RuntimeError, OSError) as error:
+            raise ValueError(f"{path} is not a valid SentencePiece model: {error}") from error
+        return processor
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickling (DataLoader workers started with "spawn") carries the model's bytes, not the C++ object.
+        state = self.__dict__.copy()
+        state["sp_model"] = self.sp_model.serialized_model_proto()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        model_proto = state.pop("sp_model")
+        self.__dict__.update(state)
+        self.sp_model = spm.SentencePieceProcessor(**self.sp_model_kwargs)
+        self.sp_model.LoadFromSerializedProto(model_proto)
+
+    # ------------------------------------------------------------------------------------------------------------
+    # Loading and saving in the reference's layout: spiece.model, tokenizer_config.json, special_tokens_map.json
+    # ------------------------------------------------------------------------------------------------------------
+
+    _CONFIG_KEYS = ("do_lower_case", "remove_space", "keep_accents", "bos_token", "eos_token", "unk_token",
+                    "sep_token", "pad_token", "cls_token", "mask_token", "model_max_length",
+                    "clean_up_tokenization_spaces", "sp_model_kwargs")
+
+    @classmethod
+    def from_pretrained(cls, path: Union[str, os.PathLike], **overrides: Any) -> "AlbertTokenizer":
+        """Load from a directory in the reference's layout, or from a `.model` file; keyword arguments override.
+
+        Only local files are read. For a checkpoint on the Hugging Face Hub, download it first (for example
+        `huggingface_hub.snapshot_download("albert/albert-base-v2")`) and pass the folder.
+        """
+        path = Path(path)
+        if path.is_file():
+            return cls(path, **overrides)
+        if not path.is_dir():
+            raise FileNotFoundError(f"no tokenizer at {path}: give a directory holding {VOCAB_FILE} or the path of a "
+                                    "SentencePiece .model file (hub ids must be downloaded first)")
+        vocab_file = path / VOCAB_FILE
+        if not vocab_file.is_file():
+            raise FileNotFoundError(f"{path} has no {VOCAB_FILE}, the SentencePiece model of an ALBERT tokenizer")
+        kwargs: dict[str, Any] = {}
+        for name in (TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE):  # the second wins for special tokens
+            config_file = path / name
+            if not config_file.is_file():
+                continue
+            try:
+                data = json.loads(config_file.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                raise ValueError(f"{config_file} is not valid JSON: {error}") from error
+            if not isinstance(data, dict):
+                raise ValueError(f"{config_file} must hold a JSON object, got {type(data).__name__}")
+            for key in cls._CONFIG_KEYS:
+                if key in data:
+                    value = data[key]
+                    # The reference writes [MASK] as {"content": "[MASK]", "lstrip": true, ...}.
+                    kwargs[key] = value["content"] if isinstance(value, dict) and "content" in value else value
+        kwargs.update(overrides)
+        return cls(vocab_file, **kwargs)
+
+    def save_pretrained(self, out_dir: Union[str, os.PathLike]) -> tuple[str, ...]:
+        """Write spiece.model and the two JSON files the reference reads; returns the paths written."""
+        out_dir = Path(out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise ValueError(f"out_dir {out_dir} exists and is not a directory")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        vocab_file = out_dir / VOCAB_FILE
+        vocab_file.write_bytes(self.sp_model.serialized_model_proto())
+
+        def token_entry(token: str) -> dict[str, Any]:
+            # How the reference describes a special token; only [MASK] strips the spaces on its left.
+            return {"content": token, "lstrip": token == self.mask_token, "normalized": False, "rstrip": False,
+                    "single_word": False, "special": True}
+
+        special = {name: getattr(self, name) for name in ("bos_token", "eos_token", "unk_token", "sep_token",
+                                                          "pad_token", "cls_token", "mask_token")}
+        config: dict[str, Any] = {
+            "added_tokens_decoder": {str(i): token_entry(t) for t, i in sorted(self._special_token_ids.items(),
+                                                                              key=lambda item: item[1])},
+            **special,
+            "clean_up_tokenization_spaces": self.clean_up_tokenization_spaces,
+            "do_lower_case": self.do_lower_case,
+            "extra_special_tokens": {},
+            "keep_accents": self.keep_accents,
+            "remove_space": self.remove_space,
+            "sp_model_kwargs": self.sp_model_kwargs,
+            "tokenizer_class": "AlbertTokenizer",
+        }
+        if self.model_max_length is not None:  # leaving it out is how the reference says "no limit"
+            config["model_max_length"] = self.model_max_length
+        special_map: dict[str, Any] = dict(special)
+        special_map["mask_token"] = {k: v for k, v in token_entry(self.mask_token).items() if k != "special"}
+        config_file, special_file = out_dir / TOKENIZER_CONFIG_FILE, out_dir / SPECIAL_TOKENS_MAP_FILE
+        for path, data in ((config_file, config), (special_file, special_map)):
+            path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        return str(config_file), str(special_file), str(vocab_file)
+
+    # ------------------------------------------------------------------------------------------------------------
+    # The vocabulary
+    # ------------------------------------------------------------------------------------------------------------
+
+    @property
+    def vocab_size(self) -> int:
+        """V, the number of pieces (30000 for the released models)."""
+        return len(self.sp_model)
+
+    def __len__(self) -> int:
+        return self.vocab_size  # the special tokens are pieces of the vocabulary, so nothing is added on top
+
+    def get_vocab(self) -> dict[str, int]:
+        return {self.sp_model.id_to_piece(i): i for i in range(self.vocab_size)}
+
+    @property
+    def pad_token_id(self) -> int:
+        return self._special_token_ids[self.pad_token]
+
+    @property
+    def unk_token_id(self) -> int:
+        return self._special_token_ids[self.unk_token]
+
+    @property
+    def cls_token_id(self) -> int:
+        return self._special_token_ids[self.cls_token]
+
+    @property
+    def sep_token_id(self) -> int:
+        return self._special_token_ids[self.sep_token]
+
+    @property
+    def mask_token_id(self) -> int:
+        return self._special_token_ids[self.mask_token]
+
+    @property
+    def bos_token_id(self) -> int:
+        return self._special_token_ids[self.bos_token]
+
+    @property
+    def eos_token_id(self) -> int:
+        return self._special_token_ids[self.eos_token]
+
+    def convert_tokens_to_ids(self, tokens: Union[str, list[str]]) -> Union[int, list[int]]:
+        """Piece(s) to id(s); a piece that is not in the vocabulary gives the id of <unk>."""
+        if isinstance(tokens, str):
+            return self._token_to_id(tokens)
+        if not isinstance(tokens, (list, tuple)):
+            raise TypeError(f"tokens must be a string or a list of strings, got {type(tokens).__name__}")
+        return [self._token_to_id(token) for token in tokens]
+
+    def _token_to_id(self, token: str) -> int:
+        if not isinstance(token, str):
+            raise TypeError(f"a token must be a string, got {token!r} ({type(token).__name__})")
+        special_id = self._special_token_ids.get(token)
+        return special_id if special_id is not None else self.sp_model.piece_to_id(token)
+
+    def convert_ids_to_tokens(self, ids: Union[int, list[int]], skip_special_tokens: bool = False):
+        """Id(s) to piece(s); skip_special_tokens leaves out <pad>, <unk>, [CLS], [SEP] and [MASK]."""
+        if _is_int(ids):
+            return self._id_to_token(ids)
+        ids = _to_list(ids, "ids")
+        return [self._id_to_token(i) for i in ids if not (skip_special_tokens and i in self.all_special_ids)]
+
+    def _id_to_token(self, index: int) -> str:
+        if not _is_int(index):
+            raise TypeError(f"a token id must be an integer, got {index!r} ({type(index).__name__})")
+        if not 0 <= index < self.vocab_size:
+            raise ValueError(f"token id {index} is outside the vocabulary (0 .. {self.vocab_size - 1})")
+        return self.sp_model.id_to_piece(int(index))
+
+    # ------------------------------------------------------------------------------------------------------------
+    # Text -> pieces, the explained path
+    # ------------------------------------------------------------------------------------------------------------
+
+    def tokenize(self, text: str) -> list[str]:
+        """Text -> pieces, one step at a time (the path the module docstring describes).
+
+        >>> tok.tokenize("The café [MASK] 9,9")  # doctest: +SKIP
+        ['▁the', '▁cafe', '[MASK]', '▁9', ',', '9']
+        """
+        _check_text(text, "text")
+        pieces: list[str] = []
+        for part, is_special in self._split_on_special_tokens(text):
+            if is_special:
+                pieces.append(part)  # a special token is one piece, whatever SentencePiece would make of it
+            else:
+                clean = preprocess_text(part, self.do_lower_case, self.remove_space, self.keep_accents)
+                pieces.extend(self._sentencepiece_pieces(clean))
+        return pieces
+
+    def _split_on_special_tokens(self, text: str) -> list[tuple[str, bool]]:
+        """Cut the text around special tokens: [(text, False), ("[MASK]", True), (text, False), ...].
+
+        As in the reference, the text is lower-cased (outside special tokens) *before* special tokens are looked for,
+        so "<PAD>" becomes "<pad>" and is found, while "[mask]" is ordinary text.
+        """
+        pattern = self._special_tokens_pattern
+        if self.do_lower_case:
+            if pattern.search(text) is None:
+                text = _lower_each_character(text)
+            else:
+                parts = pattern.split(text)  # odd positions hold the special tokens, which keep their case
+                text = "".join(p if i % 2 else _lower_each_character(p) for i, p in enumerate(parts))
+        parts = pattern.split(text)
+        if len(parts) == 1:
+            return [(text, False)]
+        for i in range(1, len(parts), 2):
+            # [MASK] stands for a word: it absorbs the spaces before it, like the '▁' a word would carry.
+            if parts[i] == self.mask_token:
+                parts[i - 1] = parts[i - 1].rstrip()
+        return [(p, i % 2 == 1) for i, p in enumerate(parts) if p]
+
+    def _sentencepiece_pieces(self, clean_text: str) -> list[str]:
+        """SentencePiece's pieces for already preprocessed text, with the number-comma rule applied."""
+        pieces = []
+        for piece in self.sp_model.encode(clean_text, out_type=str):
+            if self._is_number_comma(piece):
+                pieces.extend(self._split_number_comma(piece))
+            else:
+                pieces.append(piece)
+        return pieces
+
+    @staticmethod
+    def _is_number_comma(piece: str) -> bool:
+        return len(piece) > 1 and piece[-1] == "," and piece[-2].isdigit()
+
+    def _split_number_comma(self, piece: str) -> list[str]:
+        """'▁9,' -> ['▁9', ',']: the digits are re-encoded on their own and the comma becomes its own piece."""
+        before_comma = self.sp_model.encode(piece[:-1].replace(SPIECE_UNDERLINE, ""), out_type=str)
+        # Re-encoding adds a dummy prefix '▁'. If the piece was inside a word ("000," in "1,000,"), it must not
+        # start a new one, so that '▁' is removed again.
+        if before_comma and not piece.startswith(SPIECE_UNDERLINE) and before_comma[0].startswith(SPIECE_UNDERLINE):
+            before_comma[0] = before_comma[0][1:]
+            if not before_comma[0]:
+                before_comma = before_comma[1:]
+        return before_comma + [","]
+
+    # ------------------------------------------------------------------------------------------------------------
+    # Texts -> ids, the batch path
+    # ------------------------------------------------------------------------------------------------------------
+
+    def _encode_texts(self, texts: list[str]) -> list[list[int]]:
+        """The ids of many texts (no special tokens added), with one SentencePiece call for all of them.
+
+        Gives exactly `convert_tokens_to_ids(tokenize(text))` for each text. The ordinary stretches of every text are
+        preprocessed and collected in one list, which SentencePiece encodes straight to ids in C++ (on several
+        threads); then the few stretches that need the rules above get their pieces as strings too.
+        """
+        chunks: list[str] = []  # preprocessed stretches of text, of all texts
+        layouts: list[list[int]] = []  # per text: >= 0 is an index into chunks, < 0 is -(special id) - 1
+        for text in texts:
+            layout = []
+            for part, is_special in self._split_on_special_tokens(text):
+                if is_special:
+                    layout.append(-self._special_token_ids[part] - 1)
+                else:
+                    layout.append(len(chunks))
+                    chunks.append(preprocess_text(part, self.do_lower_case, self.remove_space, self.keep_accents))
+            layouts.append(layout)
+
+        if self.sp_model_kwargs.get("enable_sampling"):
+            # Subword sampling draws a new segmentation on every call, so ids and pieces must come from one call.
+            chunk_ids = [self.convert_tokens_to_ids(self._sentencepiece_pieces(chunk)) for chunk in chunks]
+        else:
+            chunk_ids = self.sp_model.encode(chunks, out_type=int)
+            # Two cases need the pieces as strings: the number-comma rule, and unknown text, because the reference
+            # looks up the surface of an unknown piece, which can spell a special token (NFKD turns "［CLS］" into
+            # "[CLS]", all of whose characters may be unknown when do_lower_case=False).
+            unk_id = self.sp_model.unk_id()
+            redo = [k for k, ids in enumerate(chunk_ids)
+                    if unk_id in ids or ("," in chunks[k] and not self._number_comma_ids.isdisjoint(ids))]
+            if redo:
+                # Same text, same Viterbi path: the pieces line up one to one with the ids already found.
+                pieces_of = self.sp_model.encode([chunks[k] for k in redo], out_type=str)
+                for k, pieces in zip(redo, pieces_of, strict=True):
+                    if len(pieces) != len(chunk_ids[k]):
+                        raise RuntimeError(f"SentencePiece gave {len(pieces)} pieces but {len(chunk_ids[k])} ids")
+                    chunk_ids[k] = self._apply_piece_rules(chunk_ids[k], pieces, unk_id)
+
+        encoded = []
+        for layout in layouts:
+            if len(layout) == 1 and layout[0] >= 0:
+                encoded.append(chunk_ids[layout[0]])  # the common case: no special tokens in the text
+                continue
+            ids = []
+            for item in layout:
+                if item >= 0:
+                    ids.extend(chunk_ids[item])
+                else:
+                    ids.append(-item - 1)
+            encoded.append(ids)
+        return encoded
+
+    def _apply_piece_rules(self, ids: list[int], pieces: list[str], unk_id: int) -> list[int]:
+        """The number-comma rule and the surface lookup of unknown pieces, on ids with their pieces beside them."""
+        watch = self._number_comma_ids
+        fixed, start = [], 0
+        for j in [j for j, token_id in enumerate(ids) if token_id == unk_id or token_id in watch]:
+            fixed.extend(ids[start:j])
+            start = j + 1
+            if ids[j] != unk_id or self._is_number_comma(pieces[j]):
+                fixed.extend(self.convert_tokens_to_ids(self._split_number_comma(pieces[j])))
+            else:
+                fixed.append(self._token_to_id(pieces[j]))
+        fixed.extend(ids[start:])
+        return fixed
+
+    # ------------------------------------------------------------------------------------------------------------
+    # Special tokens, truncation and padding
+    # ------------------------------------------------------------------------------------------------------------
+
+    def build_inputs_with_special_tokens(self, ids_a: list[int], ids_b: Optional[list[int]] = None) -> list[int]:
+        """[CLS] A [SEP], or [CLS] A [SEP] B [SEP] for a pair (the layout BERT and ALBERT were pretrained with)."""
+        if ids_b is None:
+            return [self.cls_token_id] + ids_a + [self.sep_token_id]
+        return [self.cls_token_id] + ids_a + [self.sep_token_id] + ids_b + [self.sep_token_id]
+
+    def create_token_type_ids_from_sequences(self, ids_a: list[int], ids_b: Optional[list[int]] = None) -> list[int]:
+        """Segment ids: 0 for [CLS] A [SEP], 1 for B [SEP]. They select a row of the token-type embedding."""
+        first = [0] * (len(ids_a) + 2)
+        return first if ids_b is None else first + [1] * (len(ids_b) + 1)
+
+    def get_special_tokens_mask(self, ids_a: list[int], ids_b: Optional[list[int]] = None) -> list[int]:
+        """1 where build_inputs_with_special_tokens put a special token, 0 on the text's own tokens."""
+        mask = [1] + [0] * len(ids_a) + [1]
+        return mask if ids_b is None else mask + [0] * len(ids_b) + [1]
+
+    def num_special_tokens_to_add(self, pair: bool = False) -> int:
+        return 3 if pair else 2
+
+    def _truncate(self, ids_a: list[int], ids_b: Optional[list[int]], max_length: int, strategy: str,
+                  add_special_tokens: bool, index: int) -> tuple[list[int], Optional[list[int]]]:
+        """Remove tokens from the end so that the example, special tokens included, has at most max_length."""
+        n_special = self.num_special_tokens_to_add(ids_b is not None) if add_special_tokens else 0
+        if max_length < n_special:
+            what = "a pair ([CLS] A [SEP] B [SEP])" if ids_b is not None else "one text ([CLS] A [SEP])"
+            raise ValueError(f"max_length ({max_length}) is smaller than the {n_special} special tokens of {what}")
+        excess = len(ids_a) + (len(ids_b) if ids_b is not None else 0) + n_special - max_length
+        if excess <= 0:
+            return ids_a, ids_b
+        if strategy == "longest_first" and ids_b is not None:
+            # Cut the longer sequence until both are as long, then both alike; an odd token comes off the second.
+            len_a, len_b = len(ids_a), len(ids_b)
+            from_longer = min(abs(len_a - len_b), excess)
+            rest = excess - from_longer
+            cut_a = rest // 2 + (from_longer if len_a > len_b else 0)
+            cut_b = rest - rest // 2 + (from_longer if len_a <= len_b else 0)
+            return ids_a[: len_a - cut_a], ids_b[: len_b - cut_b]
+        if strategy == "only_second":
+            if len(ids_b) <= excess:
+                raise ValueError(f"truncation='only_second' must remove {excess} tokens from the second text of "
+                                 f"example {index}, which has only {len(ids_b)}; use 'longest_first' or a larger "
+                                 "max_length")
+            return ids_a, ids_b[:-excess]
+        # only_first, or longest_first with a single text. The reference keeps at least one token of the text.
+        if len(ids_a) <= excess:
+            raise ValueError(f"truncation={strategy!r} must remove {excess} tokens from the first text of example "
+                             f"{index}, which has only {len(ids_a)}; use a larger max_length"
+                             + (" or 'longest_first'" if ids_b is not None else ""))
+        return ids_a[:-excess], ids_b
+
+    def _resolve_strategies(self, padding, truncation, max_length, pad_to_multiple_of):
+        """The reference's reading of padding / truncation / max_length, with errors that say what is allowed."""
+        if max_length is not None and (not _is_int(max_length) or max_length < 1):
+            raise ValueError(f"max_length must be a positive integer or None, got {max_length!r}")
+        if pad_to_multiple_of is not None and (not _is_int(pad_to_multiple_of) or pad_to_multiple_of < 1):
+            raise ValueError(f"pad_to_multiple_of must be a positive integer or None, got {pad_to_multiple_of!r}")
+        # As in the reference: max_length alone (no padding, truncation not given) means truncate to it.
+        if max_length is not None and padding is False and truncation is None:
+            truncation = "longest_first"
+
+        if padding is True:
+            if max_length is not None and truncation in (None, False, "do_not_truncate"):
+                warnings.warn("max_length is ignored when padding=True (to the longest) and truncation is off; "
+                              "use padding='max_length' to pad to max_length", stacklevel=3)
+            padding = "longest"
+        elif padding is False or padding is None:
+            padding = "do_not_pad"
+        elif padding not in PADDING_STRATEGIES:
+            raise ValueError(f"padding must be True, False or one of {list(PADDING_STRATEGIES)}, got {padding!r}")
+        if truncation is True:
+            truncation = "longest_first"
+        elif truncation is False or truncation is None:
+            truncation = "do_not_truncate"
+        elif truncation not in TRUNCATION_STRATEGIES:
+            raise ValueError(f"truncation must be True, False or one of {list(TRUNCATION_STRATEGIES)}, "
+                             f"got {truncation!r}")
+
+        if max_length is None:
+            if padding == "max_length":
+                if self.model_max_length is None:
+                    warnings.warn("padding='max_length' without max_length, and this tokenizer has no "
+                                  "model_max_length: not padding", stacklevel=3)
+                    padding = "do_not_pad"
+                else:
+                    max_length = self.model_max_length
+            if truncation != "do_not_truncate":
+                if self.model_max_length is None:
+                    warnings.warn(f"truncation={truncation!r} without max_length, and this tokenizer has no "
+                                  "model_max_length: not truncating", stacklevel=3)
+                    truncation = "do_not_truncate"
+                else:
+                    max_length = self.model_max_length
+        if (truncation != "do_not_truncate" and padding != "do_not_pad" and pad_to_multiple_of is not None
+                and max_length is not None and max_length % pad_to_multiple_of != 0):
+            raise ValueError(f"max_length ({max_length}) must be a multiple of pad_to_multiple_of "
+                             f"({pad_to_multiple_of}) when both truncation and padding are on")
+        return padding, truncation, max_length
+
+    # ------------------------------------------------------------------------------------------------------------
+    # The main entry point
+    # ------------------------------------------------------------------------------------------------------------
+
+    def __call__(
+        self,
+        text: Union[TextInput, list[TextInput]],
+        text_pair: Optional[Union[str, list[str]]] = None,
+        add_special_tokens: bool = True,
+        padding: Union[bool, str] = False,
+        truncation: Union[bool, str, None] = None,
+        max_length: Optional[int] = None,
+        pad_to_multiple_of: Optional[int] = None,
+        return_tensors: Optional[str] = None,
+        return_token_type_ids: Optional[bool] = None,
+        return_attention_mask: Optional[bool] = None,
+        return_special_tokens_mask: bool = False,
+    ) -> BatchEncoding:
+        """Encode a text, a pair, or a batch of texts or pairs, into model inputs.
+
+        text: a string; or a list of strings and/or (text, text_pair) tuples, which is a batch.
+        text_pair: the second text(s), a string for a string, a list for a list.
+        padding: False / "do_not_pad"; True / "longest" (to the longest in the batch); "max_length".
+        truncation: True / "longest_first"; "only_first"; "only_second"; False / "do_not_truncate".
+        return_tensors: None for Python lists, "pt" for torch tensors of shape (B, T) (B = 1 for a single text).
+
+        Returns a BatchEncoding with input_ids, token_type_ids, (special_tokens_mask,) attention_mask.
+        """
+        firsts, seconds, is_batch = _gather_inputs(text, text_pair)
+        if return_tensors not in (None, "pt"):
+            raise ValueError(f"return_tensors must be None (Python lists) or 'pt' (torch tensors), "
+                             f"got {return_tensors!r}")
+        padding, truncation, max_length = self._resolve_strategies(padding, truncation, max_length, pad_to_multiple_of)
+        if truncation == "only_second":
+            lonely = [i for i, second in enumerate(seconds) if second is None]
+            if lonely:
+                raise ValueError(f"truncation='only_second' needs a second text (text_pair) for every example; "
+                                 f"example {lonely[0]} has none")
+        return_token_type_ids = "token_type_ids" in self.model_input_names if return_token_type_ids is None \
+            else return_token_type_ids
+        return_attention_mask = "attention_mask" in self.model_input_names if return_attention_mask is None \
+            else return_attention_mask
+
+        # 1. Every text of the batch, first and second texts together, through SentencePiece in one call.
+        pair_positions = [i for i, second in enumerate(seconds) if second is not None]
+        all_ids = self._encode_texts(firsts + [seconds[i] for i in pair_positions])
+        ids_b_of: dict[int, list[int]] = dict(zip(pair_positions, all_ids[len(firsts):], strict=True))
+
+        # 2. Truncate each example so that it fits in max_length, special tokens included.
+        examples = []
+        for i, ids_a in enumerate(all_ids[: len(firsts)]):
+            ids_b = ids_b_of.get(i)
+            if truncation != "do_not_truncate":
+                ids_a, ids_b = self._truncate(ids_a, ids_b, max_length, truncation, add_special_tokens, i)
+            examples.append((ids_a, ids_b))
+
+        # 3. Add [CLS] / [SEP] and build the masks that were asked for.
+        if add_special_tokens:
+            columns = {"input_ids": [self.build_inputs_with_special_tokens(a, b) for a, b in examples]}
+            if return_token_type_ids:
+                columns["token_type_ids"] = [self.create_token_type_ids_from_sequences(a, b) for a, b in examples]
+            if return_special_tokens_mask:
+                columns["special_tokens_mask"] = [self.get_special_tokens_mask(a, b) for a, b in examples]
+        else:
+            columns = {"input_ids": [a + (b if b is not None else []) for a, b in examples]}
+            # Without [SEP] there is no boundary to mark: every token is in segment 0 and none is special.
+            if return_token_type_ids:
+                columns["token_type_ids"] = [[0] * len(ids) for ids in columns["input_ids"]]
+            if return_special_tokens_mask:
+                columns["special_tokens_mask"] = [[0] * len(ids) for ids in columns["input_ids"]]
+        if return_attention_mask:
+            columns["attention_mask"] = [[1] * len(ids) for ids in columns["input_ids"]]
+
+        # 4. Pad on the right: <pad> ids, segment 0, special-token mask 1, attention mask 0.
+        if padding != "do_not_pad":
+            target = max(map(len, columns["input_ids"])) if padding == "longest" else max_length
+            if pad_to_multiple_of is not None and target % pad_to_multiple_of != 0:
+                target = (target // pad_to_multiple_of + 1) * pad_to_multiple_of
+            fill = {"input_ids": self.pad_token_id, "token_type_ids": 0, "special_tokens_mask": 1, "attention_mask": 0}
+            for key, rows in columns.items():
+                for row in rows:
+                    if len(row) < target:
+                        row.extend([fill[key]] * (target - len(row)))
+
+        if return_tensors == "pt":
+            return BatchEncoding({key: _to_tensor(rows, key) for key, rows in columns.items()})
+        return BatchEncoding({key: rows if is_batch else rows[0] for key, rows in columns.items()})
+
+    def encode(
+        self,
+        text: str,
+        text_pair: Optional[str] = None,
+        add_special_tokens: bool = True,
+        padding: Union[bool, str] = False,
+        truncation: Union[bool, str, None] = None,
+        max_length: Optional[int] = None,
+        return_tensors: Optional[str] = None,
+    ):
+        """The input_ids of one text or pair (a list, or a (1, T) tensor with return_tensors="pt")."""
+        if not isinstance(text, str):
+            raise TypeError(f"encode takes one text (a string), got {type(text).__name__}; call the tokenizer "
+                            "itself for a batch")
+        return self(text, text_pair, add_special_tokens=add_special_tokens, padding=padding, truncation=truncation,
+                    max_length=max_length, return_tensors=return_tensors)["input_ids"]
+
+    # ------------------------------------------------------------------------------------------------------------
+    # Ids -> text
+    # ------------------------------------------------------------------------------------------------------------
+
+    def convert_tokens_to_string(self, tokens: list[str]) -> str:
+        """Pieces -> text. Ordinary pieces go through SentencePiece's decoder ('▁' -> space); special tokens are
+        written as they are, with a space before one that follows ordinary text (the reference's spacing)."""
+        special = set(self.all_special_tokens)
+        text, pending, after_special = "", [], False
+        for token in tokens:
+            if token in special:
+                text += ("" if after_special else " ") + self.sp_model.decode(pending) + token
+                pending, after_special = [], True
+            else:
+                pending.append(token)
+                after_special = False
+        return (text + self.sp_model.decode(pending)).strip()
+
+    def decode(self, token_ids, skip_special_tokens: bool = False,
+               clean_up_tokenization_spaces: Optional[bool] = None) -> str:
+        """Ids -> text. Lower case and dropped accents do not come back: decoding shows what the model saw."""
+        if _is_int(token_ids):
+            token_ids = [token_ids]
+        token_ids = _to_list(token_ids, "token_ids")
+        if token_ids and isinstance(token_ids[0], list):
+            raise TypeError("decode takes one sequence of ids; use batch_decode for a batch")
+        text = self.convert_tokens_to_string(self.convert_ids_to_tokens(token_ids, skip_special_tokens))
+        if self.clean_up_tokenization_spaces if clean_up_tokenization_spaces is None else clean_up_tokenization_spaces:
+            text = clean_up_tokenization(text)
+        return text
+
+    def batch_decode(self, sequences, skip_special_tokens: bool = False,
+                     clean_up_tokenization_spaces: Optional[bool] = None) -> list[str]:
+        sequences = _to_list(sequences, "sequences")
+        return [self.decode(ids, skip_special_tokens, clean_up_tokenization_spaces) for ids in sequences]
+
+    def __repr__(self) -> str:
+        return (f"AlbertTokenizer(vocab_file={self.vocab_file!r}, vocab_size={self.vocab_size}, "
+                f"do_lower_case={self.do_lower_case}, remove_space={self.remove_space}, "
+                f"keep_accents={self.keep_accents}, model_max_length={self.model_max_length})")
+
+
+def clean_up_tokenization(text: str) -> str:
+    """Remove the spaces that decoding leaves before English punctuation and contractions ("do n't" -> "don't")."""
+    for before, after in ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
+                          (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")):
+        text = text.replace(before, after)
+    return text
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Input checks
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    """A Python int, or a numpy / torch integer scalar (what indexing a tensor of ids gives)."""
+    if isinstance(value, int):
+        return True
+    return getattr(value, "ndim", None) == 0 and "int" in str(getattr(value, "dtype", ""))
+
+
+def _to_list(values: Any, name: str) -> list:
+    """Lists, tuples, torch tensors and numpy arrays -> (nested) Python lists."""
+    if hasattr(values, "tolist"):
+        values = values.tolist()
+    if isinstance(values, tuple):
+        values = list(values)
+    if not isinstance(values, list):
+        raise TypeError(f"{name} must be a list of ids (or a tensor), got {type(values).__name__}")
+    return values
+
+
+def _check_text(text: Any, name: str) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a string, got {type(text).__name__}: {text!r:.60}")
+
+
+def _gather_inputs(text, text_pair) -> tuple[list[str], list[Optional[str]], bool]:
+    """Normalise the ways of passing inputs to (first texts, second texts or None, is it a batch?)."""
+    if isinstance(text, str):
+        if text_pair is not None:
+            _check_text(text_pair, "text_pair (with a single text)")
+        return [text], [text_pair], False
+    if not isinstance(text, (list, tuple)):
+        raise TypeError(f"text must be a string or a list of strings or (text, text_pair) pairs, "
+                        f"got {type(text).__name__}: {text!r:.60}")
+    if len(text) == 0:
+        raise ValueError("text is an empty list: there is nothing to encode")
+    if text_pair is not None:
+        if not isinstance(text_pair, (list, tuple)):
+            raise TypeError(f"text is a list, so text_pair must be a list of the same length, "
+                            f"got {type(text_pair).__name__}")
+        if len(text_pair) != len(text):
+            raise ValueError(f"text has {len(text)} examples but text_pair has {len(text_pair)}")
+    firsts, seconds = [], []
+    for i, item in enumerate(text):
+        if isinstance(item, (list, tuple)):  # a (text, text_pair) pair inside the batch
+            if text_pair is not None or len(item) != 2:
+                raise ValueError(f"text[{i}] must be a string or a (text, text_pair) pair, got {item!r:.60}")
+            first, second = item
+            _check_text(second, f"text[{i}][1]")
+            _check_text(first, f"text[{i}][0]")
+        else:
+            first, second = item, (text_pair[i] if text_pair is not None else None)
+            _check_text(first, f"text[{i}]")
+            if second is not None:
+                _check_text(second, f"text_pair[{i}]")
+        firsts.append(first)
+        seconds.append(second)
+    return firsts, seconds, True
+
+
+def _to_tensor(rows: list[list[int]], key: str):
+    import torch
+
+    if len({len(row) for row in rows}) > 1:
+        raise ValueError(f"cannot make one tensor of {key}: the sequences have different lengths "
+                         f"({min(map(len, rows))} to {max(map(len, rows))}); pass padding=True (and truncation=True)")
+    return torch.tensor(rows, dtype=torch.long)  # (B, T)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Training a tokenizer of one's own
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _training_lines(texts_or_files, do_lower_case: bool, remove_space: bool, keep_accents: bool) -> Iterable[str]:
+    """The training sentences, one per line, preprocessed exactly as the tokenizer will preprocess its input."""
+    if isinstance(texts_or_files, (str, os.PathLike)):
+        sources: list[Any] = [Path(texts_or_files)]
+    elif isinstance(texts_or_files, Iterable):
+        sources = [Path(s) if isinstance(s, os.PathLike) else s for s in texts_or_files]
+    else:
+        raise TypeError(f"texts_or_files must be a file path or an iterable of texts or paths, "
+                        f"got {type(texts_or_files).__name__}")
+    for i, source in enumerate(sources):
+        if isinstance(source, Path):
+            if not source.is_file():
+                raise FileNotFoundError(f"training file not found: {source}")
+            with open(source, encoding="utf-8") as f:
+                lines: Iterable[str] = list(f)
+        elif isinstance(source, str):
+            lines = source.splitlines()
+        else:
+            raise TypeError(f"texts_or_files[{i}] must be a string (a text) or a path, got {type(source).__name__}")
+        for line in lines:
+            line = preprocess_text(line, do_lower_case, remove_space, keep_accents)
+            if line.strip():
+                yield line
+
+
+def train_tokenizer(
+    texts_or_files: Union[str, os.PathLike, Iterable[Union[str, os.PathLike]]],
+    vocab_size: int,
+    out_dir: Union[str, os.PathLike],
+    do_lower_case: bool = True,
+    remove_space: bool = True,
+    keep_accents: bool = False,
+    model_max_length: Optional[int] = 512,
+    user_defined_symbols: Iterable[str] = ALBERT_USER_DEFINED_SYMBOLS,
+    character_coverage: float = 0.99995,
+    normalization_rule_name: str = "nmt_nfkc",
+    verbose: bool = False,
+    **sentencepiece_options: Any,
+) -> AlbertTokenizer:
+    """Train a SentencePiece unigram model with ALBERT's layout and write it where both tokenizers can load it.
+
+    texts_or_files: a path (str or Path) to a UTF-8 text file, or an iterable of texts (str) and/or files
+    (pathlib.Path); every line is one training sentence. The lines are preprocessed with ALBERT's rules (and the
+    options given here) before training, so the vocabulary is learned on exactly what the tokenizer will see.
+
+    The trainer options are Google's command for ALBERT (google-research/albert README):
+
+        --model_type=unigram --pad_id=0 --unk_id=1 --eos_id=-1 --bos_id=-1
+        --control_symbols=[CLS],[SEP],[MASK] --user_defined_symbols="(,),\\",-,.,–,£,€"
+        --character_coverage=0.99995
+
+    which give `<pad>` 0, `<unk>` 1, `[CLS]` 2, `[SEP]` 3, `[MASK]` 4 and then the user-defined symbols. No
+    beginning/end-of-sentence ids: [CLS] and [SEP] are added by the tokenizer, not by SentencePiece.
+
+    normalization_rule_name: SentencePiece's own normalisation, stored in the model and applied on top of ALBERT's
+    Python rules by both this package and the reference, so it never makes them disagree. "nmt_nfkc", SentencePiece's
+    default and what Google's command used, is the right partner for those rules: NFKC recomposes what the Python
+    NFKD step splits but keeps (Korean syllables become separate jamo under NFKD; NFKC puts them back), composes
+    accents when keep_accents=True, and maps unusual spaces and control characters to plain text.
+
+    Writes out_dir/spiece.model, tokenizer_config.json and special_tokens_map.json; returns the loaded tokenizer.
+    Extra keyword arguments go to `sentencepiece.SentencePieceTrainer.train` (for example num_threads=1).
+    """
+    if not _is_int(vocab_size) or isinstance(vocab_size, bool):
+        raise TypeError(f"vocab_size must be an integer, got {vocab_size!r}")
+    user_defined_symbols = list(user_defined_symbols)
+    n_fixed = 5 + len(user_defined_symbols)  # <pad> <unk> [CLS] [SEP] [MASK] and the user-defined symbols
+    if vocab_size <= n_fixed:
+        raise ValueError(f"vocab_size ({vocab_size}) must be larger than the {n_fixed} fixed pieces "
+                         "(5 special tokens and the user-defined symbols)")
+    lines = list(_training_lines(texts_or_files, do_lower_case, remove_space, keep_accents))
+    if not lines:
+        raise ValueError("texts_or_files holds no text to train on (every line is empty)")
+
+    model = io.BytesIO()
+    options = dict(
+        model_type="unigram", vocab_size=int(vocab_size), pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
+        pad_piece="<pad>", unk_piece="<unk>", control_symbols=["[CLS]", "[SEP]", "[MASK]"],
+        user_defined_symbols=user_defined_symbols, character_coverage=character_coverage,
+        normalization_rule_name=normalization_rule_name, minloglevel=0 if verbose else 2,
+    )
+    options.update(sentencepiece_options)
+    try:
+        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=model, **options)
+    except RuntimeError as error:
+        # The usual cause: a vocabulary larger than the corpus can fill ("Vocabulary size is too high").
+        raise ValueError(f"SentencePiece could not train with vocab_size={vocab_size} on {len(lines)} lines: "
+                         f"{error}") from error
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / VOCAB_FILE).write_bytes(model.getvalue())
+    tokenizer = AlbertTokenizer(out_dir / VOCAB_FILE, do_lower_case=do_lower_case, remove_space=remove_space,
+                                keep_accents=keep_accents, model_max_length=model_max_length)
+    tokenizer.save_pretrained(out_dir)
+    return tokenizer
