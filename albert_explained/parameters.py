@@ -228,12 +228,12 @@ def _paper_rows() -> list[_RowSpec]:
         ablation(3, f"{sharing}, E={e}", e, sharing, paper)
         for sharing, figures in (("not-shared", ("87M", "89M", "93M", "108M")),
                                  ("all-shared", ("10M", "12M", "16M", "31M")))
-        for e, paper in zip((64, 128, 256, 768), figures)
+        for e, paper in zip((64, 128, 256, 768), figures, strict=True)
     ]
     table4 = [
         ablation(4, f"E={e}, {sharing}", e, sharing, paper)
         for e, figures in ((768, ("31M", "83M", "57M", "108M")), (128, ("12M", "64M", "38M", "89M")))
-        for sharing, paper in zip(("all-shared", "shared-attention", "shared-FFN", "not-shared"), figures)
+        for sharing, paper in zip(("all-shared", "shared-attention", "shared-FFN", "not-shared"), figures, strict=True)
     ]
     return bert + albert + table3 + table4
 
