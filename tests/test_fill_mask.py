@@ -1,0 +1,109 @@
+"""fill_mask: transformers' fill-mask pipeline format, the same answers as that pipeline on the same checkpoint, and
+clear errors. Uses the bundled model when it is present, and a small model trained here otherwise."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining
+from albert_explained.bundled import BUNDLED_MODEL_DIR
+from albert_explained.fill_mask import drop_space_after_masks, fill_mask, format_predictions
+from albert_explained.tokenizer import AlbertTokenizer, train_tokenizer
+
+HAS_BUNDLED = (BUNDLED_MODEL_DIR / "model.safetensors").is_file()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A random tiny model and a tokenizer, saved like the bundled model (the format checks need no training)."""
+    from albert_explained.corpus import load_plays
+
+    directory = tmp_path_factory.mktemp("small")
+    lines = load_plays(["hamlet"])[0].sentences[:1000]
+    tokenizer = train_tokenizer(lines, 300, directory, num_threads=1)
+    torch.manual_seed(0)
+    model = AlbertForPreTraining(AlbertConfig.from_preset("tiny", vocab_size=len(tokenizer))).eval()
+    model.save_pretrained(directory)
+    return directory, model, tokenizer
+
+
+def test_one_mask_gives_top_k_answers_in_the_pipelines_format(small):
+    _, model, tokenizer = small
+    answers = fill_mask("to be, or not to [MASK].", top_k=3, model=model, tokenizer=tokenizer)
+    assert len(answers) == 3
+    assert [set(a) for a in answers] == [{"score", "token", "token_str", "sequence"}] * 3
+    scores = [a["score"] for a in answers]
+    assert scores == sorted(scores, reverse=True) and 0 < sum(scores) <= 1
+    for answer in answers:
+        assert answer["token_str"] == tokenizer.decode([answer["token"]]).strip()
+        assert "[MASK]" not in answer["sequence"] and "[CLS]" not in answer["sequence"]
+
+
+def test_several_masks_give_one_list_per_mask(small):
+    _, model, tokenizer = small
+    answers = fill_mask("[MASK] be, or not to [MASK].", top_k=2, model=model, tokenizer=tokenizer)
+    assert len(answers) == 2 and all(len(a) == 2 for a in answers)
+    assert all(a["sequence"].count("[MASK]") == 1 for group in answers for a in group)  # the other mask stays
+
+
+def test_answers_match_transformers_fill_mask_pipeline(small):
+    transformers = pytest.importorskip("transformers")
+    directory, _, tokenizer = small
+    pipe = transformers.pipeline("fill-mask", model=transformers.AlbertForMaskedLM.from_pretrained(directory),
+                                 tokenizer=transformers.AlbertTokenizer.from_pretrained(directory), device="cpu")
+    text = "to be, or not to [MASK] that is the question"  # a space after the mask: no stray '▁' to drop
+    theirs = pipe(text, top_k=5)
+    ours = fill_mask(text, top_k=5, model=AlbertForMaskedLM.from_pretrained(directory), tokenizer=tokenizer)
+    assert [a["token"] for a in ours] == [a["token"] for a in theirs]
+    assert [a["score"] for a in ours] == pytest.approx([a["score"] for a in theirs], rel=1e-4)
+    assert [a["token_str"] for a in ours] == [a["token_str"].strip() for a in theirs]
+
+
+def test_the_stray_space_piece_after_a_glued_mask_is_dropped(small):
+    _, _, tokenizer = small
+    space = tokenizer.convert_tokens_to_ids("▁")
+    glued = tokenizer.encode("not to [MASK]. [MASK] that")
+    assert glued[glued.index(tokenizer.mask_token_id) + 1] == space  # the tokenizer's dummy prefix
+    kept = drop_space_after_masks("not to [MASK]. [MASK] that", glued, tokenizer)
+    assert kept == glued[:glued.index(tokenizer.mask_token_id) + 1] + glued[glued.index(tokenizer.mask_token_id) + 2:]
+    assert drop_space_after_masks("to [MASK] that", tokenizer.encode("to [MASK] that"), tokenizer) == \
+        tokenizer.encode("to [MASK] that")
+
+
+def test_text_without_a_mask_is_a_clear_error(small):
+    _, model, tokenizer = small
+    with pytest.raises(ValueError, match=r"no \[MASK\] to fill in"):
+        fill_mask("to be, or not to be", model=model, tokenizer=tokenizer)
+    with pytest.raises(ValueError, match="top_k must be a positive integer"):
+        fill_mask("to [MASK]", top_k=0, model=model, tokenizer=tokenizer)
+    with pytest.raises(ValueError, match="pass both model and tokenizer"):
+        fill_mask("to [MASK]", model=model)
+    with pytest.raises(ValueError, match="at most 128"):
+        fill_mask("word " * 200 + "[MASK]", model=model, tokenizer=tokenizer)
+
+
+def test_format_predictions_prints_one_line_per_answer(small):
+    _, model, tokenizer = small
+    text = format_predictions(fill_mask("to be or not to [MASK]", top_k=2, model=model, tokenizer=tokenizer))
+    assert len(text.splitlines()) == 2 and "%" in text
+
+
+@pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
+def test_the_bundled_model_is_small_and_loads_in_transformers():
+    transformers = pytest.importorskip("transformers")
+    size = sum(f.stat().st_size for f in BUNDLED_MODEL_DIR.iterdir())
+    assert size <= 10 * 2**20
+    ours = AlbertForMaskedLM.from_pretrained(BUNDLED_MODEL_DIR)
+    theirs = transformers.AlbertForMaskedLM.from_pretrained(BUNDLED_MODEL_DIR).eval()
+    tokenizer = AlbertTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
+    input_ids = torch.tensor([tokenizer.encode("to be, or not to [MASK]: that is the question")])
+    torch.testing.assert_close(ours(input_ids).logits, theirs(input_ids).logits, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
+@pytest.mark.xfail(strict=True, reason="issue 4 is open: the bundled model (16% MLM accuracy, SOP at chance) has not "
+                                       "yet learned more than piece frequencies; remove this mark when it has")
+def test_the_bundled_model_knows_hamlet():
+    # The default model: a line from a training play, answered from memory of its context.
+    assert fill_mask("To be, or not to [MASK]: that is the question.")[0]["token_str"] == "be"

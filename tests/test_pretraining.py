@@ -1,0 +1,384 @@
+"""Pretraining, piece by piece: the corpus split, the data recipe of the paper, LAMB and the schedule, the training
+loop with its checkpoints and exact resume, and the exported model. Everything runs on tiny slices in seconds."""
+
+from __future__ import annotations
+
+import collections
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining
+from albert_explained.corpus import (VALIDATION_PLAYS, Document, clean_play_line, load_plays, read_corpus,
+                                     shakespeare_split, split_documents)
+from albert_explained.optim import Lamb, make_optimizer, parameter_groups, warmup_linear_decay
+from albert_explained.pretrain import (CHECKPOINT_NAME, PretrainingConfig, PretrainingObjective, atomic_torch_save,
+                                       pretrain)
+from albert_explained.pretraining_data import (IGNORE_INDEX, DataConfig, SopPair, SpecialIds, batches, build_pair,
+                                               choose_masked_spans, collate, create_examples, create_sop_pairs,
+                                               make_example, mask_tokens, ngram_probabilities, num_to_predict,
+                                               tokenize_documents, word_spans)
+from albert_explained.tokenizer import train_tokenizer
+
+# --- shared fixtures ------------------------------------------------------------------------------------------------
+
+SMALL_PLAYS = ["hamlet", "macbeth", "othello", "the-tempest"]
+
+
+@pytest.fixture(scope="module")
+def small_plays() -> list[Document]:
+    """Four plays, first 400 lines each: enough text for a tokenizer and a few batches."""
+    plays = load_plays(SMALL_PLAYS)
+    for play in plays:
+        play.sentences = play.sentences[:400]
+    return plays
+
+
+@pytest.fixture(scope="module")
+def tokenizer(small_plays, tmp_path_factory):
+    lines = [s for p in small_plays for s in p.sentences]
+    return train_tokenizer(lines, 300, tmp_path_factory.mktemp("tok"), num_threads=1)
+
+
+@pytest.fixture(scope="module")
+def ids(tokenizer) -> SpecialIds:
+    return SpecialIds.from_tokenizer(tokenizer)
+
+
+@pytest.fixture(scope="module")
+def documents(small_plays, tokenizer):
+    return tokenize_documents(small_plays, tokenizer)
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(small_plays, tmp_path_factory) -> Path:
+    """The four plays as a corpus folder (one .txt per document), sliced short for training tests."""
+    folder = tmp_path_factory.mktemp("corpus")
+    for play in small_plays:
+        (folder / f"{play.name}.txt").write_text("\n".join(play.sentences[:150]) + "\n", encoding="utf-8")
+    return folder
+
+
+def tiny_run(output_dir: Path, corpus_dir: Path, **overrides) -> PretrainingConfig:
+    """A run of a 2-layer, H=32 model on the four-play slice: a few steps take a second or two."""
+    settings = dict(output_dir=str(output_dir), corpus=str(corpus_dir), vocab_size=200, embedding_size=16,
+                    hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                    max_seq_length=32, batch_size=4, steps=6, warmup_steps=2, eval_every=3, checkpoint_every=2,
+                    eval_batch_size=16, max_eval_examples=16, seed=7, device="cpu", progress=False,
+                    learning_rate=0.01)
+    settings.update(overrides)
+    return PretrainingConfig(**settings)
+
+
+# --- the corpus -----------------------------------------------------------------------------------------------------
+
+def test_play_markdown_keeps_spoken_words_only():
+    assert clean_play_line("**HAMLET**  ") is None
+    assert clean_play_line("## ACT I") is None
+    assert clean_play_line("_Enter HORATIO and MARCELLUS_") is None
+    assert clean_play_line("*[He draws his sword.]*") is None
+    assert clean_play_line("[Within]_  ") is None
+    assert clean_play_line("Who's there?  ") == "Who's there?"
+    assert clean_play_line("You,'\\--or 'I would request you,'\\--or") == "You,'--or 'I would request you,'--or"
+
+
+def test_shakespeare_is_split_by_play_with_no_play_on_both_sides():
+    split = shakespeare_split()
+    train, validation = {d.name for d in split.train}, {d.name for d in split.validation}
+    assert len(train) + len(validation) == 38
+    assert validation == set(VALIDATION_PLAYS)
+    assert not train & validation
+    # The famous lines of the fill-mask demos are in training plays, so validation scores are not memory.
+    assert {"hamlet", "macbeth", "romeo-and-juliet", "julius-caesar"} <= train
+
+
+def test_read_corpus_errors_name_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_corpus(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="has no .txt or .md files"):
+        read_corpus(tmp_path)
+    (tmp_path / "blank.txt").write_text("\n  \n")
+    with pytest.raises(ValueError, match="is empty"):
+        read_corpus(tmp_path / "blank.txt")
+
+
+def test_one_text_file_gives_documents_separated_by_blank_lines(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("a b\nc d\n\ne f\n\n\ng h\ni j\n")
+    documents = read_corpus(path)
+    assert [d.sentences for d in documents] == [["a b", "c d"], ["e f"], ["g h", "i j"]]
+
+
+def test_split_documents_is_by_document_and_refuses_a_single_document():
+    documents = [Document(f"d{i}", [f"line {i}"]) for i in range(20)]
+    split = split_documents(documents, validation_fraction=0.1)
+    assert [d.name for d in split.validation] == ["d9", "d19"]
+    assert len(split.train) == 18
+    with pytest.raises(ValueError, match="at least 2 documents"):
+        split_documents(documents[:1])
+
+
+# --- the data recipe ------------------------------------------------------------------------------------------------
+
+def test_ngram_probabilities_are_proportional_to_one_over_n():
+    assert ngram_probabilities(3) == pytest.approx([6 / 11, 3 / 11, 2 / 11])
+
+
+def test_build_pair_layout_and_segment_ids():
+    input_ids, token_type_ids = build_pair([10, 11], [20, 21, 22], cls_id=2, sep_id=3)
+    assert input_ids == [2, 10, 11, 3, 20, 21, 22, 3]
+    assert token_type_ids == [0, 0, 0, 0, 1, 1, 1, 1]
+
+
+def test_sop_pairs_are_adjacent_segments_of_one_document_kept_or_swapped():
+    # Sentences of distinct, increasing ids: a pair in order reads as one increasing run, a swapped one does not.
+    document = [list(range(start, start + 7)) for start in range(0, 700, 7)]
+    config = DataConfig(max_seq_length=40, short_seq_prob=0.0)
+    labels = []
+    for seed in range(20):
+        for pair in create_sop_pairs(document, config, random.Random(seed)):
+            a, b = pair.tokens_a, pair.tokens_b
+            first, second = (a, b) if pair.sentence_order_label == 0 else (b, a)
+            for segment in (first, second):  # each segment is a run of text (truncation trims only its ends)
+                assert segment == list(range(segment[0], segment[0] + len(segment)))
+            assert first[-1] < second[0] and second[0] - first[-1] <= 20  # in order, and near each other
+            assert len(a) + len(b) <= config.max_seq_length - 3
+            labels.append(pair.sentence_order_label)
+    assert 0.4 < sum(labels) / len(labels) < 0.6  # swapped with probability 1/2
+
+
+def test_mostly_full_length_sequences_with_some_shorter_ones():
+    document = [list(range(start, start + 5)) for start in range(0, 20000, 5)]
+    pairs = create_sop_pairs(document, DataConfig(max_seq_length=64), random.Random(0))
+    full = sum(len(p.tokens_a) + len(p.tokens_b) == 61 for p in pairs) / len(pairs)
+    assert 0.8 < full < 0.97  # 10% of targets are drawn shorter (a few of those still land at 61)
+    assert min(len(p.tokens_a) + len(p.tokens_b) for p in pairs) < 30
+
+
+def test_a_single_long_sentence_is_split_not_paired_with_another_document():
+    pairs = create_sop_pairs([list(range(100))], DataConfig(max_seq_length=200), random.Random(1))
+    assert len(pairs) == 1
+    first, second = (pairs[0].tokens_a, pairs[0].tokens_b)[::1 - 2 * pairs[0].sentence_order_label]
+    assert first + second == list(range(100))
+
+
+def test_word_spans_join_continuation_pieces_and_skip_special_tokens(tokenizer, ids):
+    input_ids = tokenizer.encode("unrelenting hearts, infirmity")
+    spans = word_spans(input_ids, ids)
+    pieces = tokenizer.convert_ids_to_tokens(input_ids)
+    for span in spans:
+        assert pieces[span[0]].startswith("▁") or not pieces[span[0]][0].isalnum()
+        assert all(not pieces[p].startswith("▁") for p in span[1:])
+    assert sorted(p for span in spans for p in span) == list(range(1, len(input_ids) - 1))  # not [CLS], [SEP]
+
+
+def test_masked_spans_are_whole_words_within_budget_with_lengths_proportional_to_one_over_n():
+    words = [[3 * i, 3 * i + 1] if i % 3 == 0 else [3 * i] for i in range(200)]  # some words of two pieces
+    word_of = {p: i for i, w in enumerate(words) for p in w}
+    config = DataConfig()
+    lengths = collections.Counter()
+    rng = random.Random(0)
+    for _ in range(300):
+        spans = choose_masked_spans(words, 20, config, rng)
+        positions = [p for span in spans for p in span]
+        assert len(positions) == len(set(positions)) <= 20  # no overlap, within the budget
+        for span in spans:
+            span_words = sorted({word_of[p] for p in span})
+            assert span == [p for w in span_words for p in words[w]]  # whole words, consecutive
+            assert span_words == list(range(span_words[0], span_words[-1] + 1))
+            lengths[len(span_words)] += 1
+    total = sum(lengths.values())
+    # Shortening spans to fit the budget shifts a little mass towards n = 1.
+    assert lengths[1] / total == pytest.approx(6 / 11, abs=0.06)
+    assert lengths[2] / total == pytest.approx(3 / 11, abs=0.05)
+    assert lengths[3] / total == pytest.approx(2 / 11, abs=0.05)
+
+
+def test_replacement_is_80_percent_mask_10_percent_random_10_percent_kept(ids):
+    input_ids = [ids.cls] + [100] * 5000 + [ids.sep]
+    corrupted, labels = mask_tokens(input_ids, range(1, 5001), ids, random.Random(0))
+    assert labels[0] == labels[-1] == IGNORE_INDEX and set(labels[1:-1]) == {100}
+    outcome = collections.Counter("mask" if t == ids.mask else "kept" if t == 100 else "random"
+                                  for t in corrupted[1:-1])
+    assert outcome["mask"] / 5000 == pytest.approx(0.8, abs=0.02)
+    assert outcome["kept"] / 5000 == pytest.approx(0.1 + 0.1 / len(ids.ordinary), abs=0.02)
+    assert outcome["random"] / 5000 == pytest.approx(0.1, abs=0.02)
+    assert not set(corrupted) & (ids.special - {ids.mask, ids.cls, ids.sep})  # never a random special token
+
+
+def test_fifteen_percent_of_pieces_are_predicted_up_to_the_cap(documents, ids):
+    config = DataConfig(max_seq_length=128, max_predictions_per_seq=20)
+    assert num_to_predict(128, config) == 19 and num_to_predict(200, config) == 20 and num_to_predict(3, config) == 1
+    examples = create_examples(documents, ids, config, seed=0)
+    for example in examples:
+        predicted = sum(label != IGNORE_INDEX for label in example.labels)
+        assert 1 <= predicted <= num_to_predict(len(example.input_ids), config)
+        for token, label in zip(example.input_ids, example.labels, strict=True):
+            if label == IGNORE_INDEX:
+                assert token != ids.mask
+    full = [e for e in examples if len(e.input_ids) == 128]
+    assert sum(sum(l != IGNORE_INDEX for l in e.labels) for e in full) / len(full) > 17  # nearly always 19
+
+
+def test_examples_depend_only_on_seed_and_epoch(documents, ids):
+    config = DataConfig(max_seq_length=64)
+    first = create_examples(documents, ids, config, seed=3, epoch=0)
+    assert first == create_examples(documents, ids, config, seed=3, epoch=0)
+    assert first != create_examples(documents, ids, config, seed=3, epoch=1)
+
+
+def test_collate_pads_to_the_longest_example(ids):
+    pairs = [SopPair([10, 11, 12], [13, 14], 0), SopPair([20], [21], 1)]
+    examples = [make_example(p, ids, DataConfig(), random.Random(0)) for p in pairs]
+    batch = collate(examples, ids.pad)
+    assert batch["input_ids"].shape == batch["labels"].shape == batch["attention_mask"].shape == (2, 8)
+    assert batch["attention_mask"].tolist() == [[1] * 8, [1] * 5 + [0] * 3]
+    assert batch["labels"][1, 5:].tolist() == [IGNORE_INDEX] * 3
+    assert batch["sentence_order_label"].tolist() == [0, 1]
+
+
+def test_each_process_takes_its_own_batches_and_all_take_the_same_number():
+    examples = list(range(23))
+    per_rank = [batches(examples, 2, rank=r, world_size=3) for r in range(3)]
+    assert [len(b) for b in per_rank] == [3, 3, 3]  # 11 full batches, cut to 9 so that every process has 3
+    seen = [x for rank in per_rank for batch in rank for x in batch]
+    assert len(seen) == len(set(seen)) == 18
+
+
+# --- LAMB and the schedule ------------------------------------------------------------------------------------------
+
+def test_lamb_moves_each_matrix_by_lr_times_its_norm():
+    torch.manual_seed(0)
+    weight = torch.nn.Parameter(torch.randn(8, 4))
+    before = weight.detach().clone()
+    optimizer = Lamb([weight], lr=0.05, weight_decay=0.01)
+    weight.grad = torch.randn(8, 4) * 123.0  # the gradient's scale does not matter
+    optimizer.step()
+    assert (weight.detach() - before).norm().item() == pytest.approx(0.05 * before.norm().item(), rel=1e-5)
+
+
+def test_lamb_without_trust_ratio_or_decay_is_adam():
+    torch.manual_seed(0)
+    a = torch.nn.Parameter(torch.randn(5))
+    b = torch.nn.Parameter(a.detach().clone())
+    lamb = Lamb([dict(params=[a], adapt=False, weight_decay=0.0)], lr=0.01, eps=1e-6)
+    adam = torch.optim.Adam([b], lr=0.01, eps=1e-6)
+    for _ in range(5):
+        grad = torch.randn(5)
+        a.grad, b.grad = grad.clone(), grad.clone()
+        lamb.step()
+        adam.step()
+    torch.testing.assert_close(a.detach(), b.detach())
+
+
+def test_biases_and_layernorms_get_no_decay_and_tied_weights_count_once():
+    model = AlbertForPreTraining(AlbertConfig.from_preset("tiny", vocab_size=50))
+    decay, no_decay = parameter_groups(model, 0.01)
+    names = {id(p): n for n, p in model.named_parameters()}
+    exempt = lambda p: any(s in names[id(p)] for s in ("bias", "LayerNorm", "layer_norm"))  # noqa: E731
+    assert all(exempt(p) for p in no_decay["params"]) and not any(exempt(p) for p in decay["params"])
+    assert any("full_layer_layer_norm" in names[id(p)] for p in no_decay["params"])  # the FFN's LayerNorm too
+    assert len(decay["params"]) + len(no_decay["params"]) == len(list(model.parameters()))
+    assert isinstance(make_optimizer(model, "adamw"), torch.optim.AdamW)
+    with pytest.raises(ValueError, match="optimizer must be"):
+        make_optimizer(model, "sgd")
+
+
+def test_warmup_then_linear_decay_to_zero():
+    values = [warmup_linear_decay(step, 4, 12) for step in range(13)]
+    assert values[:4] == [0.25, 0.5, 0.75, 1.0]
+    assert values[4:] == pytest.approx([1.0, 7 / 8, 6 / 8, 5 / 8, 4 / 8, 3 / 8, 2 / 8, 1 / 8, 0.0])
+    with pytest.raises(ValueError, match="warmup_steps"):
+        warmup_linear_decay(0, 20, 10)
+
+
+# --- the objective and the loop -------------------------------------------------------------------------------------
+
+def test_objective_on_gathered_positions_equals_the_models_own_loss(documents, ids):
+    torch.manual_seed(0)
+    model = AlbertForPreTraining(AlbertConfig.from_preset("tiny", vocab_size=ids.vocab_size)).eval()
+    batch = collate(create_examples(documents, ids, DataConfig(max_seq_length=64), seed=0)[:6], ids.pad)
+    ours = PretrainingObjective(model)(**batch)
+    reference = model(**batch)
+    torch.testing.assert_close(ours["loss"], reference.loss)
+    predicted = batch["labels"] != IGNORE_INDEX
+    correct = (reference.prediction_logits.argmax(-1)[predicted] == batch["labels"][predicted]).sum()
+    assert ours["mlm_correct"] == correct and ours["mlm_count"] == predicted.sum()
+
+
+def test_a_tiny_run_learns_and_exports_a_model_both_libraries_load(tmp_path, corpus_dir):
+    result = pretrain(tiny_run(tmp_path / "run", corpus_dir, steps=40, warmup_steps=5, eval_every=100,
+                               checkpoint_every=100, learning_rate=0.05))
+    losses = [r["loss"] for r in result.history if "loss" in r]
+    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.3  # it learns
+    assert 0 <= result.final_metrics["mlm_accuracy"] <= 1 and 0 <= result.final_metrics["sop_accuracy"] <= 1
+    model_dir = tmp_path / "run" / "model"
+    for name in ("config.json", "model.safetensors", "spiece.model", "README.md", "metrics.json"):
+        assert (model_dir / name).is_file(), name
+    card = (model_dir / "README.md").read_text()
+    assert "MLM accuracy" in card and "wall time" in card and "hardware" in card
+    assert json.loads((model_dir / "metrics.json").read_text())["steps"] == 40
+
+    transformers = pytest.importorskip("transformers")
+    ours = AlbertForMaskedLM.from_pretrained(model_dir)
+    theirs = transformers.AlbertForMaskedLM.from_pretrained(model_dir).eval()
+    input_ids = torch.tensor([result.tokenizer.encode("to be or not to [MASK]")])
+    torch.testing.assert_close(ours(input_ids).logits, theirs(input_ids).logits, rtol=1e-4, atol=1e-4)
+
+
+def test_a_resumed_run_has_exactly_the_losses_of_an_uninterrupted_one(tmp_path, corpus_dir):
+    whole = pretrain(tiny_run(tmp_path / "whole", corpus_dir, export=False))
+    first = pretrain(tiny_run(tmp_path / "split", corpus_dir, stop_after=3, export=False))
+    assert first.step == 3 and not first.final_metrics
+    second = pretrain(tiny_run(tmp_path / "split", corpus_dir, resume=True, export=False))
+    losses = lambda history: [(r["step"], r["loss"], r["mlm_loss"], r["sop_loss"]) for r in history if "loss" in r]  # noqa: E731
+    assert losses(second.history) == losses(whole.history)  # bit for bit
+    assert second.final_metrics == whole.final_metrics
+    for a, b in zip(whole.model.state_dict().values(), second.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_bad_runs_fail_clearly_and_never_overwrite_a_checkpoint(tmp_path, corpus_dir):
+    with pytest.raises(FileNotFoundError, match="cannot resume: no checkpoint"):
+        pretrain(tiny_run(tmp_path / "fresh", corpus_dir, resume=True))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        pretrain(tiny_run(tmp_path / "r", tmp_path / "no-such-corpus"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no .txt or .md"):
+        pretrain(tiny_run(tmp_path / "r", tmp_path / "empty"))
+
+    pretrain(tiny_run(tmp_path / "run", corpus_dir, stop_after=2, export=False))
+    checkpoint = tmp_path / "run" / CHECKPOINT_NAME
+    saved = checkpoint.read_bytes()
+    with pytest.raises(FileExistsError, match="--resume"):
+        pretrain(tiny_run(tmp_path / "run", corpus_dir))
+    with pytest.raises(ValueError, match="hidden_size: checkpoint 32, now 64"):
+        pretrain(tiny_run(tmp_path / "run", corpus_dir, resume=True, hidden_size=64))
+    assert checkpoint.read_bytes() == saved
+
+
+def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
+    path = tmp_path / CHECKPOINT_NAME
+    atomic_torch_save({"step": 1}, path)
+
+    def crash(obj, f, *args, **kwargs):
+        Path(f).write_bytes(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_torch_save({"step": 2}, path)
+    assert torch.load(path) == {"step": 1}
+    assert [p.name for p in tmp_path.iterdir()] == [CHECKPOINT_NAME]  # no temporary file left behind
+
+
+def test_config_errors_name_the_argument(tmp_path, corpus_dir):
+    with pytest.raises(ValueError, match="warmup_steps must be between 0 and steps"):
+        pretrain(tiny_run(tmp_path / "r", corpus_dir, warmup_steps=100))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        pretrain(tiny_run(tmp_path / "r", corpus_dir, batch_size=0))
+    with pytest.raises(ValueError, match="hidden_size .* must be divisible"):
+        pretrain(tiny_run(tmp_path / "r", corpus_dir, hidden_size=33))
