@@ -12,7 +12,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 TORCH_PIP_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
-.PHONY: test lab demo html clean
+.PHONY: test lab html clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,6 @@ test: $(VENV)/.installed-test
 
 lab: $(VENV)/.installed-dev
 	$(BIN)/jupyter lab notebooks/
-
-demo: $(VENV)/.installed-test
-	$(BIN)/python -m albert_explained
 
 # Every notebook executed and rendered to HTML, for people who would rather read than run.
 html: $(VENV)/.installed-dev

@@ -20,6 +20,14 @@ The files, in the order data flows through the model:
     parameters.py   parameter counts by component and the paper's tables
     device.py       get_device(): CUDA when present, else CPU
 
+and around the model:
+
+    corpus.py, pretraining_data.py, optim.py, pretrain.py    pretraining from raw text (MLM + SOP)
+    bundled/        a tiny ALBERT pretrained here on Shakespeare, with its card
+    fill_mask.py    fill in [MASK]s, like transformers' fill-mask pipeline
+    visualize.py, attention_analysis.py                      attention views and analyses that work offline
+    cli.py          the `albert-explained` command
+
 Dimension letters used in every comment:
 
     B batch size          T tokens in a sequence     V vocabulary size
