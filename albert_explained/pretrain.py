@@ -617,6 +617,15 @@ def model_card(summary: dict[str, Any], model_config: AlbertConfig) -> str:
     single = (f"| MLM accuracy, single-piece masks instead of n-gram spans (BERT's masking) "
               f"| {v.get('single_piece_mlm_accuracy', nan):.1%} "
               f"| {b.get('single_piece_mlm_unigram_accuracy', nan):.1%} (most frequent piece) |")
+    plateau = ""
+    if v.get("sop_accuracy", 1.0) < 0.6:
+        plateau = """
+**What it has and has not learned.** MLM accuracy is above the unigram baseline, but SOP is at chance: at this
+budget the model uses which words surround a blank (a bag of words), not yet their order. Its attention has not
+learned to look at neighbouring pieces, and sentence order cannot be told without word order. BERT-style post-LN
+models are known for a long plateau at the start of pretraining (a BERT of the same size
+does no better here). More steps (`--steps`, or a GPU) should get past it; that was not measured here.
+"""
     return f"""# albert-tiny-shakespeare
 
 A tiny ALBERT pretrained from scratch by `albert_explained.pretrain` with the paper's two objectives, masked language
@@ -649,7 +658,7 @@ Command:
 {single}
 | MLM loss | {v.get("mlm_loss", nan):.3f} | |
 | SOP loss | {v.get("sop_loss", nan):.3f} | |
-
+{plateau}
 ## Use
 
 ```python
