@@ -216,3 +216,24 @@ def test_bert_baseline_matches_the_reference_bert(config_name, direction, tmp_pa
         a = model(**inputs, output_hidden_states=True, output_attentions=True)
         b = ref(**inputs, output_hidden_states=True, output_attentions=True)
     assert_outputs_equal(a, b, ["last_hidden_state", "pooler_output", "hidden_states", "attentions"])
+
+
+@pytest.mark.parametrize("config_name", ["base-like", "groups+inner", "three-groups"])
+def test_gradients_match_the_reference(config_name, tmp_path):
+    """Training needs the backward pass as much as the forward one: the gradient of the pretraining loss with respect
+    to every weight equals the reference's (shared weights collect the sum over every depth that uses them)."""
+    config_kwargs = {**SIZES, **CONFIGS[config_name], "num_labels": 2}
+    model, ref = build_pair("AlbertForPreTraining", config_kwargs, "ours->reference", tmp_path, seed=13)
+    inputs = {**make_inputs(13), **labels_for("AlbertForPreTraining", 2, 13)}
+    model(**inputs).loss.backward()
+    ref(**inputs).loss.backward()
+    reference_grads = {name: param.grad for name, param in ref.named_parameters()}
+    relative = CONFIGS[config_name].get("position_embedding_type", "absolute") != "absolute"
+    for name, param in model.named_parameters():
+        unused = relative and name.endswith("embeddings.position_embeddings.weight")  # absolute table, not added
+        expected = reference_grads[model.to_reference_key(name)]
+        if unused:
+            assert param.grad is None and expected is None, name
+            continue
+        assert param.grad is not None and param.grad.abs().sum() > 0, f"{name} receives no gradient"
+        torch.testing.assert_close(param.grad, expected, atol=ATOL, rtol=1e-4, msg=lambda m, name=name: f"{name}: {m}")
