@@ -92,6 +92,9 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--num-attention-heads", type=int, default=d.num_attention_heads,
                        help="N (default: %(default)s)")
     model.add_argument("--intermediate-size", type=int, default=d.intermediate_size, help="I (default: %(default)s)")
+    model.add_argument("--position-embedding-type", choices=["absolute", "relative_key", "relative_key_query"],
+                       default=d.position_embedding_type, help="learned positions (absolute, the paper's) or "
+                       "learned distances (default: %(default)s)")
     data = parser.add_argument_group("data")
     data.add_argument("--max-seq-length", type=int, default=d.max_seq_length, help="T (default: %(default)s)")
     data.add_argument("--short-seq-prob", type=float, default=d.short_seq_prob, help="(default: %(default)s)")

@@ -360,6 +360,32 @@ def test_bad_runs_fail_clearly_and_never_overwrite_a_checkpoint(tmp_path, corpus
     assert checkpoint.read_bytes() == saved
 
 
+class _RunsCodeWhenUnpickled:
+    def __reduce__(self):
+        return (print, ("a checkpoint should never run code",))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused(tmp_path, corpus_dir):
+    pretrain(tiny_run(tmp_path / "run", corpus_dir, stop_after=2, export=False))
+    checkpoint = tmp_path / "run" / CHECKPOINT_NAME
+    contents = torch.load(checkpoint, weights_only=True)
+    contents["state"]["history"].append(_RunsCodeWhenUnpickled())
+    torch.save(contents, checkpoint)
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        pretrain(tiny_run(tmp_path / "run", corpus_dir, resume=True))
+
+
+def test_relative_positions_leave_the_unused_absolute_table_untouched(tmp_path, corpus_dir):
+    result = pretrain(tiny_run(tmp_path / "run", corpus_dir, export=False))
+    assert result.model.config.position_embedding_type == "relative_key"  # the default, as for the bundled model
+    table = result.model.albert.embeddings.position_embeddings.weight
+    assert not table.requires_grad  # frozen: not in the optimizer, not in DDP's gradient averaging
+    torch.manual_seed(7)  # the run's seed: the model it started from
+    initial = AlbertForPreTraining(result.model.config).albert.embeddings
+    assert torch.equal(table, initial.position_embeddings.weight)
+    assert not torch.equal(result.model.albert.embeddings.word_embeddings.weight, initial.word_embeddings.weight)
+
+
 def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
     path = tmp_path / CHECKPOINT_NAME
     atomic_torch_save({"step": 1}, path)
