@@ -36,8 +36,9 @@ another option, `position_embedding_type="relative_key"` (Shaw et al., 2018): on
 i - j, so "the piece just before me" is one vector that every position shares and that every example trains
 (`attention.py`, `relative_position_scores`). With it the same model leaves the plateau within a few hundred steps
 (validation MLM accuracy 18% after 1,000 steps against 14% with absolute positions, 26.6% after 11,000).
-The architecture is otherwise the paper's, and the checkpoint loads in transformers' ALBERT as it is. Pass
-`--position-embedding-type absolute` to see the plateau for yourself.
+The architecture is otherwise the paper's, and the checkpoint runs in transformers 4.x's ALBERT as it is
+(transformers 5 dropped relative positions; the card says what that means). Pass `--position-embedding-type
+absolute` to see the plateau for yourself.
 
 **Checkpoints and exact resume.** `checkpoint.pt` holds the model, optimizer and scheduler states, the step, where in
 which epoch the run is, the random-number state and the history of losses. It is written to a temporary file and
@@ -647,7 +648,10 @@ def model_card(summary: dict[str, Any], model_config: AlbertConfig) -> str:
         notes.append(f"""**Positions.** The model uses `position_embedding_type="{c.position_embedding_type}"`: one
 learned vector per distance between two pieces, an option of the reference's ALBERT, instead of the paper's learned
 vector per position. At this budget a model with absolute positions stays on the early plateau of pretraining (frequent
-pieces and a bag of nearby words, not yet word order); see "Positions" in `albert_explained/pretrain.py`.""")
+pieces and a bag of nearby words, not yet word order); see "Positions" in `albert_explained/pretrain.py`.
+transformers 4.x runs it as trained (tests use 4.56.2). transformers 5 removed relative positions from its ALBERT:
+it would drop the distance table (with a warning about unused weights) and add the untrained absolute one instead,
+so its predictions there would be wrong; use transformers 4.x or this package.""")
     if v.get("sop_accuracy", 1.0) < 0.6:
         notes.append("""**Sentence order is not learned yet.** SOP accuracy is near chance: telling which of two
 adjacent passages comes first takes more than this budget gives a model this small (the paper trains for 125,000
