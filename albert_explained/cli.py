@@ -73,6 +73,7 @@ def _pretrain(args: argparse.Namespace) -> None:
 
 
 def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
+    from .config import POSITION_EMBEDDING_TYPES
     from .pretrain import PretrainingConfig
 
     d = PretrainingConfig()
@@ -92,7 +93,7 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--num-attention-heads", type=int, default=d.num_attention_heads,
                        help="N (default: %(default)s)")
     model.add_argument("--intermediate-size", type=int, default=d.intermediate_size, help="I (default: %(default)s)")
-    model.add_argument("--position-embedding-type", choices=["absolute", "relative_key", "relative_key_query"],
+    model.add_argument("--position-embedding-type", choices=POSITION_EMBEDDING_TYPES,
                        default=d.position_embedding_type, help="learned positions (absolute, the paper's) or "
                        "learned distances (default: %(default)s)")
     data = parser.add_argument_group("data")

@@ -107,3 +107,31 @@ def test_the_bundled_model_is_small_and_loads_in_transformers():
 def test_the_bundled_model_knows_hamlet():
     # The default model: a line from a training play, answered from memory of its context.
     assert fill_mask("To be, or not to [MASK]: that is the question.")[0]["token_str"] == "be"
+
+
+@pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
+def test_the_bundled_models_card_figures_are_its_own():
+    """The card's validation figures (MLM and SOP accuracy on the held-out plays) are measured again here from the
+    shipped weights and tokenizer, with the run's own data settings and seed: they are the model's, not copied."""
+    import dataclasses
+    import json
+
+    from albert_explained.pretrain import PretrainingConfig, evaluate, load_split
+    from albert_explained.pretraining_data import SpecialIds, create_examples, tokenize_documents
+
+    metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())
+    fields = {f.name for f in dataclasses.fields(PretrainingConfig)}
+    config = PretrainingConfig(**{k: v for k, v in metrics["training_config"].items() if k in fields})
+    model = AlbertForPreTraining.from_pretrained(BUNDLED_MODEL_DIR)
+    tokenizer = AlbertTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
+    validation = load_split(config).validation
+    assert [d.name for d in validation] == metrics["validation_documents"]
+    validation_docs = tokenize_documents(validation, tokenizer)
+    examples = create_examples(validation_docs, SpecialIds.from_tokenizer(tokenizer), config.data_config(),
+                               seed=config.seed + 1, shuffle=False)  # as pretrain() draws them
+    measured = evaluate(model, examples, 128, torch.device("cpu"))
+    card = metrics["validation"]
+    assert (measured["predictions"], measured["pairs"]) == (card["predictions"], card["pairs"])
+    assert measured["mlm_accuracy"] == pytest.approx(card["mlm_accuracy"], abs=1e-4)
+    assert measured["sop_accuracy"] == pytest.approx(card["sop_accuracy"], abs=1e-3)
+    assert measured["mlm_accuracy"] > 3 * metrics["baselines"]["mlm_unigram_accuracy"]  # well above frequency
