@@ -7,10 +7,10 @@ so that a notebook can run each step and show its result:
 1. **Tokenize** every sentence of every document into piece ids (`tokenize_documents`).
 
 2. **Segments and sentence order** (`create_sop_pairs`). Walk through a document, collecting consecutive sentences
-   into a chunk until it holds about `max_seq_length - 3` pieces (three places are kept for [CLS] and two [SEP]).
-   Cut the chunk at a random sentence boundary into segment A (the first part) and segment B (the rest). With
-   probability 1/2 keep the order (A, B), label 0; otherwise swap to (B, A), label 1. Both segments always come from
-   the same document and are adjacent, so topic cannot give the answer away: only coherence can. (BERT's
+   into a chunk until the next one would not fit in `max_seq_length - 3` pieces (three places are kept for [CLS] and
+   two [SEP]). Cut the chunk at a random sentence boundary into segment A (the first part) and segment B (the rest).
+   With probability 1/2 keep the order (A, B), label 0; otherwise swap to (B, A), label 1. Both segments always come
+   from the same document and are adjacent, so topic cannot give the answer away: only coherence can. (BERT's
    next-sentence prediction took B from a *random* document half of the time, which a model can detect from the
    topic alone; the paper argues that this is why NSP helps so little.)
 
@@ -45,6 +45,16 @@ Where we differ from Google's script, and why:
 - When a chunk holds a single sentence (one very long line), Google's script takes B from a *random other document*
   and labels it "swapped" (an NSP-style example; google-research/albert#234). We split that sentence at a random
   piece instead, so every pair is a true sentence-order pair.
+- A chunk ends *before* the sentence that would overflow it; that sentence opens the next chunk. Google's script adds
+  it anyway and then trims the longer segment one piece at a time from a random end (`truncate_seq_pair`), so most
+  trims land at the junction between A and B, and the pair "in order" no longer reads on across [SEP]: pieces are
+  missing there. With T = 512 that is a few pieces of a long pair; with our T = 64 and verse lines of about 11 pieces
+  nearly every chunk overflows, and only 26% of the training pairs built that way had an intact junction. The
+  junction is where sentence order shows, so we keep it whole: `junction_bigram_baseline`, which reads nothing but
+  the two junctions, gets 54% of the held-out pairs right with Google's chunks and 62% with ours, and a model
+  trained for 11,000 steps reached 60% SOP accuracy with ours against 53% with Google's. The price: sequences hold
+  about 54 pieces on average instead of 58 (MLM accuracy 25.7% against 26.9% on the same held-out pairs).
+  `truncate_seq_pair` is now needed only for a single sentence longer than T - 3.
 - Random replacements are drawn from the ordinary pieces only, never from the special ones ([CLS], [MASK], ...).
 - Masking is re-drawn every epoch from the epoch number and the seed ("dynamic masking", as RoBERTa does); Google
   writes `dupe_factor` = 40 fixed copies to disk. Everything is driven by one `random.Random`, so a seed and an
@@ -55,6 +65,8 @@ Shapes of a batch: input_ids, token_type_ids, attention_mask, labels (B, T); sen
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -177,13 +189,8 @@ def create_sop_pairs(document: Sequence[Sequence[int]], config: DataConfig, rng:
         return rng.randint(2, max_num_tokens) if rng.random() < config.short_seq_prob else max_num_tokens
 
     pairs: list[SopPair] = []
-    chunk: list[Sequence[int]] = []
-    length, target = 0, draw_target()
-    for i, sentence in enumerate(document):
-        chunk.append(sentence)
-        length += len(sentence)
-        if i < len(document) - 1 and length < target:
-            continue
+
+    def add_pair(chunk: list[Sequence[int]]) -> None:
         if len(chunk) >= 2:
             a_end = rng.randint(1, len(chunk) - 1)  # how many sentences go to segment A
             tokens_a = [t for s in chunk[:a_end] for t in s]
@@ -194,12 +201,26 @@ def create_sop_pairs(document: Sequence[Sequence[int]], config: DataConfig, rng:
             cut = rng.randint(1, len(only) - 1) if len(only) >= 2 else 0
             tokens_a, tokens_b = only[:cut], only[cut:]
         if tokens_a and tokens_b:
-            truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng)
+            truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng)  # only a sentence longer than T - 3 needs it
             swapped = rng.random() < 0.5
             if swapped:
                 tokens_a, tokens_b = tokens_b, tokens_a
             pairs.append(SopPair(tokens_a, tokens_b, int(swapped)))
-        chunk, length, target = [], 0, draw_target()
+
+    chunk: list[Sequence[int]] = []
+    length, target = 0, draw_target()
+    for sentence in document:
+        if chunk and length + len(sentence) > max_num_tokens:
+            # The sentence would not fit: it opens the next chunk, so no segment loses pieces at the junction.
+            add_pair(chunk)
+            chunk, length, target = [], 0, draw_target()
+        chunk.append(sentence)
+        length += len(sentence)
+        if length >= target:
+            add_pair(chunk)
+            chunk, length, target = [], 0, draw_target()
+    if chunk:
+        add_pair(chunk)
     return pairs
 
 
@@ -371,3 +392,43 @@ def unigram_baseline(train_documents: Sequence[Sequence[Sequence[int]]],
     labels = [label for e in examples for label in e.labels if label != IGNORE_INDEX]
     accuracy = sum(label == most_common for label in labels) / max(1, len(labels))
     return most_common, accuracy
+
+
+def junction_bigram_baseline(train_documents: Sequence[Sequence[Sequence[int]]],
+                             examples: Sequence[PretrainingExample], sep_id: int) -> float:
+    """A baseline for SOP accuracy that reads only the two junctions of a pair. Returns its accuracy on `examples`.
+
+    In the kept order the text runs on across the middle [SEP] (last piece of the first segment, x, then the first
+    piece of the second, y); swapped, it runs on from the end of the sequence back to its start. A bigram model of
+    the training text asks which junction reads more naturally, by how much more likely y is after x than anywhere:
+
+        score(x -> y) = log p(y | x) - log p(y),   p(y | x) = (count(x y) + p(y)) / (count(x) + 1)
+
+    (the unigram p(y) smooths pairs never seen), and guesses "kept" when the middle junction scores at least as high.
+    What SOP accuracy a model reaches beyond this comes from more than the pieces next to the cut."""
+    unigrams: dict[int, int] = {}
+    bigrams: dict[tuple[int, int], int] = {}
+    for document in train_documents:
+        text = [token for sentence in document for token in sentence]
+        for token in text:
+            unigrams[token] = unigrams.get(token, 0) + 1
+        for pair in itertools.pairwise(text):
+            bigrams[pair] = bigrams.get(pair, 0) + 1
+    total = sum(unigrams.values())
+    if not total:
+        raise ValueError("the training documents hold no pieces")
+
+    def score(x: int, y: int) -> float:
+        p_y = (unigrams.get(y, 0) + 1) / (total + len(unigrams))  # add-one, so an unseen piece is not impossible
+        return math.log((bigrams.get((x, y), 0) + p_y) / (unigrams.get(x, 0) + 1)) - math.log(p_y)
+
+    correct = 0
+    for example in examples:
+        # The original pieces: labels hold them where the input was masked or replaced.
+        text = [label if label != IGNORE_INDEX else token
+                for token, label in zip(example.input_ids, example.labels, strict=True)]
+        middle, end = text.index(sep_id), len(text) - 1 - text[::-1].index(sep_id)
+        first, second = text[1:middle], text[middle + 1:end]
+        guess_kept = score(first[-1], second[0]) >= score(second[-1], first[0])
+        correct += guess_kept == (example.sentence_order_label == 0)
+    return correct / max(1, len(examples))

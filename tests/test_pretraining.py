@@ -19,8 +19,8 @@ from albert_explained.pretrain import (CHECKPOINT_NAME, PretrainingConfig, Pretr
                                        pretrain)
 from albert_explained.pretraining_data import (IGNORE_INDEX, DataConfig, SopPair, SpecialIds, batches, build_pair,
                                                choose_masked_spans, collate, create_examples, create_sop_pairs,
-                                               make_example, mask_tokens, ngram_probabilities, num_to_predict,
-                                               tokenize_documents, word_spans)
+                                               junction_bigram_baseline, make_example, mask_tokens,
+                                               ngram_probabilities, num_to_predict, tokenize_documents, word_spans)
 from albert_explained.tokenizer import train_tokenizer
 
 # --- shared fixtures ------------------------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def test_sop_pairs_are_adjacent_segments_of_one_document_kept_or_swapped():
             first, second = (a, b) if pair.sentence_order_label == 0 else (b, a)
             for segment in (first, second):  # each segment is a run of text (truncation trims only its ends)
                 assert segment == list(range(segment[0], segment[0] + len(segment)))
-            assert first[-1] < second[0] and second[0] - first[-1] <= 20  # in order, and near each other
+            assert second[0] == first[-1] + 1  # in order, and nothing missing at the junction
             assert len(a) + len(b) <= config.max_seq_length - 3
             labels.append(pair.sentence_order_label)
     assert 0.4 < sum(labels) / len(labels) < 0.6  # swapped with probability 1/2
@@ -153,9 +153,19 @@ def test_sop_pairs_are_adjacent_segments_of_one_document_kept_or_swapped():
 def test_mostly_full_length_sequences_with_some_shorter_ones():
     document = [list(range(start, start + 5)) for start in range(0, 20000, 5)]
     pairs = create_sop_pairs(document, DataConfig(max_seq_length=64), random.Random(0))
-    full = sum(len(p.tokens_a) + len(p.tokens_b) == 61 for p in pairs) / len(pairs)
-    assert 0.8 < full < 0.97  # 10% of targets are drawn shorter (a few of those still land at 61)
+    # Sentences of 5 pieces: a full chunk holds 12 of them (60 pieces), since a 13th would not fit in T - 3 = 61.
+    full = sum(len(p.tokens_a) + len(p.tokens_b) == 60 for p in pairs) / len(pairs)
+    assert 0.8 < full < 0.97  # 10% of targets are drawn shorter (a few of those still land at 60)
+    assert max(len(p.tokens_a) + len(p.tokens_b) for p in pairs) == 60
     assert min(len(p.tokens_a) + len(p.tokens_b) for p in pairs) < 30
+
+
+def test_a_sentence_longer_than_the_sequence_is_split_and_trimmed_to_fit():
+    document = [list(range(10)), list(range(100, 200)), list(range(300, 310))]
+    pairs = create_sop_pairs(document, DataConfig(max_seq_length=40, short_seq_prob=0.0), random.Random(3))
+    assert [len(p.tokens_a) + len(p.tokens_b) for p in pairs] == [10, 37, 10]  # the long one alone, trimmed
+    first, second = (pairs[1].tokens_a, pairs[1].tokens_b)[::1 - 2 * pairs[1].sentence_order_label]
+    assert all(100 <= t < 200 for t in first + second) and first[-1] < second[0]
 
 
 def test_a_single_long_sentence_is_split_not_paired_with_another_document():
@@ -163,6 +173,20 @@ def test_a_single_long_sentence_is_split_not_paired_with_another_document():
     assert len(pairs) == 1
     first, second = (pairs[0].tokens_a, pairs[0].tokens_b)[::1 - 2 * pairs[0].sentence_order_label]
     assert first + second == list(range(100))
+
+
+def test_the_junction_bigram_baseline_finds_where_the_text_runs_on(ids):
+    # Training text in which every piece is followed by the next id: only the true junction is a bigram ever seen.
+    document = [list(range(start, start + 6)) for start in range(10, 280, 6)]
+    examples = create_examples([document], ids, DataConfig(max_seq_length=32), seed=0)
+    assert {e.sentence_order_label for e in examples} == {0, 1}
+    assert any(label != IGNORE_INDEX for e in examples for label in e.labels)  # masked, yet the originals are read
+    assert junction_bigram_baseline([document], examples, ids.sep) == 1.0
+    # With nothing to go on (no bigram of the text seen in training) it always guesses "kept": chance.
+    unrelated = [[list(range(300, 294, -1))]]
+    accuracy = junction_bigram_baseline(unrelated, examples, ids.sep)
+    kept_share = sum(e.sentence_order_label == 0 for e in examples) / len(examples)
+    assert accuracy == pytest.approx(kept_share)
 
 
 def test_word_spans_join_continuation_pieces_and_skip_special_tokens(tokenizer, ids):
