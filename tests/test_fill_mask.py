@@ -137,5 +137,7 @@ def test_the_bundled_models_card_figures_are_its_own():
     assert measured["mlm_accuracy"] == pytest.approx(card["mlm_accuracy"], abs=1e-4)
     assert measured["sop_accuracy"] == pytest.approx(card["sop_accuracy"], abs=1e-3)
     assert measured["mlm_accuracy"] > 3 * metrics["baselines"]["mlm_unigram_accuracy"]  # well above frequency
+    pieces_per_pair = sum(len(e.input_ids) - 3 for e in examples) / len(examples)  # without [CLS] and two [SEP]
+    assert 52 < pieces_per_pair < 56  # about 54 (pretraining_data.py): chunks end before the line that overflows
     bigram = junction_bigram_baseline(tokenize_documents(split.train, tokenizer), examples, ids.sep)
     assert bigram == pytest.approx(metrics["baselines"]["sop_junction_bigram_accuracy"], abs=1e-9)
