@@ -25,10 +25,9 @@ def _fill_mask(args: argparse.Namespace) -> None:
 
     model = tokenizer = None
     if args.model:
-        from .heads import AlbertForMaskedLM
-        from .tokenizer import AlbertTokenizer
+        from .visualize import load_model_and_tokenizer  # the loader the attention command uses too
 
-        model, tokenizer = AlbertForMaskedLM.from_pretrained(args.model), AlbertTokenizer.from_pretrained(args.model)
+        model, tokenizer = load_model_and_tokenizer(args.model)
     print(format_predictions(fill_mask(args.text, top_k=args.top_k, model=model, tokenizer=tokenizer)))
 
 

@@ -49,6 +49,18 @@ def test_fill_mask_and_tokenize_use_the_bundled_model(capsys):
     assert "no [MASK] to fill in" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
+def test_fill_mask_from_a_model_directory_gives_the_bundled_answers_without_warnings(capsys, recwarn):
+    text = "My kingdom for a [MASK]!"
+    assert main(["fill-mask", text]) == 0
+    bundled = capsys.readouterr().out
+    # A pretraining checkpoint also holds the pooler and the SOP head, which fill-mask does not use: that is expected,
+    # not something to warn a user about.
+    assert main(["fill-mask", text, "--model", str(BUNDLED_MODEL_DIR)]) == 0
+    assert capsys.readouterr().out == bundled
+    assert not [w for w in recwarn if "not used by this model" in str(w.message)]
+
+
 def test_python_dash_m_runs_the_same_entry_point():
     done = subprocess.run([sys.executable, "-m", "albert_explained", "--help"], capture_output=True, text=True,
                           timeout=60)

@@ -4,7 +4,7 @@ Nothing can be downloaded from a model hub in a classroom behind a firewall, yet
 fine-tuning exercises only teach something with a trained model. So the package carries one:
 
     albert_explained/bundled/albert-tiny-shakespeare/
-        config.json          AlbertConfig (E=128, H=256, L=4 all-shared, N=4, V=4000)
+        config.json          AlbertConfig (E=128, H=128, L=4 all-shared, N=2, V=4000)
         model.safetensors    AlbertForPreTraining weights (MLM + SOP heads), reference key names
         spiece.model         its SentencePiece tokenizer (+ tokenizer_config.json, special_tokens_map.json)
         README.md            the card: corpus, split, command, steps, wall time, hardware, validation metrics
