@@ -72,7 +72,7 @@ def _pretrain(args: argparse.Namespace) -> None:
 
 
 def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
-    from .config import POSITION_EMBEDDING_TYPES
+    from .config import POSITION_EMBEDDING_TYPES, SHARING_STRATEGIES
     from .pretrain import PretrainingConfig
 
     d = PretrainingConfig()
@@ -95,6 +95,10 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--position-embedding-type", choices=POSITION_EMBEDDING_TYPES,
                        default=d.position_embedding_type, help="learned positions (absolute, the paper's) or "
                        "learned distances (default: %(default)s)")
+    model.add_argument("--sharing", choices=SHARING_STRATEGIES, default=d.sharing,
+                       help="which parts of a layer the L depths share, as in the paper's table 4; all-shared is "
+                       "ALBERT's, not-shared has L times the layer weights for the same computation "
+                       "(default: %(default)s)")
     data = parser.add_argument_group("data")
     data.add_argument("--max-seq-length", type=int, default=d.max_seq_length, help="T (default: %(default)s)")
     data.add_argument("--short-seq-prob", type=float, default=d.short_seq_prob, help="(default: %(default)s)")

@@ -103,6 +103,10 @@ class PretrainingConfig:
     # How the model knows where a piece is (see "Positions" in the module docstring): "absolute" (the paper's
     # learned table), "relative_key" or "relative_key_query" (a learned vector per distance i - j).
     position_embedding_type: str = "relative_key"
+    # Which parts of a layer the L depths share (config.SHARING_STRATEGIES, the paper's table 4): "all-shared" is
+    # ALBERT; "not-shared" is BERT's layout of layers on ALBERT's factorized embedding, the same computation with
+    # L times the layer parameters.
+    sharing: str = "all-shared"
     # Data (pretraining_data.DataConfig)
     max_seq_length: int = 64
     short_seq_prob: float = 0.1
@@ -142,7 +146,8 @@ class PretrainingConfig:
                                         num_attention_heads=self.num_attention_heads,
                                         intermediate_size=self.intermediate_size,
                                         max_position_embeddings=self.max_seq_length,
-                                        position_embedding_type=self.position_embedding_type)
+                                        position_embedding_type=self.position_embedding_type,
+                                        sharing=self.sharing)
 
     def check(self) -> None:
         """Errors that name the argument, raised before any work is done."""
@@ -164,7 +169,7 @@ class PretrainingConfig:
     # to go, evaluation cadence, progress bars...). Changing one of these would not continue the same run.
     RESUME_FIELDS = ("corpus", "max_documents", "max_sentences_per_document", "vocab_size", "embedding_size",
                      "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-                     "position_embedding_type", "max_seq_length", "short_seq_prob", "masked_lm_prob",
+                     "position_embedding_type", "sharing", "max_seq_length", "short_seq_prob", "masked_lm_prob",
                      "max_predictions_per_seq", "max_ngram",
                      "optimizer", "learning_rate", "weight_decay", "warmup_steps", "steps", "batch_size", "seed")
 
@@ -634,7 +639,9 @@ def export_model(model: AlbertForPreTraining, tokenizer: Any, directory: Path, c
 def model_card(summary: dict[str, Any], model_config: AlbertConfig) -> str:
     v, b, t, c = summary["validation"], summary["baselines"], summary["training_config"], model_config
     nan = float("nan")
-    model = (f"E={c.embedding_size}, H={c.hidden_size}, L={c.num_hidden_layers} (all layers shared), "
+    shared = {"all-shared": "all layers shared", "shared-attention": "attention shared across layers",
+              "shared-FFN": "FFN shared across layers", "not-shared": "no layer shared"}[c.sharing]
+    model = (f"E={c.embedding_size}, H={c.hidden_size}, L={c.num_hidden_layers} ({shared}), "
              f"N={c.num_attention_heads}, I={c.intermediate_size}, T<={c.max_position_embeddings}; "
              f"{summary['parameters']:,} parameters")
     training = (f"{summary['steps']} steps of {summary['batch_size']} sequences, {t['optimizer']} lr "

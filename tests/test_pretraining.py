@@ -394,6 +394,19 @@ def test_a_tiny_run_learns_and_exports_a_model_both_libraries_load(tmp_path, cor
     torch.testing.assert_close(ours(input_ids).logits, theirs(input_ids).logits, rtol=1e-4, atol=1e-4)
 
 
+
+def test_a_run_without_sharing_has_a_layer_per_depth_and_says_so(tmp_path, corpus_dir):
+    result = pretrain(tiny_run(tmp_path / "run", corpus_dir, sharing="not-shared", steps=2, eval_every=2))
+    model_dir = tmp_path / "run" / "model"
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["sharing"] == "not-shared" and config["num_hidden_groups"] == config["num_hidden_layers"] == 2
+    shared = AlbertForPreTraining(AlbertConfig.from_dict(config, sharing="all-shared", num_hidden_groups=1))
+    layer = sum(p.numel() for p in result.model.albert.encoder.albert_layer_groups[0].parameters())
+    assert sum(p.numel() for p in result.model.parameters()) == sum(p.numel() for p in shared.parameters()) + layer
+    assert "L=2 (no layer shared)" in (model_dir / "README.md").read_text()
+    with pytest.raises(ValueError, match="sharing: checkpoint 'not-shared', now 'all-shared'"):
+        pretrain(tiny_run(tmp_path / "run", corpus_dir, steps=2, eval_every=2, resume=True))
+
 def test_a_resumed_run_has_exactly_the_losses_of_an_uninterrupted_one(tmp_path, corpus_dir):
     whole = pretrain(tiny_run(tmp_path / "whole", corpus_dir, export=False))
     first = pretrain(tiny_run(tmp_path / "split", corpus_dir, stop_after=3, export=False))
