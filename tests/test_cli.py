@@ -33,6 +33,14 @@ def test_pretrain_refuses_a_missing_corpus_with_one_line(tmp_path, capsys):
     assert err.startswith("albert-explained pretrain: error: corpus path does not exist")
 
 
+def test_pretrain_offers_the_papers_sharing_strategies_only(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["pretrain", "--output-dir", str(tmp_path / "run"), "--sharing", "half-shared"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--sharing" in err and "'all-shared', 'shared-attention', 'shared-FFN', 'not-shared'" in err
+
+
 def test_pretrain_refuses_to_resume_nothing(tmp_path, capsys):
     assert main(["pretrain", "--output-dir", str(tmp_path / "run"), "--resume"]) == 2
     assert "cannot resume: no checkpoint" in capsys.readouterr().err

@@ -205,7 +205,8 @@ def test_a_sentence_longer_than_the_sequence_is_split_and_trimmed_to_fit():
     document = [list(range(10)), list(range(100, 200)), list(range(300, 310))]
     pairs = create_sop_pairs(document, DataConfig(max_seq_length=40, short_seq_prob=0.0), random.Random(3))
     assert [len(p.tokens_a) + len(p.tokens_b) for p in pairs] == [10, 37, 10]  # the long one alone, trimmed
-    first, second = (pairs[1].tokens_a, pairs[1].tokens_b)[::1 - 2 * pairs[1].sentence_order_label]
+    a, b = pairs[1].tokens_a, pairs[1].tokens_b
+    first, second = (a, b) if pairs[1].sentence_order_label == 0 else (b, a)
     assert all(100 <= t < 200 for t in first + second) and first[-1] < second[0]
 
 
@@ -406,6 +407,13 @@ def test_a_run_without_sharing_has_a_layer_per_depth_and_says_so(tmp_path, corpu
     assert "L=2 (no layer shared)" in (model_dir / "README.md").read_text()
     with pytest.raises(ValueError, match="sharing: checkpoint 'not-shared', now 'all-shared'"):
         pretrain(tiny_run(tmp_path / "run", corpus_dir, steps=2, eval_every=2, resume=True))
+
+
+@pytest.mark.parametrize("sharing, parameters", [("all-shared", 781_154), ("not-shared", 1_400_354)])
+def test_the_bundled_recipe_has_the_parameter_counts_pretrain_py_gives(sharing, parameters):
+    # pretrain.py, "What sharing costs at this budget": the same computation, L times the layer weights.
+    config = PretrainingConfig(sharing=sharing).model_config(PretrainingConfig().vocab_size)
+    assert sum(p.numel() for p in AlbertForPreTraining(config).parameters()) == parameters
 
 def test_a_resumed_run_has_exactly_the_losses_of_an_uninterrupted_one(tmp_path, corpus_dir):
     whole = pretrain(tiny_run(tmp_path / "whole", corpus_dir, export=False))
