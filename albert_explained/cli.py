@@ -25,9 +25,9 @@ def _fill_mask(args: argparse.Namespace) -> None:
 
     model = tokenizer = None
     if args.model:
-        from .visualize import load_model_and_tokenizer  # the loader the attention command uses too
+        from .bundled import inference_model  # the loader the attention command uses too
 
-        model, tokenizer = load_model_and_tokenizer(args.model)
+        model, tokenizer = inference_model(args.model)
     print(format_predictions(fill_mask(args.text, top_k=args.top_k, model=model, tokenizer=tokenizer)))
 
 

@@ -36,17 +36,6 @@ from typing import Any, Optional, Union
 
 import torch
 
-_BUNDLED: dict[str, Any] = {}  # the bundled model and tokenizer, loaded once per process
-
-
-def _bundled() -> tuple[Any, Any]:
-    if not _BUNDLED:
-        from .bundled import load_bundled_model
-
-        _BUNDLED["model"], _BUNDLED["tokenizer"] = load_bundled_model()
-    return _BUNDLED["model"], _BUNDLED["tokenizer"]
-
-
 def _logits(output: Any) -> torch.Tensor:
     """(B, T, V) MLM scores from a masked-LM output (.logits) or a pretraining output (.prediction_logits)."""
     for name in ("logits", "prediction_logits"):
@@ -68,7 +57,9 @@ def fill_mask(text: str, top_k: int = 5, model: Optional[torch.nn.Module] = None
     if (model is None) != (tokenizer is None):
         raise ValueError("pass both model and tokenizer, or neither (to use the bundled model)")
     if model is None:
-        model, tokenizer = _bundled()
+        from .bundled import inference_model
+
+        model, tokenizer = inference_model()
     mask_token = tokenizer.mask_token if hasattr(tokenizer, "mask_token") else "[MASK]"
     if mask_token not in text:
         raise ValueError(f"text has no {mask_token} to fill in: {text!r}; write {mask_token} where a word is missing, "

@@ -35,7 +35,6 @@ import hashlib
 import html
 import json
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
@@ -109,7 +108,7 @@ class AttentionSample:
         types = encoding.get("token_type_ids")
         if types is not None and (types[index, positions] == 1).any():
             sentence_b_start = int((types[index, positions] == 1).nonzero()[0, 0])  # first token of segment 1
-        tokenizer = tokenizer if tokenizer is not None else load_bundled()[1]
+        tokenizer = tokenizer if tokenizer is not None else model_and_tokenizer(None, None)[1]
         raw = list(tokenizer.convert_ids_to_tokens(ids.tolist()))
         return cls(prettify_tokens(raw), example, ids, sentence_b_start, raw)
 
@@ -127,35 +126,12 @@ class AttentionSample:
                              f"heads), got {head}")
 
 
-_LOADED: dict[str, Any] = {}  # models and tokenizers already read, by directory: each is read once per process
-
-
-def load_bundled():
-    """(AlbertForMaskedLM, AlbertTokenizer) of the tiny ALBERT trained on Shakespeare that ships with the package."""
-    from .bundled import bundled_model_dir
-
-    return load_model_and_tokenizer(bundled_model_dir())
-
-
-def load_model_and_tokenizer(directory: Union[str, os.PathLike]):
-    """An AlbertForMaskedLM (in eval mode) and its AlbertTokenizer from a checkpoint directory."""
-    from .heads import AlbertForMaskedLM
-    from .tokenizer import AlbertTokenizer
-
-    key = str(Path(directory).resolve())
-    if key not in _LOADED:
-        with warnings.catch_warnings():
-            # A pretraining checkpoint also holds the pooler and sentence-order head, which attention does not need.
-            warnings.filterwarnings("ignore", message=".*are not used by this model.*")
-            model = AlbertForMaskedLM.from_pretrained(directory).eval()
-        _LOADED[key] = (model, AlbertTokenizer.from_pretrained(directory))
-    return _LOADED[key]
-
-
 def model_and_tokenizer(model: Optional[torch.nn.Module], tokenizer: Any) -> tuple[torch.nn.Module, Any]:
     """Both as given, or the bundled pair when neither is given."""
     if model is None and tokenizer is None:
-        return load_bundled()
+        from .bundled import inference_model
+
+        return inference_model()
     if model is None or tokenizer is None:
         raise ValueError("pass both model and tokenizer, or neither (to use the bundled model): a model needs the "
                          "tokenizer it was trained with")
@@ -700,7 +676,9 @@ def run_attention_command(args: argparse.Namespace) -> None:
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no window, works on a server
-    model, tokenizer = load_model_and_tokenizer(args.model) if args.model else load_bundled()
+    from .bundled import inference_model
+
+    model, tokenizer = inference_model(args.model)  # the bundled model when --model is not given
     sample = attend(args.text, args.pair, model, tokenizer)
     sample.check_layer_head(args.layer, args.head)
     output = Path(args.output)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining
-from albert_explained.bundled import BUNDLED_MODEL_DIR
+from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining, AlbertModel
+from albert_explained.bundled import BUNDLED_MODEL_DIR, inference_model, load_pretrained
 from albert_explained.fill_mask import drop_space_after_masks, fill_mask, format_predictions
 from albert_explained.tokenizer import AlbertTokenizer, train_tokenizer
 
@@ -87,6 +87,20 @@ def test_format_predictions_prints_one_line_per_answer(small):
     _, model, tokenizer = small
     text = format_predictions(fill_mask("to be or not to [MASK]", top_k=2, model=model, tokenizer=tokenizer))
     assert len(text.splitlines()) == 2 and "%" in text
+
+
+def test_a_model_directory_loads_fresh_for_training_and_once_for_inference(small, recwarn):
+    directory, model, _ = small
+    # A pretraining checkpoint read as AlbertForMaskedLM: the unused pooler and SOP head raise no warning.
+    fresh, tokenizer = load_pretrained(directory)
+    assert type(fresh) is AlbertForMaskedLM and not recwarn.list
+    torch.testing.assert_close(fresh.predictions.decoder.weight, model.predictions.decoder.weight)
+    assert load_pretrained(directory)[0] is not fresh  # every call a new model, safe to fine-tune
+    encoder, _ = load_pretrained(directory, model_class=AlbertModel)
+    assert type(encoder) is AlbertModel
+    shared, shared_tokenizer = inference_model(directory)
+    assert not shared.training and inference_model(str(directory) + "/.")[0] is shared  # read once per directory
+    assert shared_tokenizer.encode("to be") == tokenizer.encode("to be")
 
 
 @pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")

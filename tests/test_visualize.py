@@ -25,6 +25,7 @@ import torch  # noqa: E402
 from albert_explained import AlbertConfig, AlbertForMaskedLM  # noqa: E402
 from albert_explained import attention_analysis as analysis  # noqa: E402
 from albert_explained import visualize  # noqa: E402
+from albert_explained.bundled import inference_model  # noqa: E402
 from albert_explained.tokenizer import train_tokenizer  # noqa: E402
 
 SENTENCES = ["the cat sat on the mat.", "a dog ran in the park and barked at the birds.",
@@ -49,7 +50,7 @@ def checkpoint(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def model_and_tokenizer(checkpoint):
-    return visualize.load_model_and_tokenizer(checkpoint)
+    return inference_model(checkpoint)
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +162,8 @@ def bundled_is_present() -> bool:
 def test_the_bundled_model_is_the_default():
     sample = visualize.attend("To be, or not to be: that is the question.")
     assert sample.tokens[0] == "[CLS]" and sample.tokens[-1] == "[SEP]"
-    assert sample.attentions.shape[:2] == (visualize.load_bundled()[0].config.num_layer_applications,
-                                           visualize.load_bundled()[0].config.num_attention_heads)
+    bundled_config = inference_model()[0].config
+    assert sample.attentions.shape[:2] == (bundled_config.num_layer_applications, bundled_config.num_attention_heads)
 
 
 def test_a_model_without_its_tokenizer_is_refused(model_and_tokenizer):

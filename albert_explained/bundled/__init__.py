@@ -13,14 +13,21 @@ fine-tuning exercises only teach something with a trained model. So the package 
 It was produced by one command of this package, given in the card (`albert-explained pretrain ...`), and it loads
 with `from_pretrained` here and in transformers:
 
-    model, tokenizer = load_bundled_model()                      # AlbertForMaskedLM + AlbertTokenizer
+    model, tokenizer = load_pretrained()                          # AlbertForMaskedLM + AlbertTokenizer
     transformers.AlbertForMaskedLM.from_pretrained(BUNDLED_MODEL_DIR)
+
+The two loaders here read any pretraining run's model directory (`runs/<name>/model`) as well as the bundled one:
+`load_pretrained` gives a fresh model of the class you ask for (to fine-tune, or to take apart);
+`inference_model` gives the AlbertForMaskedLM that fill-mask and the attention views read, once per process.
 """
 
 from __future__ import annotations
 
+import os
+import warnings
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 BUNDLED_MODEL_NAME = "albert-tiny-shakespeare"
 BUNDLED_MODEL_DIR = Path(__file__).resolve().parent / BUNDLED_MODEL_NAME
@@ -35,18 +42,32 @@ def bundled_model_dir() -> Path:
     return BUNDLED_MODEL_DIR
 
 
-def load_bundled_model(model_class: Optional[type] = None) -> tuple[Any, Any]:
-    """(model, tokenizer) of the bundled checkpoint; the model is an AlbertForMaskedLM unless `model_class` says
-    otherwise (AlbertForPreTraining keeps the SOP head too; a task class gets a fresh head on the trained encoder)."""
+def load_pretrained(directory: Union[str, os.PathLike, None] = None,
+                    model_class: Optional[type] = None) -> tuple[Any, Any]:
+    """(model, tokenizer) from a model directory, the bundled one by default.
+
+    The model is an AlbertForMaskedLM unless `model_class` says otherwise: AlbertForPreTraining keeps the SOP head
+    too, AlbertModel is the encoder alone, and a task class gets a fresh head on the trained encoder.
+    """
     from ..heads import AlbertForMaskedLM
     from ..tokenizer import AlbertTokenizer
 
-    directory = bundled_model_dir()
-    model_class = model_class or AlbertForMaskedLM
-    import warnings
-
+    directory = bundled_model_dir() if directory is None else Path(directory)
     with warnings.catch_warnings():
-        # AlbertForMaskedLM does not use the pooler and SOP weights the checkpoint also holds; that is expected.
+        # A pretraining checkpoint holds the pooler and the SOP head as well; a class without them leaves them out.
         warnings.filterwarnings("ignore", message=".*are not used by this model.*")
-        model = model_class.from_pretrained(directory)
+        model = (model_class or AlbertForMaskedLM).from_pretrained(directory)
     return model, AlbertTokenizer.from_pretrained(directory)
+
+
+def inference_model(directory: Union[str, os.PathLike, None] = None) -> tuple[Any, Any]:
+    """(AlbertForMaskedLM in eval mode, tokenizer) from a model directory (the bundled one by default), read once per
+    process and shared by every caller that only reads it: fill-mask, the attention views and the command line."""
+    directory = bundled_model_dir() if directory is None else Path(directory)
+    return _read_once(str(directory.resolve()))
+
+
+@lru_cache(maxsize=None)
+def _read_once(resolved_directory: str) -> tuple[Any, Any]:
+    model, tokenizer = load_pretrained(resolved_directory)
+    return model.eval(), tokenizer
