@@ -636,10 +636,29 @@ def export_model(model: AlbertForPreTraining, tokenizer: Any, directory: Path, c
         "parameters": parameters,
         "validation": metrics,
         "baselines": baselines,
+        "learning_curve": learning_curve(state.history),
         "training_config": dataclasses.asdict(config),
     }
     (directory / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (directory / "README.md").write_text(model_card(summary, model.config), encoding="utf-8")
+
+
+def learning_curve(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per evaluation: the step, the validation metrics, and the mean training losses of the steps since the
+    previous evaluation (what a plot of the run needs, a few hundred bytes instead of the whole log)."""
+    rows, since_last = [], []
+    for record in history:
+        if "eval" in record:
+            row = {"step": record["step"]}
+            for key in ("mlm_loss", "sop_loss"):
+                if since_last:
+                    row[f"train_{key}"] = sum(r[key] for r in since_last) / len(since_last)
+            row.update({key: record["eval"][key] for key in ("mlm_accuracy", "sop_accuracy", "mlm_loss", "sop_loss")})
+            rows.append(row)
+            since_last = []
+        elif "loss" in record:
+            since_last.append(record)
+    return rows
 
 
 def model_card(summary: dict[str, Any], model_config: AlbertConfig) -> str:

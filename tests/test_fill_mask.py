@@ -150,6 +150,8 @@ def test_the_bundled_models_card_figures_are_its_own():
     assert (measured["predictions"], measured["pairs"]) == (card["predictions"], card["pairs"])
     assert measured["mlm_accuracy"] == pytest.approx(card["mlm_accuracy"], abs=1e-4)
     assert measured["sop_accuracy"] == pytest.approx(card["sop_accuracy"], abs=1e-3)
+    final = metrics["learning_curve"][-1]  # the curve that notebook 08 plots ends where the card does
+    assert final["step"] == metrics["steps"] and final["mlm_accuracy"] == card["mlm_accuracy"]
     assert measured["mlm_accuracy"] > 3 * metrics["baselines"]["mlm_unigram_accuracy"]  # well above frequency
     pieces_per_pair = sum(len(e.input_ids) - 3 for e in examples) / len(examples)  # without [CLS] and two [SEP]
     assert 52 < pieces_per_pair < 56  # about 53 (pretraining_data.py): chunks end before the line that overflows

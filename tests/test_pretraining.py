@@ -376,7 +376,7 @@ def test_objective_on_gathered_positions_equals_the_models_own_loss(documents, i
 
 
 def test_a_tiny_run_learns_and_exports_a_model_both_libraries_load(tmp_path, corpus_dir):
-    result = pretrain(tiny_run(tmp_path / "run", corpus_dir, steps=40, warmup_steps=5, eval_every=100,
+    result = pretrain(tiny_run(tmp_path / "run", corpus_dir, steps=40, warmup_steps=5, eval_every=10,
                                checkpoint_every=100, learning_rate=0.05))
     losses = [r["loss"] for r in result.history if "loss" in r]
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.3  # it learns
@@ -386,14 +386,21 @@ def test_a_tiny_run_learns_and_exports_a_model_both_libraries_load(tmp_path, cor
         assert (model_dir / name).is_file(), name
     card = (model_dir / "README.md").read_text()
     assert "MLM accuracy" in card and "wall time" in card and "hardware" in card
-    assert json.loads((model_dir / "metrics.json").read_text())["steps"] == 40
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    assert metrics["steps"] == 40
+    # The learning curve: a row per evaluation, training losses averaged over the steps since the previous one.
+    curve = metrics["learning_curve"]
+    assert [row["step"] for row in curve] == [10, 20, 30, 40]
+    assert curve[-1]["mlm_accuracy"] == metrics["validation"]["mlm_accuracy"]
+    assert curve[0]["train_mlm_loss"] == pytest.approx(sum(r["mlm_loss"] for r in result.history[:10]) / 10)
+    assert curve[3]["train_sop_loss"] == pytest.approx(
+        sum(r["sop_loss"] for r in result.history if r.get("step", 0) > 30 and "loss" in r) / 10)
 
     transformers = pytest.importorskip("transformers")
     ours = AlbertForMaskedLM.from_pretrained(model_dir)
     theirs = transformers.AlbertForMaskedLM.from_pretrained(model_dir).eval()
     input_ids = torch.tensor([result.tokenizer.encode("to be or not to [MASK]")])
     torch.testing.assert_close(ours(input_ids).logits, theirs(input_ids).logits, rtol=1e-4, atol=1e-4)
-
 
 
 def test_a_run_without_sharing_has_a_layer_per_depth_and_says_so(tmp_path, corpus_dir):
@@ -414,6 +421,7 @@ def test_the_bundled_recipe_has_the_parameter_counts_pretrain_py_gives(sharing, 
     # pretrain.py, "What sharing costs at this budget": the same computation, L times the layer weights.
     config = PretrainingConfig(sharing=sharing).model_config(PretrainingConfig().vocab_size)
     assert sum(p.numel() for p in AlbertForPreTraining(config).parameters()) == parameters
+
 
 def test_a_resumed_run_has_exactly_the_losses_of_an_uninterrupted_one(tmp_path, corpus_dir):
     whole = pretrain(tiny_run(tmp_path / "whole", corpus_dir, export=False))
