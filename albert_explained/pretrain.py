@@ -13,7 +13,10 @@ or one command, `albert-explained pretrain`, does all of it:
    with LAMB or AdamW, a warm-up then linear decay of the learning rate, and gradient clipping at global norm 1.0
    (all in `optim.py`), evaluating on the held-out plays every `eval_every` steps.
 5. Write checkpoints as it goes, and at the end a model directory that `from_pretrained` (ours or transformers') loads:
-   config.json, model.safetensors, spiece.model (+ tokenizer files), README.md (the card) and metrics.json.
+   config.json, model.safetensors, spiece.model (+ tokenizer files), README.md (the card) and metrics.json (the
+   figures of the card, and the learning curve).
+
+Notebook 08 runs each of these steps on its own, then a small run, and plots the bundled model's learning curve.
 
 **The MLM loss only looks at the predicted positions.** AlbertForPreTraining computes logits for all T positions,
 (B, T, V), and then ignores all but about 15% of them. `PretrainingObjective` does what Google's

@@ -2,7 +2,7 @@
 
 ALBERT learns from two self-supervised tasks at once, and this file turns raw documents into examples for both. The
 recipe is Google's `create_pretraining_data.py` (google-research/albert), step by step, one small function per step,
-so that a notebook can run each step and show its result:
+so that a notebook can run each step and show its result (notebook 08 does):
 
 1. **Tokenize** every sentence of every document into piece ids (`tokenize_documents`).
 
