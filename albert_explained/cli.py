@@ -21,13 +21,10 @@ from typing import Optional, Sequence
 
 
 def _fill_mask(args: argparse.Namespace) -> None:
+    from .bundled import inference_model
     from .fill_mask import fill_mask, format_predictions
 
-    model = tokenizer = None
-    if args.model:
-        from .bundled import inference_model  # the loader the attention command uses too
-
-        model, tokenizer = inference_model(args.model)
+    model, tokenizer = inference_model(args.model)  # the bundled model when --model is not given
     print(format_predictions(fill_mask(args.text, top_k=args.top_k, model=model, tokenizer=tokenizer)))
 
 
