@@ -8,7 +8,7 @@ fine-tuning exercises only teach something with a trained model. So the package 
         model.safetensors    AlbertForPreTraining weights (MLM + SOP heads), reference key names
         spiece.model         its SentencePiece tokenizer (+ tokenizer_config.json, special_tokens_map.json)
         README.md            the card: corpus, split, command, steps, wall time, hardware, validation metrics
-        metrics.json         the same, for programs
+        metrics.json         the same, for programs, and the learning curve (plotted in notebook 08)
 
 It was produced by one command of this package, given in the card (`albert-explained pretrain ...`), and it loads
 with `from_pretrained` here and in transformers:
