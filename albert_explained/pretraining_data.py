@@ -46,16 +46,16 @@ Where we differ from Google's script, and why:
   and labels it "swapped" (an NSP-style example; google-research/albert#234). We split that sentence at a random
   piece instead, so every pair is a true sentence-order pair.
 - A chunk ends *before* the sentence that would overflow it; that sentence opens the next chunk. Google's script adds
-  it anyway and then trims the longer segment one piece at a time from a random end (`truncate_seq_pair`), so most
-  trims land at the junction between A and B, and the pair "in order" no longer reads on across [SEP]: pieces are
-  missing there. With T = 512 that is a few pieces of a long pair; with our T = 64 and verse lines of about 11 pieces
-  nearly every chunk overflows. The junction is where sentence order shows, so we keep it whole. Measured on the
-  plays with Google's way (this function up to commit 1fd9d55) against ours: training pairs with an intact junction
-  26% against all of them; `junction_bigram_baseline`, which reads nothing but the two junctions, right on 53%
-  against 62% of the held-out pairs; SOP accuracy after the bundled recipe's 11,000 steps 53% against 60%. The
-  price: pairs hold about 53 pieces on average instead of 58, and MLM accuracy on the same held-out pairs fell from
-  26.9% to 25.7%. (The two trainings ran before stage directions were taken out of the corpus; the bundled model's
-  own figures, re-measured by `tests/test_fill_mask.py`, are in its card.)
+  it anyway and then trims the longer segment one piece at a time from a random end (`truncate_seq_pair`), so about
+  half of the trimmed pieces come from the junction between A and B, and most pairs "in order" no longer read on
+  across [SEP]: pieces are missing there. With T = 512 that is a few pieces of a long pair; with our T = 64 and verse
+  lines of about 11 pieces nearly every chunk overflows. The junction is where sentence order shows, so we keep it
+  whole. Measured on the plays with Google's way (this function up to commit 1fd9d55) against ours: training pairs
+  with an intact junction 26% against all of them; `junction_bigram_baseline`, which reads nothing but the two
+  junctions, right on 53% against 62% of the held-out pairs; SOP accuracy after the bundled recipe's 11,000 steps 53%
+  against 60%. The price: pairs hold about 53 pieces on average instead of 58, and MLM accuracy on the same held-out
+  pairs fell from 26.9% to 25.7%. (The two trainings ran before stage directions were taken out of the corpus; the
+  bundled model's own figures, re-measured by `tests/test_fill_mask.py`, are in its card.)
   `truncate_seq_pair` is now needed only for a single sentence longer than T - 3.
 - Random replacements are drawn from the ordinary pieces only, never from the special ones ([CLS], [MASK], ...).
 - Masking is re-drawn every epoch from the epoch number and the seed ("dynamic masking", as RoBERTa does); Google
