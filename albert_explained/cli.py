@@ -96,7 +96,8 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
                        help="which parts of a layer the L depths share, as in the paper's table 4; all-shared is "
                        "ALBERT's, not-shared has L times the layer weights for the same computation "
                        "(default: %(default)s)")
-    data = parser.add_argument_group("data")
+    data = parser.add_argument_group("data", "how the training pairs are drawn; the validation pairs always follow the "
+                                     "paper (these defaults) at --max-seq-length, so runs stay comparable")
     data.add_argument("--max-seq-length", type=int, default=d.max_seq_length, help="T (default: %(default)s)")
     data.add_argument("--short-seq-prob", type=float, default=d.short_seq_prob, help="(default: %(default)s)")
     data.add_argument("--masked-lm-prob", type=float, default=d.masked_lm_prob, help="(default: %(default)s)")

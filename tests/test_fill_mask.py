@@ -143,7 +143,7 @@ def test_the_bundled_models_card_figures_are_its_own():
     assert [d.name for d in split.validation] == metrics["validation_documents"]
     validation_docs = tokenize_documents(split.validation, tokenizer)
     ids = SpecialIds.from_tokenizer(tokenizer)
-    examples = create_examples(validation_docs, ids, config.data_config(), seed=config.seed + 1,
+    examples = create_examples(validation_docs, ids, config.validation_data_config(), seed=config.seed + 1,
                                shuffle=False)  # as pretrain() draws them
     measured = evaluate(model, examples, 128, torch.device("cpu"))
     card = metrics["validation"]

@@ -416,6 +416,17 @@ def test_a_run_without_sharing_has_a_layer_per_depth_and_says_so(tmp_path, corpu
         pretrain(tiny_run(tmp_path / "run", corpus_dir, steps=2, eval_every=2, resume=True))
 
 
+def test_training_knobs_change_the_training_pairs_not_the_validation_ones(tmp_path, corpus_dir):
+    # A run that masks half of the pieces, one at a time, is still scored on the paper's 15% and n-gram spans, so its
+    # accuracy can be set beside the bundled model's.
+    paper = pretrain(tiny_run(tmp_path / "paper", corpus_dir, steps=2, eval_every=2, export=False))
+    other = pretrain(tiny_run(tmp_path / "other", corpus_dir, steps=2, eval_every=2, export=False,
+                              masked_lm_prob=0.5, max_ngram=1))
+    assert other.final_metrics["pairs"] == paper.final_metrics["pairs"]
+    assert other.final_metrics["predictions"] == paper.final_metrics["predictions"]
+    assert other.history[0]["mlm_loss"] != paper.history[0]["mlm_loss"]  # while the training pairs did change
+
+
 @pytest.mark.parametrize("sharing, parameters", [("all-shared", 781_154), ("not-shared", 1_400_354)])
 def test_the_bundled_recipe_has_the_parameter_counts_pretrain_py_gives(sharing, parameters):
     # pretrain.py, "What sharing costs at this budget": the same computation, L times the layer weights.
