@@ -385,7 +385,7 @@ def test_a_tiny_run_learns_and_exports_a_model_both_libraries_load(tmp_path, cor
     for name in ("config.json", "model.safetensors", "spiece.model", "README.md", "metrics.json"):
         assert (model_dir / name).is_file(), name
     card = (model_dir / "README.md").read_text()
-    assert "MLM accuracy" in card and "wall time" in card and "hardware" in card
+    assert "MLM accuracy" in card and "wall time" in card and "hardware" in card and "matrix products in fp32" in card
     metrics = json.loads((model_dir / "metrics.json").read_text())
     assert metrics["steps"] == 40
     # The learning curve: a row per evaluation, training losses averaged over the steps since the previous one.
@@ -427,6 +427,20 @@ def test_training_knobs_change_the_training_pairs_not_the_validation_ones(tmp_pa
     assert other.history[0]["mlm_loss"] != paper.history[0]["mlm_loss"]  # while the training pairs did change
 
 
+def test_bf16_on_cpu_changes_the_products_not_the_weights_and_the_card_says_so(tmp_path, corpus_dir):
+    fp32 = pretrain(tiny_run(tmp_path / "fp32", corpus_dir, steps=2, eval_every=2, export=False))
+    bf16 = pretrain(tiny_run(tmp_path / "bf16", corpus_dir, steps=2, eval_every=2, precision="bf16"))
+    first_loss = lambda result: result.history[0]["loss"]  # noqa: E731
+    assert first_loss(bf16) != first_loss(fp32)  # the products did run in bf16 ...
+    assert first_loss(bf16) == pytest.approx(first_loss(fp32), rel=0.01)  # ... to about three significant digits
+    assert all(p.dtype == torch.float32 for p in bf16.model.parameters())  # weights and updates stay fp32
+    metrics = json.loads((tmp_path / "bf16" / "model" / "metrics.json").read_text())
+    assert metrics["precision"] == "bf16"
+    assert "matrix products in bf16" in (tmp_path / "bf16" / "model" / "README.md").read_text()
+    with pytest.raises(ValueError, match="precision: checkpoint 'bf16', now 'auto'"):
+        pretrain(tiny_run(tmp_path / "bf16", corpus_dir, steps=4, eval_every=2, resume=True))
+
+
 @pytest.mark.parametrize("sharing, parameters", [("all-shared", 781_154), ("not-shared", 1_400_354)])
 def test_the_bundled_recipe_has_the_parameter_counts_pretrain_py_gives(sharing, parameters):
     # pretrain.py, "What sharing costs at this budget": the same computation, L times the layer weights.
@@ -434,11 +448,12 @@ def test_the_bundled_recipe_has_the_parameter_counts_pretrain_py_gives(sharing, 
     assert sum(p.numel() for p in AlbertForPreTraining(config).parameters()) == parameters
 
 
-def test_a_resumed_run_has_exactly_the_losses_of_an_uninterrupted_one(tmp_path, corpus_dir):
-    whole = pretrain(tiny_run(tmp_path / "whole", corpus_dir, export=False))
-    first = pretrain(tiny_run(tmp_path / "split", corpus_dir, stop_after=3, export=False))
+@pytest.mark.parametrize("precision", ["auto", "bf16"])  # on CPU: fp32, and bf16 asked for
+def test_a_resumed_run_has_exactly_the_losses_of_an_uninterrupted_one(tmp_path, corpus_dir, precision):
+    whole = pretrain(tiny_run(tmp_path / "whole", corpus_dir, precision=precision, export=False))
+    first = pretrain(tiny_run(tmp_path / "split", corpus_dir, precision=precision, stop_after=3, export=False))
     assert first.step == 3 and not first.final_metrics
-    second = pretrain(tiny_run(tmp_path / "split", corpus_dir, resume=True, export=False))
+    second = pretrain(tiny_run(tmp_path / "split", corpus_dir, precision=precision, resume=True, export=False))
     losses = lambda history: [(r["step"], r["loss"], r["mlm_loss"], r["sop_loss"]) for r in history if "loss" in r]  # noqa: E731
     assert losses(second.history) == losses(whole.history)  # bit for bit
     assert second.final_metrics == whole.final_metrics
@@ -513,3 +528,5 @@ def test_config_errors_name_the_argument(tmp_path, corpus_dir):
         pretrain(tiny_run(tmp_path / "r", corpus_dir, batch_size=0))
     with pytest.raises(ValueError, match="hidden_size .* must be divisible"):
         pretrain(tiny_run(tmp_path / "r", corpus_dir, hidden_size=33))
+    with pytest.raises(ValueError, match="precision must be one of auto, bf16, fp32, got 'fp16'"):
+        pretrain(tiny_run(tmp_path / "r", corpus_dir, precision="fp16"))
