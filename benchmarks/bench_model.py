@@ -20,7 +20,8 @@ from albert_explained.device import get_device
 
 def time_forward(model: torch.nn.Module, inputs: dict, label: str) -> float:
     """Median milliseconds per forward pass (torch.utils.benchmark handles warm-up and CUDA synchronisation)."""
-    timer = benchmark.Timer(stmt="model(**inputs)", globals={"model": model, "inputs": inputs}, label=label)
+    timer = benchmark.Timer(stmt="model(**inputs)", globals={"model": model, "inputs": inputs}, label=label,
+                            num_threads=torch.get_num_threads())  # the Timer runs on 1 thread unless told
     with torch.inference_mode():
         return timer.blocked_autorange(min_run_time=2.0).median * 1000
 

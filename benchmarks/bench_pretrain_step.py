@@ -48,7 +48,7 @@ def time_steps(loss_of_batch, parameters, label: str) -> float:
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    timer = benchmark.Timer(stmt="step()", globals={"step": step}, label=label)
+    timer = benchmark.Timer(stmt="step()", globals={"step": step}, label=label, num_threads=torch.get_num_threads())
     return timer.blocked_autorange(min_run_time=3.0).median * 1000
 
 
