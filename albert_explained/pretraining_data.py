@@ -52,7 +52,7 @@ Where we differ from Google's script, and why:
   lines of about 11 pieces nearly every chunk overflows. The junction is where sentence order shows, so we keep it
   whole. Measured on the plays with Google's way (this function up to commit 1fd9d55) against ours: training pairs
   with an intact junction 26% against all of them; `junction_bigram_baseline`, which reads nothing but the two
-  junctions, right on 53% against 62% of the held-out pairs; SOP accuracy after the bundled recipe's 11,000 steps 53%
+  junctions, right on 53% against 62% of the held-out pairs; SOP accuracy after the default recipe's 11,000 steps 53%
   against 60%. The price: pairs hold about 53 pieces on average instead of 58, and MLM accuracy on the same held-out
   pairs fell from 26.9% to 25.7%. (The two trainings ran before stage directions were taken out of the corpus; the
   bundled model's own figures, re-measured by `tests/test_fill_mask.py`, are in its card.)

@@ -116,8 +116,8 @@ def test_the_bundled_model_is_small_and_loads_in_transformers():
 
 
 @pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
-@pytest.mark.xfail(strict=True, reason="issue 4 is open: the bundled model (27.7% MLM accuracy, 61.7% SOP) "
-                                       "answers 'you', 'me', 'it'; remove this mark when a better one lands")
+@pytest.mark.xfail(strict=True, reason="issue 4 is open: the bundled model (29.0% MLM accuracy, 65.4% SOP) "
+                                       "answers 'him', 'you', 'me'; remove this mark when a better one lands")
 def test_the_bundled_model_knows_hamlet():
     # The default model: a line from a training play, answered from memory of its context.
     assert fill_mask("To be, or not to [MASK]: that is the question.")[0]["token_str"] == "be"
