@@ -432,7 +432,7 @@ def test_bf16_on_cpu_changes_the_products_not_the_weights_and_the_card_says_so(t
     bf16 = pretrain(tiny_run(tmp_path / "bf16", corpus_dir, steps=2, eval_every=2, precision="bf16"))
     first_loss = lambda result: result.history[0]["loss"]  # noqa: E731
     assert first_loss(bf16) != first_loss(fp32)  # the products did run in bf16 ...
-    assert first_loss(bf16) == pytest.approx(first_loss(fp32), rel=0.01)  # ... to about three significant digits
+    assert first_loss(bf16) == pytest.approx(first_loss(fp32), rel=0.01)  # ... to within 1%
     assert all(p.dtype == torch.float32 for p in bf16.model.parameters())  # weights and updates stay fp32
     metrics = json.loads((tmp_path / "bf16" / "model" / "metrics.json").read_text())
     assert metrics["precision"] == "bf16"
