@@ -2,7 +2,8 @@
 
     python benchmarks/bench_pretrain_step.py [--batch 32] [--seq 64] [--device cpu|cuda] [--threads N]
 
-The model is the bundled recipe's (`PretrainingConfig()`: E=128, H=128, L=4 shared, relative positions, V=4000).
+The model is the default recipe's, the bundled model's shape (`PretrainingConfig()`: E=128, H=128, L=4 shared,
+relative positions, V=4000).
 Prints milliseconds per step for:
 - the reference: transformers' AlbertForPreTraining with its own loss (MLM logits for all T positions), fp32;
 - ours, fp32: `PretrainingObjective`, which runs the MLM head on the predicted positions only;
@@ -14,7 +15,7 @@ load; compare ratios, which are measured side by side.
 
 import argparse
 import functools
-import warnings
+import tempfile
 
 import torch
 import transformers
@@ -28,14 +29,15 @@ from albert_explained.pretrain import PretrainingConfig, PretrainingObjective, a
 def make_batch(batch: int, seq: int, vocab_size: int, device: str) -> dict:
     """Random pieces, 15% of them to predict, half the pairs swapped: the shape of a real pretraining batch."""
     generator = torch.Generator().manual_seed(0)
-    input_ids = torch.randint(5, vocab_size, (batch, seq), generator=generator)
-    labels = torch.full_like(input_ids, -100)
-    predicted = torch.rand(batch, seq, generator=generator) < 0.15
+    input_ids = torch.randint(5, vocab_size, (batch, seq), generator=generator)  # (B, T), past the special pieces
+    labels = torch.full_like(input_ids, -100)  # (B, T): -100 where nothing is predicted
+    predicted = torch.rand(batch, seq, generator=generator) < 0.15  # (B, T)
     labels[predicted] = input_ids[predicted]
-    token_type_ids = torch.zeros_like(input_ids)
+    token_type_ids = torch.zeros_like(input_ids)  # (B, T): segment A, then B from the middle on
     token_type_ids[:, seq // 2:] = 1
+    sentence_order_label = torch.randint(0, 2, (batch,), generator=generator)  # (B,)
     values = {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids), "token_type_ids": token_type_ids,
-              "labels": labels, "sentence_order_label": torch.randint(0, 2, (batch,), generator=generator)}
+              "labels": labels, "sentence_order_label": sentence_order_label}
     return {k: v.to(device) for k, v in values.items()}
 
 
@@ -63,14 +65,12 @@ def main() -> None:
 
     recipe = PretrainingConfig(max_seq_length=max(64, args.seq))
     config = recipe.model_config(recipe.vocab_size)
-    ours = AlbertForPreTraining(config).to(args.device)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fields = {k: v for k, v in config.to_dict().items() if k not in ("sharing", "id2label", "label2id")}
-        # eager: what transformers falls back to, with a warning on every call, for relative positions anyway
-        fields["attn_implementation"] = "eager"
-        reference = transformers.AlbertForPreTraining(transformers.AlbertConfig(**fields))
-    reference.load_state_dict(ours.state_dict())
+    ours = AlbertForPreTraining(config)
+    with tempfile.TemporaryDirectory() as directory:  # the same weights, through a checkpoint in the reference format
+        ours.save_pretrained(directory)
+        # eager: transformers falls back to it for relative positions anyway, with a warning on every call
+        reference = transformers.AlbertForPreTraining.from_pretrained(directory, attn_implementation="eager")
+    ours.to(args.device)
     reference.to(args.device)
     objective = PretrainingObjective(ours)
     batch = make_batch(args.batch, args.seq, config.vocab_size, args.device)
@@ -91,7 +91,7 @@ def main() -> None:
     ours.train()
     reference.train()
 
-    print(f"pretraining step, bundled recipe, batch {args.batch} x {args.seq} pieces, {args.device}, "
+    print(f"pretraining step, default recipe, batch {args.batch} x {args.seq} pieces, {args.device}, "
           f"torch {torch.__version__}, transformers {transformers.__version__}, {torch.get_num_threads()} threads")
     reference_ms = time_steps(reference_loss, reference.parameters(), "reference")
     print(f"  {'reference, fp32':14s} {reference_ms:8.1f} ms")

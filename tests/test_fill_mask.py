@@ -157,3 +157,24 @@ def test_the_bundled_models_card_figures_are_its_own():
     assert 52 < pieces_per_pair < 56  # about 53 (pretraining_data.py): chunks end before the line that overflows
     bigram = junction_bigram_baseline(tokenize_documents(split.train, tokenizer), examples, ids.sep)
     assert bigram == pytest.approx(metrics["baselines"]["sop_junction_bigram_accuracy"], abs=1e-9)
+
+
+@pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
+def test_the_docstrings_quote_the_bundled_models_own_card():
+    """pretrain.py ("The bundled model") and fill_mask's docstring describe the shipped model: a retrained one that
+    leaves them stale fails here."""
+    import json
+
+    from albert_explained import fill_mask as fill_mask_module  # the module (this file imports its function)
+    from albert_explained import pretrain
+
+    metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())
+    validation, minutes = metrics["validation"], metrics["wall_time_seconds"] / 60
+    flags = f"--precision {metrics['precision']} --steps {metrics['steps']}"
+    assert flags in metrics["command"]
+    paragraph = pretrain.__doc__.split("**The bundled model.**")[1].split("**")[0]
+    for figure in (flags, f"{minutes:.1f} minutes", f"{validation['mlm_accuracy']:.1%} MLM",
+                   f"{validation['single_piece_mlm_accuracy']:.1%} on single-piece",
+                   f"{validation['sop_accuracy']:.1%} SOP"):
+        assert figure in paragraph, figure
+    assert f"trained on Shakespeare for {minutes:.0f} minutes" in fill_mask_module.__doc__
