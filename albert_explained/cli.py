@@ -123,8 +123,9 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--seed", type=int, default=d.seed, help="(default: %(default)s)")
     run.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1 ... (default: the GPU if there is one)")
     run.add_argument("--precision", choices=PRECISIONS, default=d.precision,
-                     help="matrix products in training steps: auto is bf16 on GPU and fp32 on CPU; bf16 on a CPU with "
-                          "bf16 instructions (AVX512-BF16, AMX) is about 1.7x faster (default: %(default)s)")
+                     help="matrix products in training steps: auto is bf16 on GPU and fp32 on CPU; bf16 on a CPU is "
+                          "faster only on chips with bf16 instructions (AVX512-BF16, AMX), 1.7x on the one "
+                          "benchmarks/bench_pretrain_step.py was run on (default: %(default)s)")
     run.add_argument("--num-threads", type=int, default=d.num_threads, help="CPU threads for torch")
     run.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its checkpoint")
     run.add_argument("--stop-after", type=int, default=d.stop_after,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import albert_explained.pretrain as pretrain_module
 from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining
 from albert_explained.corpus import (VALIDATION_PLAYS, Document, clean_play_line, load_plays, read_corpus,
                                      shakespeare_split, spoken_lines, split_documents)
@@ -441,11 +442,16 @@ def test_bf16_on_cpu_changes_the_products_not_the_weights_and_the_card_says_so(t
         pretrain(tiny_run(tmp_path / "bf16", corpus_dir, steps=4, eval_every=2, resume=True))
 
 
-@pytest.mark.parametrize("sharing, parameters", [("all-shared", 781_154), ("not-shared", 1_400_354)])
-def test_the_bundled_recipe_has_the_parameter_counts_pretrain_py_gives(sharing, parameters):
-    # pretrain.py, "What sharing costs at this budget": the same computation, L times the layer weights.
-    config = PretrainingConfig(sharing=sharing).model_config(PretrainingConfig().vocab_size)
+@pytest.mark.parametrize("changes, parameters", [
+    ({}, 781_154),
+    ({"sharing": "not-shared"}, 1_400_354),  # "What sharing costs": the same computation, L times the layer weights
+    ({"hidden_size": 256, "num_attention_heads": 4, "intermediate_size": 1024, "num_hidden_layers": 2},
+     1_455_074),  # "Other knobs, measured": the wider, shallower shape
+])
+def test_the_default_recipe_and_its_variants_have_the_parameter_counts_pretrain_py_gives(changes, parameters):
+    config = PretrainingConfig(**changes).model_config(PretrainingConfig().vocab_size)
     assert sum(p.numel() for p in AlbertForPreTraining(config).parameters()) == parameters
+    assert f"{parameters:,}" in pretrain_module.__doc__
 
 
 @pytest.mark.parametrize("precision", ["auto", "bf16"])  # on CPU: fp32, and bf16 asked for
