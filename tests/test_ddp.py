@@ -31,7 +31,8 @@ def test_two_cpu_processes_stay_in_step(tmp_path):
                "--batch-size", "4", "--steps", "4", "--warmup-steps", "1", "--eval-every", "100",
                "--checkpoint-every", "100", "--max-eval-examples", "8", "--device", "cpu", "--num-threads", "1",
                "--no-progress"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # torchrun keeps its logs in a fresh directory under TMPDIR and leaves it behind: give it pytest's instead.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": str(tmp_path)}
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
 
