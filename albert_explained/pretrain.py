@@ -85,12 +85,12 @@ steps, and bf16 helps by fitting more of them into the same minutes.
 **The bundled model.** On 2 cores of an AMD EPYC, the defaults (11,000 steps in fp32) take 24.9 minutes and reach
 27.7% MLM and 61.7% SOP accuracy on the held-out plays. The chip has bf16 instructions, so `--precision bf16` runs
 each step about 1.7x faster, and the bundled model is `--precision bf16 --steps 17000`: 27.6 minutes, 29.0% MLM
-(32.0% on single-piece masks) and 65.4% SOP. bf16 matrix products cost little accuracy per step here: run on the
+(32.0% on single-word masks) and 65.4% SOP. bf16 matrix products cost little accuracy per step here: run on the
 same schedule, the two precisions stayed within a point of each other over the first 2,000 steps. The card says what
 the model has not learned yet.
 
 **More steps, measured.** Four times as many, the same command with `--steps 68000`, took 97.4 minutes on the same
-2 cores and reached 30.6% MLM (34.1% on single-piece masks) and 72.9% SOP: two doublings of the steps for 1.6 points
+2 cores and reached 30.6% MLM (34.1% on single-word masks) and 72.9% SOP: two doublings of the steps for 1.6 points
 of MLM accuracy, still creeping up at the end (30.0% at step 48,000). SOP passed 70% by step 32,000 and then stayed
 between 69.7% and 72.9%, its held-out loss flat at about 0.57 while its training loss fell from 0.50 to 0.33: after
 107 passes over the same 34 plays the model had begun to memorise them. From there on, sentence order wants more
@@ -646,14 +646,15 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
     if state.step >= config.steps:
         final_metrics = run_evaluation()
         if dist.rank == 0:
-            # A second view of the same model: masks of single pieces (no n-gram spans), as BERT drew them. The
-            # spans make the recipe's task harder; this number is the one to compare with BERT-style MLM accuracy.
+            # A second view of the same model: masks of single whole words (no n-gram spans), as BERT's whole-word
+            # masking draws them. The spans make the recipe's task harder; this number is the one to compare with
+            # BERT-style MLM accuracy. (A word of several pieces still hides all of them, about 1 mask in 11 here.)
             single = create_examples(validation_docs, ids, dataclasses.replace(validation_config, max_ngram=1),
                                      seed=config.seed + 1, shuffle=False)
             single = single[:config.max_eval_examples] if config.max_eval_examples else single
-            final_metrics["single_piece_mlm_accuracy"] = evaluate(model, single, config.eval_batch_size, device,
+            final_metrics["single_word_mlm_accuracy"] = evaluate(model, single, config.eval_batch_size, device,
                                                                   ids.pad)["mlm_accuracy"]
-            baselines["single_piece_mlm_unigram_accuracy"] = unigram_baseline(train_docs, single)[1]
+            baselines["single_word_mlm_unigram_accuracy"] = unigram_baseline(train_docs, single)[1]
         update_clock()
         if dist.rank == 0 and config.export:
             export_model(model, tokenizer, out / "model", config, state, final_metrics, baselines, split, device,
@@ -762,9 +763,9 @@ def model_card(summary: dict[str, Any], model_config: AlbertConfig) -> str:
            f"| {b['mlm_unigram_accuracy']:.1%} (always \"{b['unigram_piece']}\", the most frequent piece) |")
     sop = (f"| SOP accuracy ({v.get('pairs', 0):,} pairs) | {v.get('sop_accuracy', nan):.1%} | 50.0% (chance); "
            f"{b.get('sop_junction_bigram_accuracy', nan):.1%} (a bigram model reading only the two junctions) |")
-    single = (f"| MLM accuracy, single-piece masks instead of n-gram spans (BERT's masking) "
-              f"| {v.get('single_piece_mlm_accuracy', nan):.1%} "
-              f"| {b.get('single_piece_mlm_unigram_accuracy', nan):.1%} (most frequent piece) |")
+    single = (f"| MLM accuracy, single-word masks instead of n-gram spans (BERT's whole-word masking) "
+              f"| {v.get('single_word_mlm_accuracy', nan):.1%} "
+              f"| {b.get('single_word_mlm_unigram_accuracy', nan):.1%} (most frequent piece) |")
     notes = []
     if c.position_embedding_type != "absolute":
         notes.append(f"""**Positions.** The model uses `position_embedding_type="{c.position_embedding_type}"`: one

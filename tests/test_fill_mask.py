@@ -174,7 +174,7 @@ def test_the_docstrings_quote_the_bundled_models_own_card():
     assert flags in metrics["command"]
     paragraph = pretrain.__doc__.split("**The bundled model.**")[1].split("**")[0]
     for figure in (flags, f"{minutes:.1f} minutes", f"{validation['mlm_accuracy']:.1%} MLM",
-                   f"{validation['single_piece_mlm_accuracy']:.1%} on single-piece",
+                   f"{validation['single_word_mlm_accuracy']:.1%} on single-word",
                    f"{validation['sop_accuracy']:.1%} SOP"):
         assert figure in paragraph, figure
     assert f"trained on Shakespeare for {minutes:.0f} minutes" in fill_mask_module.__doc__
