@@ -653,7 +653,7 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
                                      seed=config.seed + 1, shuffle=False)
             single = single[:config.max_eval_examples] if config.max_eval_examples else single
             final_metrics["single_word_mlm_accuracy"] = evaluate(model, single, config.eval_batch_size, device,
-                                                                  ids.pad)["mlm_accuracy"]
+                                                                 ids.pad)["mlm_accuracy"]
             baselines["single_word_mlm_unigram_accuracy"] = unigram_baseline(train_docs, single)[1]
         update_clock()
         if dist.rank == 0 and config.export:

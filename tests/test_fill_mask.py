@@ -131,8 +131,8 @@ def test_the_bundled_models_card_figures_are_its_own():
     import json
 
     from albert_explained.pretrain import PretrainingConfig, evaluate, load_split
-    from albert_explained.pretraining_data import (SpecialIds, create_examples, junction_bigram_baseline,
-                                                   tokenize_documents)
+    from albert_explained.pretraining_data import (IGNORE_INDEX, SpecialIds, create_examples,
+                                                   junction_bigram_baseline, tokenize_documents, word_spans)
 
     metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())
     fields = {f.name for f in dataclasses.fields(PretrainingConfig)}
@@ -157,6 +157,20 @@ def test_the_bundled_models_card_figures_are_its_own():
     assert 52 < pieces_per_pair < 56  # about 53 (pretraining_data.py): chunks end before the line that overflows
     bigram = junction_bigram_baseline(tokenize_documents(split.train, tokenizer), examples, ids.sep)
     assert bigram == pytest.approx(metrics["baselines"]["sop_junction_bigram_accuracy"], abs=1e-9)
+
+    # The card's second MLM row: masks of single whole words (max_ngram=1), drawn as pretrain() draws them. A word
+    # of several pieces is masked whole: about 1 masked word in 11 here, as pretrain.py says.
+    single_word = dataclasses.replace(config.validation_data_config(), max_ngram=1)
+    single = create_examples(validation_docs, ids, single_word, seed=config.seed + 1, shuffle=False)
+    assert evaluate(model, single, 128, torch.device("cpu"))["mlm_accuracy"] == pytest.approx(
+        card["single_word_mlm_accuracy"], abs=1e-4)
+    masked_words = []
+    for example in single:
+        original = [piece if label == IGNORE_INDEX else label
+                    for piece, label in zip(example.input_ids, example.labels, strict=True)]  # (T,): before masking
+        masked_words += [word for word in word_spans(original, ids) if example.labels[word[0]] != IGNORE_INDEX]
+    several = sum(len(word) > 1 for word in masked_words) / len(masked_words)
+    assert 1 / 12 < several < 1 / 10, several
 
 
 @pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
