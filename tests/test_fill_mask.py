@@ -175,12 +175,12 @@ def test_the_bundled_models_card_figures_are_its_own():
 
 @pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
 def test_the_docstrings_quote_the_bundled_models_own_card():
-    """pretrain.py ("The bundled model") and fill_mask's docstring describe the shipped model: a retrained one that
-    leaves them stale fails here."""
+    """pretrain.py ("The bundled model"), fill_mask's and optim's docstrings describe the shipped model: a retrained
+    one that leaves them stale fails here."""
     import json
 
     from albert_explained import fill_mask as fill_mask_module  # the module (this file imports its function)
-    from albert_explained import pretrain
+    from albert_explained import optim, pretrain
 
     metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())
     validation, minutes = metrics["validation"], metrics["wall_time_seconds"] / 60
@@ -192,3 +192,6 @@ def test_the_docstrings_quote_the_bundled_models_own_card():
                    f"{validation['sop_accuracy']:.1%} SOP"):
         assert figure in paragraph, figure
     assert f"trained on Shakespeare for {minutes:.0f} minutes" in fill_mask_module.__doc__
+    warmup, steps = metrics["training_config"]["warmup_steps"], metrics["steps"]
+    assert f"{warmup / steps:.1%} for the bundled model's {warmup} of {steps:,} steps" in " ".join(
+        optim.__doc__.split())

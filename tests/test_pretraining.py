@@ -13,6 +13,7 @@ import torch
 
 import albert_explained.pretrain as pretrain_module
 from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining
+from albert_explained.bundled import BUNDLED_MODEL_DIR
 from albert_explained.corpus import (VALIDATION_PLAYS, Document, clean_play_line, load_plays, read_corpus,
                                      shakespeare_split, spoken_lines, split_documents)
 from albert_explained.optim import Lamb, make_optimizer, parameter_groups, warmup_linear_decay
@@ -135,6 +136,8 @@ def test_shakespeare_is_split_by_play_with_no_play_on_both_sides():
     assert not train & validation
     # The famous lines of the fill-mask demos are in training plays, so validation scores are not memory.
     assert {"hamlet", "macbeth", "romeo-and-juliet", "julius-caesar"} <= train
+    # "One from each of four genres" (corpus.py): the package's folders.
+    assert sorted(d.genre for d in split.validation) == ["comedies", "histories", "romances", "tragedies"]
 
 
 def test_read_corpus_errors_name_the_path(tmp_path):
@@ -154,13 +157,17 @@ def test_one_text_file_gives_documents_separated_by_blank_lines(tmp_path):
     assert [d.sentences for d in documents] == [["a b", "c d"], ["e f"], ["g h", "i j"]]
 
 
-def test_split_documents_is_by_document_and_refuses_a_single_document():
+def test_split_documents_is_by_document_and_refuses_a_single_document_or_a_fraction_above_half():
     documents = [Document(f"d{i}", [f"line {i}"]) for i in range(20)]
     split = split_documents(documents, validation_fraction=0.1)
     assert [d.name for d in split.validation] == ["d9", "d19"]
     assert len(split.train) == 18
     with pytest.raises(ValueError, match="at least 2 documents"):
         split_documents(documents[:1])
+    assert [d.name for d in split_documents(documents[:5], validation_fraction=0.1).validation] == ["d4"]
+    for fraction in (0, 0.75, 1):
+        with pytest.raises(ValueError, match="validation_fraction must be above 0 and at most 0.5"):
+            split_documents(documents, validation_fraction=fraction)
 
 
 # --- the data recipe ------------------------------------------------------------------------------------------------
@@ -262,6 +269,59 @@ def test_masked_spans_are_whole_words_within_budget_with_lengths_proportional_to
     assert lengths[1] / total == pytest.approx(6 / 11, abs=0.06)
     assert lengths[2] / total == pytest.approx(3 / 11, abs=0.05)
     assert lengths[3] / total == pytest.approx(2 / 11, abs=0.05)
+
+
+
+@pytest.mark.skipif(not (BUNDLED_MODEL_DIR / "spiece.model").is_file(), reason="the bundled model has not been built")
+def test_the_figures_pretraining_data_quotes_for_the_plays_are_measured(monkeypatch):
+    """pretraining_data.py quotes how its recipe behaves on the plays (span lengths after shortening, one-line pairs,
+    <unk> pieces). Measured here with the bundled model's tokenizer and data settings, as pretrain() draws them."""
+    import albert_explained.pretraining_data as data_module
+    from albert_explained.pretrain import load_split
+    from albert_explained.tokenizer import AlbertTokenizer
+
+    metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())
+    config = PretrainingConfig(**{k: v for k, v in metrics["training_config"].items()
+                                  if k in PretrainingConfig.__dataclass_fields__})
+    tokenizer = AlbertTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
+    ids = SpecialIds.from_tokenizer(tokenizer)
+    split = load_split(config)
+    train, validation = tokenize_documents(split.train, tokenizer), tokenize_documents(split.validation, tokenizer)
+    quoted = " ".join(data_module.__doc__.split())  # the module docstring, line breaks as spaces
+
+    pieces = [piece for document in train for line in document for piece in line]
+    assert f"{pieces.count(tokenizer.unk_token_id)} of the {len(pieces):,} training pieces are <unk>" in quoted
+
+    # Pairs of the first epoch whose two segments together are one line of a play, cut inside it.
+    lines = {tuple(line) for document in train for line in document}
+    examples = create_examples(train, ids, config.data_config(), seed=config.seed, epoch=0, shuffle=False)
+    one_line = 0
+    for example in examples:
+        assert tokenizer.unk_token_id not in [label for label in example.labels if label != IGNORE_INDEX]
+        original = [piece if label == IGNORE_INDEX else label
+                    for piece, label in zip(example.input_ids, example.labels, strict=True)]  # (T,): unmasked
+        middle = original.index(ids.sep)
+        first, second = original[1:middle], original[middle + 1:-1]
+        if example.sentence_order_label == 1:
+            first, second = second, first
+        one_line += tuple(first + second) in lines
+    assert f"{one_line} of the {len(examples):,} training pairs of the first epoch ({one_line / len(examples):.1%})" \
+        in quoted
+    assert max(len(line) for line in lines) <= config.max_seq_length - 3  # "No line is longer than T - 3."
+
+    # Span lengths in words on the held-out pairs: record what choose_masked_spans returns while examples are made.
+    lengths = collections.Counter()
+
+    def recording(words, budget, data_config, rng):
+        spans = choose_masked_spans(words, budget, data_config, rng)
+        word_of = {position: i for i, word in enumerate(words) for position in word}
+        lengths.update(len({word_of[position] for position in span}) for span in spans)
+        return spans
+
+    monkeypatch.setattr(data_module, "choose_masked_spans", recording)
+    create_examples(validation, ids, config.validation_data_config(), seed=config.seed + 1, shuffle=False)
+    share = [lengths[n] / sum(lengths.values()) for n in (1, 2, 3)]
+    assert (f"{share[0]:.0%} of the spans are one word, {share[1]:.0%} two and {share[2]:.0%} three" in quoted), share
 
 
 def test_replacement_is_80_percent_mask_10_percent_random_10_percent_kept(ids):
