@@ -178,8 +178,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     handler = args.handler
     try:
         handler(args)
-    except (ValueError, FileNotFoundError, FileExistsError, TypeError) as error:
-        # Mistakes in the input: one line that says what to change, not a traceback.
+    except (ValueError, TypeError, OSError) as error:
+        # Mistakes in the input, or files that cannot be read or written: one line that says what to change, not a
+        # traceback.
         print(f"albert-explained {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -192,12 +192,12 @@ def read_corpus(path: str | Path) -> list[Document]:
             raise ValueError(f"corpus folder {path} has no .txt or .md files")
         documents = []
         for file in files:
-            sentences = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+            sentences = [line.strip() for line in read_utf8(file).splitlines() if line.strip()]
             if sentences:
                 documents.append(Document(str(file.relative_to(path)), sentences))
     else:
         documents, current = [], []
-        for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+        for line in read_utf8(path).splitlines() + [""]:
             if line.strip():
                 current.append(line.strip())
             elif current:
@@ -206,6 +206,14 @@ def read_corpus(path: str | Path) -> list[Document]:
     if not documents:
         raise ValueError(f"corpus {path} is empty: no non-blank lines")
     return documents
+
+
+def read_utf8(path: Path) -> str:
+    """A corpus file's text; a file that is not UTF-8 is an error that names it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"corpus file {path} is not UTF-8 text ({error.reason} at byte {error.start})") from None
 
 
 def split_documents(documents: list[Document], validation_fraction: float = 0.1, source: str = "") -> CorpusSplit:

@@ -115,6 +115,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import platform
 import sys
@@ -136,6 +137,7 @@ from .pretraining_data import (IGNORE_INDEX, DataConfig, PretrainingExample, Spe
                                create_examples, junction_bigram_baseline, tokenize_documents, unigram_baseline)
 
 CHECKPOINT_NAME = "checkpoint.pt"
+RUN_FILES = (CHECKPOINT_NAME, "tokenizer", "log.jsonl", "model")  # what a run writes in its output directory
 PRECISIONS = ("auto", "bf16", "fp32")
 CHECKPOINT_FORMAT = 1
 
@@ -227,10 +229,23 @@ class PretrainingConfig:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if not 0 <= self.warmup_steps <= self.steps:
             raise ValueError(f"warmup_steps must be between 0 and steps ({self.steps}), got {self.warmup_steps}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
-        if self.stop_after is not None and self.stop_after < 1:
-            raise ValueError(f"stop_after must be a positive integer, got {self.stop_after}")
+        for name in ("learning_rate", "max_grad_norm"):  # a negative clipping norm would turn gradients around
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
+                raise ValueError(f"{name} must be a positive number, got {getattr(self, name)}")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ValueError(f"weight_decay must be 0 or a positive number, got {self.weight_decay}")
+        for name in ("max_documents", "max_sentences_per_document", "max_eval_examples", "stop_after", "num_threads"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer (or None: no limit), got {getattr(self, name)}")
+        if self.device is not None:
+            try:
+                kind = torch.device(self.device).type
+            except RuntimeError:
+                raise ValueError(f"device must name a torch device, such as 'cpu', 'cuda' or 'cuda:1', got "
+                                 f"{self.device!r}") from None
+            if kind == "cuda" and not torch.cuda.is_available():
+                raise ValueError(f"device is {self.device!r}, but PyTorch sees no CUDA GPU here (torch "
+                                 f"{torch.__version__})")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.max_seq_length > 512:
@@ -526,11 +541,15 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
     out = Path(config.output_dir)
     checkpoint_path = out / CHECKPOINT_NAME
     # Refuse to touch an earlier run by accident, and refuse to resume what is not there, before any work.
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output_dir {out} is a file; it must be a directory (made if missing)")
     if config.resume and not checkpoint_path.is_file():
         raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint_path}")
-    if not config.resume and checkpoint_path.exists():
-        raise FileExistsError(f"{out} already holds a run ({CHECKPOINT_NAME}); pass --resume to continue it, or "
-                              f"choose another --output-dir")
+    leftovers = [name for name in RUN_FILES if (out / name).exists()]
+    if not config.resume and leftovers:
+        # Even without a checkpoint, a new run would mix with these: an old tokenizer, a log of two runs.
+        raise FileExistsError(f"{out} already holds (part of) a run: {', '.join(leftovers)}; pass --resume to "
+                              f"continue it, or choose another --output-dir (or delete it to start again)")
     split = load_split(config)
     if dist.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -570,6 +589,10 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
     state = TrainingState()
     if config.resume:
         state = load_checkpoint(checkpoint_path, model, optimizer, scheduler, config)
+        if state.step >= config.steps and (out / "model" / "metrics.json").is_file():
+            # Resuming a finished run would only evaluate again and rewrite its card and log.
+            raise ValueError(f"the run in {out} has finished all {config.steps} steps and its model is in "
+                             f"{out / 'model'}: there is nothing to resume")
     stop = min(config.steps, config.stop_after or config.steps)
     earlier_wall, earlier_cpu = state.elapsed_seconds, state.cpu_seconds  # of earlier sessions, when resuming
 

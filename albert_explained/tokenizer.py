@@ -805,11 +805,17 @@ def _to_list(values: Any, name: str) -> list:
 def _check_text(text: Any, name: str) -> None:
     if not isinstance(text, str):
         raise TypeError(f"{name} must be a string, got {type(text).__name__}: {text!r:.60}")
+    try:
+        text.encode("utf-8")  # SentencePiece reads UTF-8
+    except UnicodeEncodeError as error:
+        raise ValueError(f"{name} is not valid Unicode text: {error.object[error.start:error.end]!r} at position "
+                         f"{error.start} (bytes that were not UTF-8 when the text was read)") from None
 
 
 def _gather_inputs(text, text_pair) -> tuple[list[str], list[Optional[str]], bool]:
     """Normalise the ways of passing inputs to (first texts, second texts or None, is it a batch?)."""
     if isinstance(text, str):
+        _check_text(text, "text")
         if text_pair is not None:
             _check_text(text_pair, "text_pair (with a single text)")
         return [text], [text_pair], False

@@ -323,6 +323,10 @@ def plot_layer_heads(sample: AttentionSample, layers: Optional[Sequence[int]] = 
     return fig
 
 
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")  # the figure files the attention command writes
+PAGE_SUFFIXES = (".html", ".htm")  # and the interactive page (save_html)
+
+
 def save_figure(fig, path: Union[str, os.PathLike], dpi: int = 150) -> Path:
     """Write a figure to PNG (or any format matplotlib knows from the extension: .pdf, .svg)."""
     path = Path(path)
@@ -416,7 +420,7 @@ class AttentionExplorer:
 
     def save(self, path: Union[str, os.PathLike]) -> Path:
         """The current figure as PNG (or .pdf/.svg), or with a .html path the self-contained interactive page."""
-        if str(path).lower().endswith((".html", ".htm")):
+        if str(path).lower().endswith(PAGE_SUFFIXES):
             head = self.head.value if self.head.value >= 0 else 0
             return save_html(self.sample, path, layer=self.layer.value, head=head)
         return save_figure(self.figure, path)
@@ -678,11 +682,17 @@ def run_attention_command(args: argparse.Namespace) -> None:
     matplotlib.use("Agg")  # files only: no window, works on a server
     from .bundled import inference_model
 
+    output = Path(args.output)
+    if output.suffix.lower() not in FIGURE_SUFFIXES + PAGE_SUFFIXES:
+        raise ValueError(f"--output must be a file name ending in {', '.join(FIGURE_SUFFIXES)} (a figure) or "
+                         f"{', '.join(PAGE_SUFFIXES)} (the interactive page), got {args.output!r}")
+    if output.is_dir():
+        raise ValueError(f"--output {args.output!r} is a directory; give a file name, such as "
+                         f"{output / 'attention.png'}")
     model, tokenizer = inference_model(args.model)  # the bundled model when --model is not given
     sample = attend(args.text, args.pair, model, tokenizer)
     sample.check_layer_head(args.layer, args.head)
-    output = Path(args.output)
-    if output.suffix.lower() in (".html", ".htm"):
+    if output.suffix.lower() in PAGE_SUFFIXES:
         save_html(sample, output, layer=args.layer, head=args.head or 0,
                   view="lines" if args.view == "lines" else "heatmap")
     else:

@@ -73,3 +73,26 @@ def test_python_dash_m_runs_the_same_entry_point():
     done = subprocess.run([sys.executable, "-m", "albert_explained", "--help"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0 and "fill-mask" in done.stdout
+
+
+@pytest.mark.parametrize("output", ["head", "head.txt", "."])
+def test_attention_refuses_an_output_it_cannot_write_before_running_the_model(output, tmp_path, capsys,
+                                                                              monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["attention", "Good night, good night!", "-o", output]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("albert-explained attention: error: --output") and ".png" in err and ".html" in err
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
+def test_files_that_cannot_be_written_or_read_give_one_line(tmp_path, capsys):
+    (tmp_path / "a-file").write_text("")
+    assert main(["attention", "Good night!", "-o", str(tmp_path / "a-file" / "head.png")]) == 2
+    assert "a-file" in capsys.readouterr().err  # the OSError, in one line: not a traceback
+    (tmp_path / "latin-1.txt").write_bytes("Ô Roméo\n\nadieu\n".encode("latin-1"))
+    assert main(["pretrain", "--output-dir", str(tmp_path / "run"), "--corpus", str(tmp_path / "latin-1.txt")]) == 2
+    assert f"corpus file {tmp_path / 'latin-1.txt'} is not UTF-8 text" in capsys.readouterr().err
+    # A command-line argument whose bytes were not UTF-8 reaches Python as lone surrogates.
+    assert main(["tokenize", "caf\udce9"]) == 2
+    assert "text is not valid Unicode text: '\\udce9' at position 3" in capsys.readouterr().err

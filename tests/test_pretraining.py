@@ -527,7 +527,7 @@ def test_a_resumed_run_has_exactly_the_losses_of_an_uninterrupted_one(tmp_path, 
         assert torch.equal(a, b)
 
 
-def test_bad_runs_fail_clearly_and_never_overwrite_a_checkpoint(tmp_path, corpus_dir):
+def test_bad_runs_fail_clearly_and_never_overwrite_a_run(tmp_path, corpus_dir):
     with pytest.raises(FileNotFoundError, match="cannot resume: no checkpoint"):
         pretrain(tiny_run(tmp_path / "fresh", corpus_dir, resume=True))
     with pytest.raises(FileNotFoundError, match="does not exist"):
@@ -544,6 +544,23 @@ def test_bad_runs_fail_clearly_and_never_overwrite_a_checkpoint(tmp_path, corpus
     with pytest.raises(ValueError, match="hidden_size: checkpoint 32, now 64"):
         pretrain(tiny_run(tmp_path / "run", corpus_dir, resume=True, hidden_size=64))
     assert checkpoint.read_bytes() == saved
+
+    # A run that failed after training its tokenizer leaves it behind; a new run must not quietly take it over.
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        pretrain(tiny_run(tmp_path / "failed", corpus_dir, batch_size=100_000))
+    with pytest.raises(FileExistsError, match="already holds .*: tokenizer"):
+        pretrain(tiny_run(tmp_path / "failed", corpus_dir, vocab_size=250))
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ValueError, match="output_dir .*a-file is a file"):
+        pretrain(tiny_run(tmp_path / "a-file", corpus_dir))
+
+
+def test_resuming_a_finished_run_changes_nothing(tmp_path, corpus_dir):
+    pretrain(tiny_run(tmp_path / "run", corpus_dir))
+    written = {path: path.read_bytes() for path in (tmp_path / "run").rglob("*") if path.is_file()}
+    with pytest.raises(ValueError, match="has finished all 6 steps .* nothing to resume"):
+        pretrain(tiny_run(tmp_path / "run", corpus_dir, resume=True))
+    assert {path: path.read_bytes() for path in (tmp_path / "run").rglob("*") if path.is_file()} == written
 
 
 class _RunsCodeWhenUnpickled:
@@ -596,3 +613,18 @@ def test_config_errors_name_the_argument(tmp_path, corpus_dir):
         pretrain(tiny_run(tmp_path / "r", corpus_dir, hidden_size=33))
     with pytest.raises(ValueError, match="precision must be one of auto, bf16, fp32, got 'fp16'"):
         pretrain(tiny_run(tmp_path / "r", corpus_dir, precision="fp16"))
+    wrong = {"max_grad_norm": (-1.0, "max_grad_norm must be a positive number"),  # clipping would climb the loss
+             "learning_rate": (float("nan"), "learning_rate must be a positive number"),
+             "weight_decay": (-0.01, "weight_decay must be 0 or a positive number"),
+             "max_documents": (-1, "max_documents must be a positive integer"),  # not a slice from the end
+             "max_sentences_per_document": (0, "max_sentences_per_document must be a positive integer"),
+             "max_eval_examples": (0, "max_eval_examples must be a positive integer"),
+             "num_threads": (0, "num_threads must be a positive integer"),
+             "device": ("bogus", "device must name a torch device")}
+    for name, (value, message) in wrong.items():
+        with pytest.raises(ValueError, match=message):
+            pretrain(tiny_run(tmp_path / "r", corpus_dir, **{name: value}))
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="PyTorch sees no CUDA GPU"):
+            pretrain(tiny_run(tmp_path / "r", corpus_dir, device="cuda"))
+    assert not (tmp_path / "r").exists()  # every one of these failed before any work
