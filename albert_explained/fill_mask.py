@@ -22,13 +22,14 @@ Pass `model` and `tokenizer` to ask any other AlbertForMaskedLM or AlbertForPreT
 
 Two differences from the pipeline, both on purpose:
 
-- **No stray '▁' after [MASK].** The text after a [MASK] is encoded as a string of its own and gets SentencePiece's
-  dummy prefix, so "not to [MASK]." becomes [..., '▁to', '[MASK]', '▁', '.'] (see `tokenizer.py`;
-  transformers#16774). In training text "be." is ['▁be', '.'], with no lone '▁' before the full stop: the model
-  has never seen a word followed by a lone '▁' and then punctuation, and a small model's answers suffer. So when the
-  character after a [MASK] is not a space, that '▁' is dropped. With a space after the mask ("[MASK] that") there is
-  no such piece, and the answers are exactly the pipeline's (the tests check both).
-- The `sequence` of a multi-mask text keeps the other masks as [MASK] but drops [CLS] and [SEP].
+- **No lone '▁' glued to a [MASK].** The text after a [MASK] is encoded as a string of its own and gets
+  SentencePiece's dummy prefix, so "not to [MASK]." becomes [..., '▁to', '[MASK]', '▁', '.'] (see `tokenizer.py`;
+  transformers#16774). In the training plays "be." is ['▁be', '.'], and a lone '▁' before punctuation is rare (71
+  times in 1,095,166 pieces), so a small model's answers suffer. When the character right after a [MASK] is not
+  a space, a lone '▁' piece that follows the mask is dropped. With a space after the mask ("[MASK] that") the answers
+  are exactly the pipeline's (the tests check both). Some glued texts keep a prefix that is part of a real piece:
+  "[MASK]'s" becomes ['[MASK]', "▁'", 's'], since the vocabulary has a piece "▁'"; that one is left alone.
+- The `sequence` of a multi-mask text leaves out [CLS] and [SEP], which the pipeline keeps there.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def fill_mask(text: str, top_k: int = 5, model: Optional[torch.nn.Module] = None
         from .bundled import inference_model
 
         model, tokenizer = inference_model()
-    mask_token = tokenizer.mask_token if hasattr(tokenizer, "mask_token") else "[MASK]"
+    mask_token = tokenizer.mask_token
     if mask_token not in text:
         raise ValueError(f"text has no {mask_token} to fill in: {text!r}; write {mask_token} where a word is missing, "
                          f"e.g. 'To be, or not to {mask_token}.'")
@@ -78,26 +79,28 @@ def fill_mask(text: str, top_k: int = 5, model: Optional[torch.nn.Module] = None
     logits = _logits(output)[0].float().cpu()  # (T, V)
 
     mask_positions = (input_ids[0] == tokenizer.mask_token_id).nonzero().flatten().tolist()
-    special = set(getattr(tokenizer, "all_special_ids", [])) or {tokenizer.cls_token_id, tokenizer.sep_token_id,
-                                                                 tokenizer.pad_token_id}
     results = []
     for position in mask_positions:
         probabilities = logits[position].softmax(dim=-1)  # (V,)
         scores, ids = probabilities.topk(min(top_k, probabilities.numel()))  # (k,), (k,)
         answers = []
         for score, piece_id in zip(scores.tolist(), ids.tolist(), strict=True):
-            filled = input_ids[0].clone()
+            filled = input_ids[0].clone()  # (T,)
             filled[position] = piece_id
-            kept = [i for i in filled.tolist() if i not in special or i == tokenizer.mask_token_id]
+            if len(mask_positions) == 1:
+                sequence = tokenizer.decode(filled, skip_special_tokens=True)
+            else:  # the other masks stay, so special tokens are kept: all but [CLS] and [SEP] at the ends
+                sequence = tokenizer.decode(filled).removeprefix(tokenizer.cls_token)
+                sequence = sequence.removesuffix(tokenizer.sep_token).strip()
             answers.append({"score": score, "token": piece_id, "token_str": tokenizer.decode([piece_id]).strip(),
-                            "sequence": tokenizer.decode(kept)})
+                            "sequence": sequence})
         results.append(answers)
     return results[0] if len(results) == 1 else results
 
 
 def drop_space_after_masks(text: str, input_ids: list[int], tokenizer: Any) -> list[int]:
     """Remove the lone '▁' piece that follows a [MASK] when the text has no space after that mask (see above)."""
-    mask_token = getattr(tokenizer, "mask_token", "[MASK]")
+    mask_token = tokenizer.mask_token
     space_id = tokenizer.convert_tokens_to_ids("▁")
     if space_id == tokenizer.unk_token_id:  # a vocabulary without a lone '▁' piece: nothing to drop
         return list(input_ids)

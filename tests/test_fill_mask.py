@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining, AlbertModel
-from albert_explained.bundled import BUNDLED_MODEL_DIR, inference_model, load_pretrained
+from albert_explained.bundled import BUNDLED_MODEL_COMMAND, BUNDLED_MODEL_DIR, inference_model, load_pretrained
 from albert_explained.fill_mask import drop_space_after_masks, fill_mask, format_predictions
 from albert_explained.tokenizer import AlbertTokenizer, train_tokenizer
 
@@ -54,10 +54,19 @@ def test_answers_match_transformers_fill_mask_pipeline(small):
                                  tokenizer=transformers.AlbertTokenizer.from_pretrained(directory), device="cpu")
     text = "to be, or not to [MASK] that is the question"  # a space after the mask: no stray '▁' to drop
     theirs = pipe(text, top_k=5)
-    ours = fill_mask(text, top_k=5, model=AlbertForMaskedLM.from_pretrained(directory), tokenizer=tokenizer)
+    model = AlbertForMaskedLM.from_pretrained(directory)
+    ours = fill_mask(text, top_k=5, model=model, tokenizer=tokenizer)
     assert [a["token"] for a in ours] == [a["token"] for a in theirs]
     assert [a["score"] for a in ours] == pytest.approx([a["score"] for a in theirs], rel=1e-4)
     assert [a["token_str"] for a in ours] == [a["token_str"].strip() for a in theirs]
+    assert [a["sequence"] for a in ours] == [a["sequence"] for a in theirs]
+    # Several masks (and an <unk>): the same sequences, less the [CLS] and [SEP] that the pipeline leaves in.
+    text = "[MASK] be, or not 5 € to [MASK] that is the question"
+    theirs, ours = pipe(text, top_k=3), fill_mask(text, top_k=3, model=model, tokenizer=tokenizer)
+    assert [[a["token"] for a in group] for group in ours] == [[a["token"] for a in group] for group in theirs]
+    assert [[a["sequence"] for a in group] for group in ours] == [
+        [a["sequence"].removeprefix("[CLS]").removesuffix("[SEP]").strip() for a in group] for group in theirs]
+    assert "<unk>" in ours[0][0]["sequence"] and ours[0][0]["sequence"].count("[MASK]") == 1
 
 
 def test_the_stray_space_piece_after_a_glued_mask_is_dropped(small):
@@ -130,7 +139,7 @@ def test_the_bundled_models_card_figures_are_its_own():
     import dataclasses
     import json
 
-    from albert_explained.pretrain import PretrainingConfig, evaluate, load_split
+    from albert_explained.pretrain import PretrainingConfig, evaluate, load_split, model_card
     from albert_explained.pretraining_data import (IGNORE_INDEX, SpecialIds, create_examples,
                                                    junction_bigram_baseline, tokenize_documents, word_spans)
 
@@ -150,6 +159,9 @@ def test_the_bundled_models_card_figures_are_its_own():
     assert (measured["predictions"], measured["pairs"]) == (card["predictions"], card["pairs"])
     assert measured["mlm_accuracy"] == pytest.approx(card["mlm_accuracy"], abs=1e-4)
     assert measured["sop_accuracy"] == pytest.approx(card["sop_accuracy"], abs=1e-3)
+    # The card is what model_card writes from these figures (no hand edits).
+    rendered = model_card(metrics, AlbertConfig.from_json_file(BUNDLED_MODEL_DIR / "config.json"))
+    assert (BUNDLED_MODEL_DIR / "README.md").read_text() == rendered
     final = metrics["learning_curve"][-1]  # the curve that notebook 08 plots ends where the card does
     assert final["step"] == metrics["steps"] and final["mlm_accuracy"] == card["mlm_accuracy"]
     assert measured["mlm_accuracy"] > 3 * metrics["baselines"]["mlm_unigram_accuracy"]  # well above frequency
@@ -186,6 +198,7 @@ def test_the_docstrings_quote_the_bundled_models_own_card():
     validation, minutes = metrics["validation"], metrics["wall_time_seconds"] / 60
     flags = f"--precision {metrics['precision']} --steps {metrics['steps']}"
     assert flags in metrics["command"]
+    assert metrics["command"] == BUNDLED_MODEL_COMMAND  # what bundled_model_dir's error says to run
     paragraph = pretrain.__doc__.split("**The bundled model.**")[1].split("**")[0]
     for figure in (flags, f"{minutes:.1f} minutes", f"{validation['mlm_accuracy']:.1%} MLM",
                    f"{validation['single_word_mlm_accuracy']:.1%} on single-word",

@@ -4,6 +4,7 @@ loop with its checkpoints and exact resume, and the exported model. Everything r
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import random
 from pathlib import Path
@@ -275,7 +276,9 @@ def test_masked_spans_are_whole_words_within_budget_with_lengths_proportional_to
 @pytest.mark.skipif(not (BUNDLED_MODEL_DIR / "spiece.model").is_file(), reason="the bundled model has not been built")
 def test_the_figures_pretraining_data_quotes_for_the_plays_are_measured(monkeypatch):
     """pretraining_data.py quotes how its recipe behaves on the plays (span lengths after shortening, one-line pairs,
-    <unk> pieces). Measured here with the bundled model's tokenizer and data settings, as pretrain() draws them."""
+    <unk> pieces), and fill_mask.py how rare a lone '▁' before punctuation is. Measured here with the bundled model's
+    tokenizer and data settings, as pretrain() draws them."""
+    import albert_explained.fill_mask as fill_mask_module
     import albert_explained.pretraining_data as data_module
     from albert_explained.pretrain import load_split
     from albert_explained.tokenizer import AlbertTokenizer
@@ -291,6 +294,14 @@ def test_the_figures_pretraining_data_quotes_for_the_plays_are_measured(monkeypa
 
     pieces = [piece for document in train for line in document for piece in line]
     assert f"{pieces.count(tokenizer.unk_token_id)} of the {len(pieces):,} training pieces are <unk>" in quoted
+    # fill_mask.py: why it drops the lone '▁' that the tokenizer puts after a glued [MASK].
+    lone, unknown = tokenizer.convert_tokens_to_ids("▁"), tokenizer.unk_token_id
+    punctuation = {i for i, piece in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer)))))
+                   if not piece.startswith("▁") and not piece[0].isalnum() and i != unknown}
+    before_punctuation = sum(first == lone and second in punctuation
+                             for document in train for line in document for first, second in itertools.pairwise(line))
+    fill_mask_doc = " ".join(fill_mask_module.__doc__.split())
+    assert f"rare ({before_punctuation} times in {len(pieces):,} pieces)" in fill_mask_doc
 
     # Pairs of the first epoch whose two segments together are one line of a play, cut inside it.
     lines = {tuple(line) for document in train for line in document}
@@ -447,6 +458,9 @@ def test_a_tiny_run_learns_and_exports_a_model_both_libraries_load(tmp_path, cor
         assert (model_dir / name).is_file(), name
     card = (model_dir / "README.md").read_text()
     assert "MLM accuracy" in card and "wall time" in card and "hardware" in card and "matrix products in fp32" in card
+    # The card describes this run, on its own corpus, not the bundled Shakespeare model.
+    assert card.startswith("# run\n") and "4 documents" not in card and "3 documents" in card
+    assert "plays" not in card and "Shakespeare" not in card
     metrics = json.loads((model_dir / "metrics.json").read_text())
     assert metrics["steps"] == 40
     # The learning curve: a row per evaluation, training losses averaged over the steps since the previous one.
