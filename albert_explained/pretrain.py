@@ -79,11 +79,12 @@ otherwise, and is scored on the same validation pairs.
   reached 22.9% against 22.8%.
 - Vocabulary. 2,000 and 8,000 pieces instead of 4,000, 3,000 steps each: 22.6% and 23.9% against 22.8%. Each run
   trains its own tokenizer, so the accuracies count different pieces (18,682 and 15,942 predictions on the held-out
-  plays against 17,024): with more pieces, more words are one piece. A step with 8,000 costs 18% more (101 against
-  86 ms, bf16, 2 threads), for a larger embedding table and MLM output.
+  plays against 17,024): with more pieces, more words are one piece. The embedding table and the MLM output grow
+  with V, yet `benchmarks/bench_pretrain_step.py --vocab-size 8000` found no difference in the time per step beyond
+  its run-to-run noise on this machine (77 to 93 ms against 84 to 87 ms, bf16, 2 threads).
 - Sequence length (an earlier pair of runs, in fp32). T = 128 with batch 16 (the same pieces per step) against
   T = 64 with batch 32, 3,000 steps each: 23.3% against 22.2%, but 20% slower, so about half a point at equal time.
-At equal time none of these moved the accuracy by more than a point. At this size what moves it is the number of
+At equal time none of these moved the accuracy by much more than a point. At this size what moves it is the number of
 steps, and bf16 helps by fitting more of them into the same minutes.
 
 **The bundled model.** On 2 cores of an AMD EPYC, the defaults (11,000 steps in fp32) take 24.9 minutes and reach
@@ -769,8 +770,8 @@ def command_for_card(command: str, dist: Distributed) -> str:
 
 def learning_curve(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per evaluation: the step, the validation metrics, and the mean training losses of the steps since the
-    previous evaluation (what a plot of the run needs: about 225 bytes of JSON per evaluation, where the log has a
-    record for every step)."""
+    previous evaluation (what a plot of the run needs: a row per evaluation, where the log has a record for every
+    step)."""
     rows, since_last = [], []
     for record in history:
         if "eval" in record:

@@ -14,10 +14,9 @@ so that a notebook can run each step and show its result (notebook 08 does):
    next-sentence prediction took B from a *random* document half of the time, which a model can detect from the
    topic alone; the paper argues that this is why NSP helps so little.)
 
-   Most sequences are full length, some shorter (the paper: "we always limit the maximum input length to 512, and
-   randomly generate input sequences shorter than 512 with a probability of 10%"): with probability `short_seq_prob`
-   = 0.1 the target length is drawn uniformly from [2, max_seq_length - 3], so the model also sees short inputs, as
-   it will when fine-tuned.
+   Most sequences are full length, some shorter (the paper, section 4.1: inputs of at most 512 pieces, 10% of them
+   generated shorter): with probability `short_seq_prob` = 0.1 the target length is drawn uniformly from
+   [2, max_seq_length - 3], so the model also sees short inputs, as it will when fine-tuned.
 
 3. **The input pair** (`build_pair`):  [CLS] A [SEP] B [SEP],  token_type_ids 0 for "[CLS] A [SEP]" and 1 for "B [SEP]".
 

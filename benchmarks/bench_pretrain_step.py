@@ -1,9 +1,10 @@
 """Speed of one pretraining step (forward, backward, AdamW update) against transformers' ALBERT, in one process.
 
-    python benchmarks/bench_pretrain_step.py [--batch 32] [--seq 64] [--device cpu|cuda] [--threads N]
+    python benchmarks/bench_pretrain_step.py [--batch 32] [--seq 64] [--vocab-size 4000] [--device cpu|cuda]
+                                             [--threads N]
 
 The model is the default recipe's, the bundled model's shape (`PretrainingConfig()`: E=128, H=128, L=4 shared,
-relative positions, V=4000).
+relative positions, V=4000; `--vocab-size` changes V, as `pretrain --vocab-size` does).
 Prints milliseconds per step for:
 - the reference: transformers' AlbertForPreTraining with its own loss (MLM logits for all T positions), fp32;
 - ours, fp32: `PretrainingObjective`, which runs the MLM head on the predicted positions only;
@@ -58,13 +59,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seq", type=int, default=64)
+    parser.add_argument("--vocab-size", type=int, default=PretrainingConfig().vocab_size)
     parser.add_argument("--device", default=str(get_device()))
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="CPU threads for torch")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     recipe = PretrainingConfig(max_seq_length=max(64, args.seq))
-    config = recipe.model_config(recipe.vocab_size)
+    config = recipe.model_config(args.vocab_size)
     ours = AlbertForPreTraining(config)
     with tempfile.TemporaryDirectory() as directory:  # the same weights, through a checkpoint in the reference format
         ours.save_pretrained(directory)
@@ -91,8 +93,9 @@ def main() -> None:
     ours.train()
     reference.train()
 
-    print(f"pretraining step, default recipe, batch {args.batch} x {args.seq} pieces, {args.device}, "
-          f"torch {torch.__version__}, transformers {transformers.__version__}, {torch.get_num_threads()} threads")
+    print(f"pretraining step, default recipe, V={args.vocab_size}, batch {args.batch} x {args.seq} pieces, "
+          f"{args.device}, torch {torch.__version__}, transformers {transformers.__version__}, "
+          f"{torch.get_num_threads()} threads")
     reference_ms = time_steps(reference_loss, reference.parameters(), "reference")
     print(f"  {'reference, fp32':14s} {reference_ms:8.1f} ms")
     for precision in ("fp32", "bf16"):
