@@ -125,9 +125,16 @@ def test_the_bundled_model_is_small_and_loads_in_transformers():
 
 
 @pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
-@pytest.mark.xfail(strict=True, reason="issue 4 is open: the bundled model (29.0% MLM accuracy, 65.4% SOP) "
-                                       "answers 'him', 'you', 'me'; remove this mark when a better one lands")
-def test_the_bundled_model_knows_hamlet():
+def test_the_bundled_model_answers_be_when_nothing_follows_the_blank():
+    # "not to" is followed by "be" in 53 of 258 places in the training plays (notebook 08, section 9).
+    assert fill_mask("To be, or not to [MASK]")[0]["token_str"] == "be"
+
+
+@pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
+@pytest.mark.xfail(strict=True, reason="the bundled model (29.0% MLM accuracy) answers 'him', 'you', 'me' when a colon "
+                                       "follows the blank, as in the common 'to him:'; remove this mark when a model "
+                                       "that knows the whole line is bundled")
+def test_the_bundled_model_knows_hamlets_whole_line():
     # The default model: a line from a training play, answered from memory of its context.
     assert fill_mask("To be, or not to [MASK]: that is the question.")[0]["token_str"] == "be"
 
