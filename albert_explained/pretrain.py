@@ -802,11 +802,11 @@ def model_card(summary: dict[str, Any], model_config: AlbertConfig) -> str:
     model = (f"E={c.embedding_size}, H={c.hidden_size}, L={c.num_hidden_layers} ({shared}), "
              f"N={c.num_attention_heads}, I={c.intermediate_size}, T<={c.max_position_embeddings}; "
              f"{summary['parameters']:,} parameters")
-    training = (f"{summary['steps']} steps of {summary['batch_size']} sequences, {t['optimizer']} lr "
-                f"{t['learning_rate']}, {t['warmup_steps']} warm-up steps then linear decay to 0; matrix products in "
+    training = (f"{summary['steps']:,} steps of {summary['batch_size']:,} sequences, {t['optimizer']} lr "
+                f"{t['learning_rate']}, {t['warmup_steps']:,} warm-up steps then linear decay to 0; matrix products in "
                 f"{summary['precision']}")
-    wall = (f"{summary['wall_time_seconds']:.0f} s ({summary['wall_time_seconds'] / 60:.1f} min) for the whole "
-            f"command (tokenizer, data, training, evaluations); CPU time {summary['cpu_time_seconds']:.0f} s")
+    wall = (f"{summary['wall_time_seconds']:,.0f} s ({summary['wall_time_seconds'] / 60:.1f} min) for the whole "
+            f"command (tokenizer, data, training, evaluations); CPU time {summary['cpu_time_seconds']:,.0f} s")
     mlm = (f"| MLM accuracy (top-1, {v.get('predictions', 0):,} predicted pieces) | {v.get('mlm_accuracy', nan):.1%} "
            f"| {b['mlm_unigram_accuracy']:.1%} (always \"{b['unigram_piece']}\", the most frequent piece) |")
     sop = (f"| SOP accuracy ({v.get('pairs', 0):,} pairs) | {v.get('sop_accuracy', nan):.1%} | 50.0% (chance); "
@@ -842,7 +842,7 @@ fine-tuning exercises something real to look at. It knows nothing but {knows}.
 | corpus | {summary["corpus"]} |
 | training documents | {len(summary["train_documents"])} {documents} |
 | validation documents (held out whole) | {", ".join(summary["validation_documents"])} |
-| tokenizer | SentencePiece unigram, {c.vocab_size} pieces, trained on the training {documents} only |
+| tokenizer | SentencePiece unigram, {c.vocab_size:,} pieces, trained on the training {documents} only |
 | model | {model} |
 | training | {training} |
 | wall time | {wall} |
