@@ -343,10 +343,11 @@ def mask_tokens_for_mlm(input_ids: torch.Tensor, attention_mask: Optional[torch.
     least one token per sentence is masked. (Pretraining also swaps some chosen tokens for random ones or keeps
     them; for measuring accuracy plain [MASK] is the clear test.)
     """
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # on the CPU, so a seed picks the same tokens on every device
     real = torch.ones_like(input_ids, dtype=torch.bool) if attention_mask is None else attention_mask.bool()
-    candidates = real & ~torch.isin(input_ids, torch.tensor(list(special_ids)))  # (B, T)
-    scores = torch.rand(input_ids.shape, generator=generator).masked_fill(~candidates, 2.0)  # 2: never chosen
+    candidates = real & ~torch.isin(input_ids, torch.tensor(list(special_ids), device=input_ids.device))  # (B, T)
+    scores = torch.rand(input_ids.shape, generator=generator).to(input_ids.device)
+    scores = scores.masked_fill(~candidates, 2.0)  # 2: never chosen
     per_row = (candidates.sum(-1).float() * fraction).round().clamp(min=1).long()  # (B,)
     ranks = scores.argsort(-1).argsort(-1)  # rank of each position's score in its row: (B, T)
     chosen = candidates & (ranks < per_row[:, None])  # (B, T)

@@ -411,6 +411,14 @@ def test_mlm_masking_leaves_special_tokens_and_padding_alone(mlm_batch, padded_b
     assert torch.equal(mlm_batch["labels"][masked], encoding["input_ids"][masked])
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_mlm_masking_picks_the_same_tokens_on_a_gpu(padded_batch):
+    encoding, _ = padded_batch
+    on_cpu = analysis.mask_tokens_for_mlm(encoding["input_ids"], encoding["attention_mask"], seed=5)
+    on_gpu = analysis.mask_tokens_for_mlm(encoding["input_ids"].cuda(), encoding["attention_mask"].cuda(), seed=5)
+    assert on_gpu["labels"].is_cuda and torch.equal(on_gpu["labels"].cpu(), on_cpu["labels"])
+
+
 def test_head_importance_is_the_loss_gradient_found_by_finite_differences(model_and_tokenizer, mlm_batch):
     model, _ = model_and_tokenizer
     model64 = AlbertForMaskedLM(model.config).double().eval()
