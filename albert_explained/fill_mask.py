@@ -13,10 +13,14 @@ mask, in order; each mask is predicted on its own (the others stay masked), whic
 By default the bundled model (`bundled/`), a tiny ALBERT trained on Shakespeare for 28 minutes on a 2-core CPU,
 answers:
 
+    >>> [answer["token_str"] for answer in fill_mask("To be, or not to [MASK]", top_k=3)]
+    ['be', 'you', 'do']
     >>> [answer["token_str"] for answer in fill_mask("To be, or not to [MASK]: that is the question.", top_k=3)]
     ['him', 'you', 'me']
 
-Grammatical, but not yet Hamlet's "be": its card says how far its training got.
+It reads both sides of the blank: "not to" is mostly followed by "be" in the plays, but "to ___:" mostly by "me",
+"you" or "him", and with the colon the pronouns win (notebook 08, section 9, counts both). Its card says how far its
+training got.
 
 Pass `model` and `tokenizer` to ask any other AlbertForMaskedLM or AlbertForPreTraining (ours or transformers').
 
