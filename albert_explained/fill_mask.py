@@ -1,6 +1,6 @@
 """Fill in the blanks: what a masked language model has learned, asked one [MASK] at a time.
 
-Pretraining taught the model to predict hidden pieces from their context on both sides (`pretraining_data.py`).
+Pretraining taught the model to predict hidden pieces from their context on both sides (`pretraining/data.py`).
 `fill_mask` asks the same question of any text: every [MASK] position t gets a distribution over the V pieces,
 
     p(piece | text) = softmax( logits_t )          logits: (B=1, T, V) -> one row of V scores per [MASK]

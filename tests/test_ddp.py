@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from albert_explained.corpus import load_plays
+from albert_explained.pretraining.corpus import load_plays
 
 
 @pytest.mark.skipif(not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),

