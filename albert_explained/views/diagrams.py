@@ -41,13 +41,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from ..config import SHARING_STRATEGIES, AlbertConfig
-from ..heads import (
-    AlbertForMultipleChoice,
-    AlbertForQuestionAnswering,
-    AlbertForSequenceClassification,
-    AlbertForTokenClassification,
-)
-from ..model import AlbertModel
+from ..model import (AlbertForMultipleChoice, AlbertForQuestionAnswering, AlbertForSequenceClassification,
+                     AlbertForTokenClassification, AlbertModel)
 from ..parameters import count_parameters
 
 # One colour per space a tensor lives in, the same in every figure.
