@@ -4,7 +4,6 @@ loop with its checkpoints and exact resume, and the exported model. Everything r
 from __future__ import annotations
 
 import collections
-import itertools
 import json
 import random
 from pathlib import Path
@@ -12,9 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import albert_explained.pretraining.run as pretrain_module
 from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining
-from albert_explained.bundled import BUNDLED_MODEL_DIR
 from albert_explained.pretraining.corpus import (VALIDATION_PLAYS, Document, clean_play_line, load_plays,
                                                  read_corpus, shakespeare_split, spoken_lines, split_documents)
 from albert_explained.training.optim import Lamb, make_optimizer, parameter_groups, warmup_linear_decay
@@ -274,68 +271,6 @@ def test_masked_spans_are_whole_words_within_budget_with_lengths_proportional_to
 
 
 
-@pytest.mark.skipif(not (BUNDLED_MODEL_DIR / "spiece.model").is_file(), reason="the bundled model has not been built")
-def test_the_figures_pretraining_data_quotes_for_the_plays_are_measured(monkeypatch):
-    """pretraining/data.py quotes how its recipe behaves on the plays (span lengths after shortening, one-line pairs,
-    <unk> pieces), and fill_mask.py how rare a lone '▁' before punctuation is. Measured here with the bundled model's
-    tokenizer and data settings, as pretrain() draws them."""
-    import albert_explained.fill_mask as fill_mask_module
-    import albert_explained.pretraining.data as data_module
-    from albert_explained.pretraining.run import load_split
-    from albert_explained.tokenizer import AlbertTokenizer
-
-    metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())
-    config = PretrainingConfig(**{k: v for k, v in metrics["training_config"].items()
-                                  if k in PretrainingConfig.__dataclass_fields__})
-    tokenizer = AlbertTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
-    ids = SpecialIds.from_tokenizer(tokenizer)
-    split = load_split(config)
-    train, validation = tokenize_documents(split.train, tokenizer), tokenize_documents(split.validation, tokenizer)
-    quoted = " ".join(data_module.__doc__.split())  # the module docstring, line breaks as spaces
-
-    pieces = [piece for document in train for line in document for piece in line]
-    assert f"{pieces.count(tokenizer.unk_token_id)} of the {len(pieces):,} training pieces are <unk>" in quoted
-    # fill_mask.py: why it drops the lone '▁' that the tokenizer puts after a glued [MASK].
-    lone, unknown = tokenizer.convert_tokens_to_ids("▁"), tokenizer.unk_token_id
-    punctuation = {i for i, piece in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer)))))
-                   if not piece.startswith("▁") and not piece[0].isalnum() and i != unknown}
-    before_punctuation = sum(first == lone and second in punctuation
-                             for document in train for line in document for first, second in itertools.pairwise(line))
-    fill_mask_doc = " ".join(fill_mask_module.__doc__.split())
-    assert f"rare ({before_punctuation} times in {len(pieces):,} pieces)" in fill_mask_doc
-
-    # Pairs of the first epoch whose two segments together are one line of a play, cut inside it.
-    lines = {tuple(line) for document in train for line in document}
-    examples = create_examples(train, ids, config.data_config(), seed=config.seed, epoch=0, shuffle=False)
-    one_line = 0
-    for example in examples:
-        assert tokenizer.unk_token_id not in [label for label in example.labels if label != IGNORE_INDEX]
-        original = [piece if label == IGNORE_INDEX else label
-                    for piece, label in zip(example.input_ids, example.labels, strict=True)]  # (T,): unmasked
-        middle = original.index(ids.sep)
-        first, second = original[1:middle], original[middle + 1:-1]
-        if example.sentence_order_label == 1:
-            first, second = second, first
-        one_line += tuple(first + second) in lines
-    assert f"{one_line} of the {len(examples):,} training pairs of the first epoch ({one_line / len(examples):.1%})" \
-        in quoted
-    assert max(len(line) for line in lines) <= config.max_seq_length - 3  # "No line is longer than T - 3."
-
-    # Span lengths in words on the held-out pairs: record what choose_masked_spans returns while examples are made.
-    lengths = collections.Counter()
-
-    def recording(words, budget, data_config, rng):
-        spans = choose_masked_spans(words, budget, data_config, rng)
-        word_of = {position: i for i, word in enumerate(words) for position in word}
-        lengths.update(len({word_of[position] for position in span}) for span in spans)
-        return spans
-
-    monkeypatch.setattr(data_module, "choose_masked_spans", recording)
-    create_examples(validation, ids, config.validation_data_config(), seed=config.seed + 1, shuffle=False)
-    share = [lengths[n] / sum(lengths.values()) for n in (1, 2, 3)]
-    assert (f"{share[0]:.0%} of the spans are one word, {share[1]:.0%} two and {share[2]:.0%} three" in quoted), share
-
-
 def test_replacement_is_80_percent_mask_10_percent_random_10_percent_kept(ids):
     input_ids = [ids.cls] + [100] * 5000 + [ids.sep]
     corrupted, labels = mask_tokens(input_ids, range(1, 5001), ids, random.Random(0))
@@ -515,18 +450,6 @@ def test_bf16_on_cpu_changes_the_products_not_the_weights_and_the_card_says_so(t
     assert "matrix products in bf16" in (tmp_path / "bf16" / "model" / "README.md").read_text()
     with pytest.raises(ValueError, match="precision: checkpoint 'bf16', now 'auto'"):
         pretrain(tiny_run(tmp_path / "bf16", corpus_dir, steps=4, eval_every=2, resume=True))
-
-
-@pytest.mark.parametrize("changes, parameters", [
-    ({}, 781_154),
-    ({"sharing": "not-shared"}, 1_400_354),  # "What sharing costs": the same computation, L times the layer weights
-    ({"hidden_size": 256, "num_attention_heads": 4, "intermediate_size": 1024, "num_hidden_layers": 2},
-     1_455_074),  # "Other knobs, measured": the wider, shallower shape
-])
-def test_the_default_recipe_and_its_variants_have_the_parameter_counts_pretrain_py_gives(changes, parameters):
-    config = PretrainingConfig(**changes).model_config(PretrainingConfig().vocab_size)
-    assert sum(p.numel() for p in AlbertForPreTraining(config).parameters()) == parameters
-    assert f"{parameters:,}" in pretrain_module.__doc__
 
 
 @pytest.mark.parametrize("precision", ["auto", "bf16"])  # on CPU: fp32, and bf16 asked for
