@@ -1,4 +1,8 @@
-"""Fixtures that several test files share: the results page, read as tables."""
+"""Fixtures that several test files share: a slice of Shakespeare, a small tokenizer trained on it, the slice as a
+corpus folder, and the results page read as tables.
+
+test_tokenizer.py and test_visualize.py train tokenizers of their own on purpose: the first on text full of accents,
+scripts and symbols (to compare with the reference), the second a word-level one that keeps toy sentences short."""
 
 from __future__ import annotations
 
@@ -7,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from albert_explained.pretraining.corpus import Document, load_plays
+from albert_explained.tokenizer import AlbertTokenizer, train_tokenizer
+
+SMALL_PLAYS = ("hamlet", "macbeth", "othello", "the-tempest")
 RESULTS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "results.md"
 
 
@@ -34,3 +42,28 @@ class ResultsPage:
 @pytest.fixture(scope="session")
 def results_page() -> ResultsPage:
     return ResultsPage(RESULTS_PAGE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def small_plays() -> list[Document]:
+    """Four plays, their first 400 lines each: enough text for a tokenizer and a few batches."""
+    plays = load_plays(list(SMALL_PLAYS))
+    for play in plays:
+        play.sentences = play.sentences[:400]
+    return plays
+
+
+@pytest.fixture(scope="session")
+def plays_tokenizer(small_plays, tmp_path_factory) -> AlbertTokenizer:
+    """A SentencePiece tokenizer of 300 pieces trained on `small_plays` (one thread, so always the same pieces)."""
+    lines = [line for play in small_plays for line in play.sentences]
+    return train_tokenizer(lines, 300, tmp_path_factory.mktemp("plays-tokenizer"), num_threads=1)
+
+
+@pytest.fixture(scope="session")
+def small_corpus_dir(small_plays, tmp_path_factory) -> Path:
+    """The four plays as a corpus folder (one .txt per document), 150 lines each: training runs take seconds."""
+    folder = tmp_path_factory.mktemp("corpus")
+    for play in small_plays:
+        (folder / f"{play.name}.txt").write_text("\n".join(play.sentences[:150]) + "\n", encoding="utf-8")
+    return folder

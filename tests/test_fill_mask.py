@@ -9,19 +9,18 @@ import torch
 from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining, AlbertModel
 from albert_explained.bundled import BUNDLED_MODEL_DIR, inference_model, load_pretrained
 from albert_explained.fill_mask import drop_space_after_masks, fill_mask, format_predictions
-from albert_explained.tokenizer import AlbertTokenizer, train_tokenizer
+from albert_explained.tokenizer import AlbertTokenizer
 
 HAS_BUNDLED = (BUNDLED_MODEL_DIR / "model.safetensors").is_file()
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    """A random tiny model and a tokenizer, saved like the bundled model (the format checks need no training)."""
-    from albert_explained.pretraining.corpus import load_plays
-
+def small(plays_tokenizer, tmp_path_factory):
+    """A random tiny model and the plays' small tokenizer, saved like the bundled model (the format checks need no
+    training)."""
     directory = tmp_path_factory.mktemp("small")
-    lines = load_plays(["hamlet"])[0].sentences[:1000]
-    tokenizer = train_tokenizer(lines, 300, directory, num_threads=1)
+    plays_tokenizer.save_pretrained(directory)
+    tokenizer = AlbertTokenizer.from_pretrained(directory)
     torch.manual_seed(0)
     model = AlbertForPreTraining(AlbertConfig.from_preset("tiny", vocab_size=len(tokenizer))).eval()
     model.save_pretrained(directory)
