@@ -2,6 +2,7 @@
 
     normalization.py      what SentencePiece does and ALBERT's rules around it (the algorithm)
     albert_tokenizer.py   AlbertTokenizer and BatchEncoding: the transformers-style API
+    offsets.py            which characters of the text each piece was made from (return_offsets_mapping)
     training.py           train_tokenizer: a new SentencePiece model with ALBERT's settings
 """
 

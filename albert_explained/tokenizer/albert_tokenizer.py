@@ -25,8 +25,11 @@ step-by-step path that normalization.py explains. Two deliberate differences: wh
 and returns a sequence longer than max_length (a truncation that cannot remove enough tokens), we raise ValueError;
 and `truncation="only_second"` without a second text is an error here, not a silent no-op.
 
-Not implemented here: overflowing tokens and stride, left padding or truncation, offsets (the slow reference has
-none either), pre-split words (`is_split_into_words`) and adding new tokens to the vocabulary.
+`return_offsets_mapping=True` also gives each piece's characters in its text, as transformers' fast
+AlbertTokenizerFast does (the slow reference has none): offsets.py explains how they are found.
+
+Not implemented here: overflowing tokens and stride, left padding or truncation, pre-split words
+(`is_split_into_words`) and adding new tokens to the vocabulary.
 
 Shapes: a batch of B texts -> input_ids, token_type_ids, attention_mask of shape (B, T) once padded.
 """
@@ -43,6 +46,7 @@ from typing import Any, Optional, Union
 import sentencepiece as spm
 
 from .normalization import SPIECE_UNDERLINE, lower_each_character, preprocess_text
+from .offsets import encode_with_offsets
 
 VOCAB_FILE = "spiece.model"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
@@ -572,6 +576,7 @@ class AlbertTokenizer:
         return_token_type_ids: Optional[bool] = None,
         return_attention_mask: Optional[bool] = None,
         return_special_tokens_mask: bool = False,
+        return_offsets_mapping: bool = False,
     ) -> BatchEncoding:
         """Encode a text, a pair, or a batch of texts or pairs, into model inputs.
 
@@ -581,7 +586,12 @@ class AlbertTokenizer:
         truncation: True / "longest_first"; "only_first"; "only_second"; False / "do_not_truncate".
         return_tensors: None for Python lists, "pt" for torch tensors of shape (B, T) (B = 1 for a single text).
 
-        Returns a BatchEncoding with input_ids, token_type_ids, (special_tokens_mask,) attention_mask.
+        return_offsets_mapping: also return, for every piece, the (start, end) characters of its text that it was made
+            from ((0, 0) for [CLS], [SEP] and padding); a tensor of shape (B, T, 2) with return_tensors="pt". The
+            slow reference has no offsets; these follow AlbertTokenizerFast's (offsets.py).
+
+        Returns a BatchEncoding with input_ids, token_type_ids, (special_tokens_mask,) attention_mask
+        (, offset_mapping).
         """
         firsts, seconds, is_batch = _gather_inputs(text, text_pair)
         if return_tensors not in (None, "pt"):
@@ -600,7 +610,11 @@ class AlbertTokenizer:
 
         # 1. Every text of the batch, first and second texts together, through SentencePiece in one call.
         pair_positions = [i for i, second in enumerate(seconds) if second is not None]
-        all_ids = self._encode_texts(firsts + [seconds[i] for i in pair_positions])
+        texts = firsts + [seconds[i] for i in pair_positions]
+        if return_offsets_mapping:  # text by text, with each piece's characters
+            all_ids, all_offsets = map(list, zip(*[encode_with_offsets(self, t) for t in texts], strict=True))
+        else:
+            all_ids, all_offsets = self._encode_texts(texts), []
         ids_b_of: dict[int, list[int]] = dict(zip(pair_positions, all_ids[len(firsts):], strict=True))
 
         # 2. Truncate each example so that it fits in max_length, special tokens included.
@@ -627,13 +641,26 @@ class AlbertTokenizer:
                 columns["special_tokens_mask"] = [[0] * len(ids) for ids in columns["input_ids"]]
         if return_attention_mask:
             columns["attention_mask"] = [[1] * len(ids) for ids in columns["input_ids"]]
+        if return_offsets_mapping:
+            # Truncation kept a prefix of each text's pieces, so the same number of offsets is kept.
+            offsets_b_of = dict(zip(pair_positions, all_offsets[len(firsts):], strict=True))
+            columns["offset_mapping"] = []
+            for i, (ids_a, ids_b) in enumerate(examples):
+                spans_a = all_offsets[i][: len(ids_a)]
+                spans_b = offsets_b_of[i][: len(ids_b)] if ids_b is not None else None
+                if add_special_tokens:  # [CLS] A [SEP] (B [SEP]): the added tokens cover no text
+                    row = [(0, 0)] + spans_a + [(0, 0)] + (spans_b + [(0, 0)] if spans_b is not None else [])
+                else:
+                    row = spans_a + (spans_b or [])
+                columns["offset_mapping"].append(row)
 
         # 4. Pad on the right: <pad> ids, segment 0, special-token mask 1, attention mask 0.
         if padding != "do_not_pad":
             target = max(map(len, columns["input_ids"])) if padding == "longest" else max_length
             if pad_to_multiple_of is not None and target % pad_to_multiple_of != 0:
                 target = (target // pad_to_multiple_of + 1) * pad_to_multiple_of
-            fill = {"input_ids": self.pad_token_id, "token_type_ids": 0, "special_tokens_mask": 1, "attention_mask": 0}
+            fill = {"input_ids": self.pad_token_id, "token_type_ids": 0, "special_tokens_mask": 1, "attention_mask": 0,
+                    "offset_mapping": (0, 0)}
             for key, rows in columns.items():
                 for row in rows:
                     if len(row) < target:
@@ -785,7 +812,8 @@ def _to_tensor(rows: list[list[int]], key: str):
     if len({len(row) for row in rows}) > 1:
         raise ValueError(f"cannot make one tensor of {key}: the sequences have different lengths "
                          f"({min(map(len, rows))} to {max(map(len, rows))}); pass padding=True (and truncation=True)")
-    return torch.tensor(rows, dtype=torch.long)  # (B, T)
+    tensor = torch.tensor(rows, dtype=torch.long)  # (B, T), or (B, T, 2) for offset_mapping
+    return tensor.reshape(len(rows), -1, 2) if key == "offset_mapping" else tensor  # (B, 0, 2) when T = 0
 
 
 # ----------------------------------------------------------------------------------------------------------------
