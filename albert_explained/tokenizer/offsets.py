@@ -72,6 +72,14 @@ def encode_with_offsets(tokenizer: AlbertTokenizer, text: str) -> tuple[list[int
     return ids, offsets
 
 
+def offsets_with_special_tokens(spans_a: list[Span], spans_b: Optional[list[Span]], add_special_tokens: bool
+                                ) -> list[Span]:
+    """The offsets of [CLS] A [SEP] (B [SEP]) from those of A and B: the added tokens cover no text, (0, 0)."""
+    if not add_special_tokens:
+        return spans_a + (spans_b or [])
+    return [(0, 0)] + spans_a + [(0, 0)] + (spans_b + [(0, 0)] if spans_b is not None else [])
+
+
 def preprocess_with_spans(text: str, spans: list[Span], do_lower_case: bool = True, remove_space: bool = True,
                           keep_accents: bool = False) -> tuple[str, list[Span], Optional[Span]]:
     """`preprocess_text`, one character at a time, carrying each character's span (`spans[i]` is that of text[i]).
