@@ -42,7 +42,7 @@ from ..checks import IGNORE_INDEX
 from ..model import AlbertForTokenClassification
 from .metrics import bio_entities, entity_scores
 from .plays import capitalised_word, character_names, load_plays, split_plays, tag_names
-from .task import (Encoded, PieceCounter, Task, TaskData, check_labels, check_sizes, collate, model_outputs,
+from .task import (Encoded, PieceCounter, Task, TaskData, check_sizes, collate, model_outputs,
                    sample_windows, share_out, split_rng)
 
 ID2LABEL = {0: "O", 1: "B-PER", 2: "I-PER"}
@@ -122,7 +122,9 @@ def encode(examples: Sequence[NamesExample], tokenizer: Any, max_seq_length: int
         if len(example.tags) != len(example.words):
             raise ValueError(f"examples[{i}] has {len(example.words)} words but {len(example.tags)} tags; give one tag "
                              "per whitespace-separated word")
-    check_labels("tags", [tag for example in examples for tag in example.tags], list(ID2LABEL.values()))
+        unknown = [tag for tag in example.tags if tag not in LABEL2ID]
+        if unknown:
+            raise ValueError(f"examples[{i}].tags has {unknown[0]!r}, which is not one of {list(LABEL2ID)}")
     encoding = tokenizer([example.text for example in examples], return_offsets_mapping=True,
                          return_special_tokens_mask=True)
     encoded = []
