@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 import torch
 
 from ..checks import IGNORE_INDEX
-from ..device import autocast  # the package's one autocast rule: bf16 on a GPU, fp32 on a CPU
+from ..device import autocast, eval_mode  # the package's one autocast rule (bf16 on a GPU) and eval/train toggle
 
 TASK_NAMES = ("sequence-classification", "token-classification", "question-answering", "multiple-choice")
 
@@ -174,16 +174,12 @@ def model_outputs(model: torch.nn.Module, examples: Sequence[Encoded], batch_siz
     if not examples:
         raise ValueError("there are no examples to run the model on")
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         for chunk in batches_of(examples, batch_size):
             inputs = {key: value.to(device) for key, value in collate(chunk, pad_id_of(model)).items()
                       if key in chunk[0].inputs}
             with autocast(device):
                 yield chunk, model(**inputs)
-    finally:
-        model.train(was_training)
 
 
 def pad_id_of(model: torch.nn.Module) -> int:
