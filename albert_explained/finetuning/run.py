@@ -117,6 +117,8 @@ def resolve_model_dir(model: Optional[str]) -> Path:
         return bundled_model_dir()
     try:
         return resolve_checkpoint(model, also=(VOCAB_FILE,))
+    except FileNotFoundError as error:  # a path that is not there, and not shaped like a hub id either
+        raise FileNotFoundError(f"model {model!r} is not a checkpoint directory: {error}") from error
     except (OSError, ImportError) as error:
         raise type(error)(f"model {model!r} is not a local directory and could not be downloaded as a hub id: "
                           f"{error}") from error
@@ -127,15 +129,20 @@ def build_model(task: Task, model_dir: Path, from_scratch: bool, seed: int) -> t
     every weight fresh. The fresh weights are drawn after torch.manual_seed(seed), so a run is repeatable."""
     torch.manual_seed(seed)
     if from_scratch:
-        config = AlbertConfig.from_json_file(model_dir / CONFIG_NAME, **task.config_overrides())
-        return task.model_class(config)
-    with warnings.catch_warnings():
-        # A pretraining checkpoint has MLM and SOP heads that a task model leaves out, and no task head: both normal.
-        warnings.filterwarnings("ignore", message=".*(are not used by this model|keep their fresh initialisation).*")
-        try:
-            return task.model_class.from_pretrained(model_dir, **task.config_overrides())
-        except ValueError as error:  # e.g. a classifier of another number of labels than the task has
-            raise ValueError(f"model {model_dir} does not fit the {task.name} task: {error}") from error
+        model = task.model_class(AlbertConfig.from_json_file(model_dir / CONFIG_NAME, **task.config_overrides()))
+    else:
+        with warnings.catch_warnings():
+            # A pretraining checkpoint has MLM and SOP heads that a task model leaves out, and no task head: normal.
+            warnings.filterwarnings("ignore", message=".*(are not used by this model|keep their fresh initialisation)")
+            try:
+                model = task.model_class.from_pretrained(model_dir, **task.config_overrides())
+            except ValueError as error:  # e.g. a classifier of another number of labels than the task has
+                raise ValueError(f"model {model_dir} does not fit the {task.name} task: {error}") from error
+    if model.config.position_embedding_type != "absolute":
+        # With relative positions nothing reads the absolute table (kept for the reference's checkpoint format):
+        # frozen, as in pretraining, it is left out of the optimizer and out of DDP's gradient averaging.
+        model.albert.embeddings.position_embeddings.weight.requires_grad_(False)
+    return model
 
 
 def epoch_batches(train: list[Encoded], batch_size: int, seed: int, epoch: int) -> list[list[Encoded]]:
