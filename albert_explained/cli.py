@@ -5,10 +5,12 @@
     albert-explained params                      # ALBERT vs BERT: the paper's parameter tables, counted
     albert-explained attention "Now is the winter of our discontent" --layer 2 --head 1 -o out.png
     albert-explained pretrain --output-dir runs/albert-tiny-shakespeare
+    albert-explained finetune question-answering --output-dir runs/who-says   # the bundled model, fine-tuned
     torchrun --nproc_per_node 2 -m albert_explained pretrain --output-dir runs/ddp   # 2 processes, twice the batch
 
 Every command has --help. Each is a thin layer over a function of the package (fill_mask.fill_mask,
-tokenizer.AlbertTokenizer, parameters.format_table, views.attend with its plots, pretraining.pretrain), so what the
+tokenizer.AlbertTokenizer, parameters.format_table, views.attend with its plots, pretraining.pretrain,
+finetuning.finetune), so what the
 command does, a notebook can do in one line too. Under torchrun, --batch-size is per process.
 """
 
@@ -68,6 +70,73 @@ def _pretrain(args: argparse.Namespace) -> None:
             print(f"model written to {result.output_dir / 'model'}")
     elif result.step < config.steps:
         print(f"stopped at step {result.step} of {config.steps}; continue with --resume")
+
+
+def _finetune(args: argparse.Namespace) -> None:
+    from .finetuning.run import FinetuningConfig, finetune
+
+    values = {k: v for k, v in vars(args).items() if k not in ("command", "handler", "command_line")}
+    result = finetune(FinetuningConfig(**values, command=args.command_line))
+    if result.summary:
+        s = result.summary
+        print(f"{s['task']} after {s['steps']} steps: validation {s['metric']} {s['score']:.1%} (baseline "
+              f"{s['baseline']:.1%}: {s['baseline_name']}); {s['wall_time_seconds']:.0f} s on {s['device']}, "
+              f"{s['precision']}")
+        print(f"model, card and metrics.json written to {result.output_dir}")
+    elif result.step < args.steps:
+        print(f"stopped at step {result.step} of {args.steps}; continue with --resume")
+
+
+def _add_finetune_command(commands: argparse._SubParsersAction) -> None:
+    from .device import PRECISIONS
+    from .finetuning import TASK_NAMES
+    from .finetuning.run import FinetuningConfig
+
+    d = FinetuningConfig()
+    parser = commands.add_parser(
+        "finetune", help="fine-tune a pretrained ALBERT on one of four tasks made from the plays",
+        description="Fine-tune ALBERT (the bundled model unless --model) with one task head, on examples made from "
+                    "Shakespeare's plays: train from the training plays, validation from the held-out ones. The "
+                    "output directory is a model directory (ours and transformers' from_pretrained load it) with "
+                    "metrics.json, README.md, log.jsonl and checkpoint.pt. Under torchrun it runs "
+                    "DistributedDataParallel.")
+    add = parser.add_argument
+    add("task", choices=TASK_NAMES, help="the head to train: sequence-classification (genre of a passage), "
+        "token-classification (names in spoken lines), question-answering (who says a line), multiple-choice "
+        "(the line that follows)")
+    add("--output-dir", required=True, help="where the fine-tuned model, its card, metrics and checkpoint go")
+    add("--model", default=d.model, metavar="DIR",
+        help="the ALBERT to start from: a checkpoint directory with config.json, model.safetensors and spiece.model, "
+             "or a hub id such as albert/albert-base-v2 when online (default: the bundled model)")
+    add("--from-scratch", action="store_true", help="the same architecture with random weights instead")
+    add("--max-seq-length", type=int, default=d.max_seq_length, help="T (default: %(default)s)")
+    add("--train-size", type=int, default=d.train_size, help="training examples (default: the task's)")
+    add("--validation-size", type=int, default=d.validation_size, help="validation examples (default: the task's)")
+    opt = parser.add_argument_group("optimisation")
+    opt.add_argument("--optimizer", choices=["lamb", "adamw"], default=d.optimizer, help="(default: %(default)s)")
+    opt.add_argument("--learning-rate", type=float, default=d.learning_rate, help="peak learning rate "
+                     "(default: %(default)s)")
+    opt.add_argument("--weight-decay", type=float, default=d.weight_decay, help="(default: %(default)s)")
+    opt.add_argument("--warmup-steps", type=int, default=None, help="(default: a tenth of --steps, at most 400)")
+    opt.add_argument("--steps", type=int, default=d.steps, help="optimizer steps in all (default: %(default)s)")
+    opt.add_argument("--batch-size", type=int, default=d.batch_size, help="examples per step and process "
+                     "(default: %(default)s)")
+    opt.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm, help="(default: %(default)s)")
+    run = parser.add_argument_group("run")
+    run.add_argument("--eval-every", type=int, default=d.eval_every, help="(default: %(default)s)")
+    run.add_argument("--eval-batch-size", type=int, default=d.eval_batch_size, help="(default: %(default)s)")
+    run.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help="(default: %(default)s)")
+    run.add_argument("--seed", type=int, default=d.seed, help="(default: %(default)s)")
+    run.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1 ... (default: the GPU if there is one)")
+    run.add_argument("--precision", choices=PRECISIONS, default=d.precision,
+                     help="matrix products in training steps: auto is bf16 on GPU and fp32 on CPU "
+                          "(default: %(default)s)")
+    run.add_argument("--num-threads", type=int, default=d.num_threads, help="CPU threads for torch")
+    run.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its checkpoint")
+    run.add_argument("--stop-after", type=int, default=d.stop_after,
+                     help="stop once this step is reached (a checkpoint is written); --resume continues")
+    run.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    parser.set_defaults(handler=_finetune)
 
 
 def _attention(args: argparse.Namespace) -> None:
@@ -229,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pretrain_arguments(p)
     p.set_defaults(handler=_pretrain)
 
+    _add_finetune_command(commands)
     _add_attention_command(commands)
     return parser
 

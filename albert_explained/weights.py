@@ -39,7 +39,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 from urllib.parse import urlparse
 
 import torch
@@ -143,8 +143,9 @@ def load_pretrained(cls: type, name_or_path: str | os.PathLike, *, output_loadin
     return (model, info) if output_loading_info else model
 
 
-def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
-    """A local directory as it is; a name that is not a local path is taken as a hub id and downloaded."""
+def resolve_checkpoint(name_or_path: str | os.PathLike, also: Sequence[str] = ()) -> Path:
+    """A local directory as it is; a name that is not a local path is taken as a hub id and downloaded, with the
+    files named in `also` (such as the tokenizer's spiece.model)."""
     path = Path(name_or_path)
     if path.is_dir():
         return path
@@ -153,12 +154,13 @@ def resolve_checkpoint(name_or_path: str | os.PathLike) -> Path:
                          f"{SAFETENSORS_NAME}")
     name = str(name_or_path)
     if _HUB_ID.match(name) and not name.startswith("."):
-        return download_from_hub(name)
+        return download_from_hub(name, also)
     raise FileNotFoundError(f"no checkpoint directory at {path}")
 
 
-def download_from_hub(repo_id: str) -> Path:
-    """Fetch config.json and the weights of `repo_id` into the huggingface_hub cache; fail fast when offline."""
+def download_from_hub(repo_id: str, also: Sequence[str] = ()) -> Path:
+    """Fetch config.json, the weights of `repo_id` and the files in `also` into the huggingface_hub cache; fail fast
+    when offline."""
     local_hint = (f"To load a local copy, pass the directory that holds {CONFIG_NAME} and {SAFETENSORS_NAME}, "
                   f"e.g. AlbertModel.from_pretrained('path/to/{repo_id.split('/')[-1]}').")
     try:
@@ -181,6 +183,8 @@ def download_from_hub(repo_id: str) -> Path:
         except EntryNotFoundError:  # older repositories have only the pickle
             huggingface_hub.hf_hub_download(repo_id, PICKLE_NAME, local_files_only=offline,
                                             etag_timeout=HUB_TIMEOUT_SECONDS)
+        for name in also:
+            huggingface_hub.hf_hub_download(repo_id, name, local_files_only=offline, etag_timeout=HUB_TIMEOUT_SECONDS)
     except Exception as error:  # network errors, missing repository, offline cache miss
         raise OSError(f"could not get {repo_id!r} from the hub ({type(error).__name__}: {error}). "
                       f"{local_hint}") from error
@@ -289,13 +293,13 @@ def save_pretrained(model: torch.nn.Module, path: str | os.PathLike) -> None:
         tensors[ref_key] = tensor.clone() if storage in written else tensor
         written.add(storage)
     config = {**model.config.to_dict(), "architectures": [type(model).__name__]}
-    _write_atomically({
+    write_atomically({
         directory / SAFETENSORS_NAME: lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}),
         directory / CONFIG_NAME: lambda tmp: Path(tmp).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n"),
     })
 
 
-def _write_atomically(writers: dict[Path, Callable[[str], Any]]) -> None:
+def write_atomically(writers: dict[Path, Callable[[str], Any]]) -> None:
     """Write every file under a temporary name beside its target and flush it to disk; only when all are complete,
     rename them over the targets. A failure before that point leaves the old files as they were."""
     temporaries: dict[Path, str] = {}
