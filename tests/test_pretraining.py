@@ -560,10 +560,11 @@ def test_bad_runs_fail_clearly_and_never_overwrite_a_run(tmp_path, corpus_dir):
         pretrain(tiny_run(tmp_path / "run", corpus_dir, resume=True, hidden_size=64))
     assert checkpoint.read_bytes() == saved
 
-    # A run that failed after training its tokenizer leaves it behind; a new run must not quietly take it over.
+    # A run that failed after training its tokenizer leaves it (and its step-0 checkpoint) behind; a new run must not
+    # quietly take it over.
     with pytest.raises(ValueError, match="fewer than one batch"):
         pretrain(tiny_run(tmp_path / "failed", corpus_dir, batch_size=100_000))
-    with pytest.raises(FileExistsError, match="already holds .*: tokenizer"):
+    with pytest.raises(FileExistsError, match="already holds .*: checkpoint.pt, tokenizer"):
         pretrain(tiny_run(tmp_path / "failed", corpus_dir, vocab_size=250))
     (tmp_path / "a-file").write_text("")
     with pytest.raises(ValueError, match="output_dir .*a-file is a file"):

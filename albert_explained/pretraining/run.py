@@ -106,9 +106,11 @@ from torch import nn
 
 from ..config import AlbertConfig
 from ..device import PRECISIONS, autocast
+from ..files import append_text, new_directory
 from ..model import AlbertForPreTraining
 from ..training.checkpoints import CHECKPOINT_NAME, TrainingState, load_checkpoint, save_checkpoint
-from ..training.distributed import Distributed, parameter_checksum, setup_distributed
+from ..training.distributed import Distributed, parameter_checksum, rank_from_environment, setup_distributed
+from ..training.run_directory import RunLock, check_finite
 from ..training.optim import make_optimizer, make_scheduler
 from ..training.progress import progress_bar
 from .card import export_model
@@ -218,13 +220,18 @@ class PretrainingConfig:
                 raise ValueError(f"{name} must be a positive integer (or None: no limit), got {getattr(self, name)}")
         if self.device is not None:
             try:
-                kind = torch.device(self.device).type
+                device = torch.device(self.device)
             except RuntimeError:
                 raise ValueError(f"device must name a torch device, such as 'cpu', 'cuda' or 'cuda:1', got "
                                  f"{self.device!r}") from None
-            if kind == "cuda" and not torch.cuda.is_available():
+            if device.type not in ("cpu", "cuda"):  # meta holds no values; others are not supported here
+                raise ValueError(f"device must be 'cpu' or a CUDA GPU ('cuda', 'cuda:1', ...), got {self.device!r}")
+            if device.type == "cuda" and not torch.cuda.is_available():
                 raise ValueError(f"device is {self.device!r}, but PyTorch sees no CUDA GPU here (torch "
                                  f"{torch.__version__})")
+            if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+                raise ValueError(f"device is {self.device!r}, but PyTorch sees {torch.cuda.device_count()} CUDA "
+                                 f"GPU(s), numbered from 0")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.max_seq_length > 512:
@@ -265,8 +272,9 @@ def prepare_tokenizer(config: PretrainingConfig, split: CorpusSplit, directory: 
             raise FileNotFoundError(f"cannot resume: the run's tokenizer {directory / 'spiece.model'} is missing")
         if dist.rank == 0:
             sentences = [s for d in split.train for s in d.sentences]
-            train_tokenizer(sentences, config.vocab_size, directory, model_max_length=config.max_seq_length,
-                            num_threads=1)  # one thread: SentencePiece's training is then deterministic
+            with new_directory(directory) as building:  # whole or not at all, should the run be stopped here
+                train_tokenizer(sentences, config.vocab_size, building, model_max_length=config.max_seq_length,
+                                num_threads=1)  # one thread: SentencePiece's training is then deterministic
         dist.barrier()
     return AlbertTokenizer.from_pretrained(directory)
 
@@ -286,8 +294,17 @@ class PretrainingResult:
 
 
 def pretrain(config: PretrainingConfig) -> PretrainingResult:
-    """Run (or resume) pretraining as described in the module docstring."""
+    """Run (or resume) pretraining as described in the module docstring. One run at a time in an output directory:
+    a second one is refused and told who holds it (training/run_directory.py)."""
     config.check()
+    out = Path(config.output_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output_dir {out} is a file; it must be a directory (made if missing)")
+    with RunLock(out, holder=config.command or "pretrain() called from Python", enabled=rank_from_environment() == 0):
+        return _pretrain(config)
+
+
+def _pretrain(config: PretrainingConfig) -> PretrainingResult:
     started, cpu_started = time.time(), time.process_time()
     dist, device = setup_distributed(config.device)
     if config.num_threads is not None:
@@ -295,11 +312,11 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
     out = Path(config.output_dir)
     checkpoint_path = out / CHECKPOINT_NAME
     # Refuse to touch an earlier run by accident, and refuse to resume what is not there, before any work.
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"output_dir {out} is a file; it must be a directory (made if missing)")
-    if config.resume and not checkpoint_path.is_file():
-        raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint_path}")
     leftovers = [name for name in RUN_FILES if (out / name).exists()]
+    if config.resume and not checkpoint_path.is_file():
+        stopped = f"; {out} holds a run stopped before its first checkpoint ({', '.join(leftovers)}): delete it " \
+                  f"to start again" if leftovers else ""
+        raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint_path}{stopped}")
     if not config.resume and leftovers:
         # Even without a checkpoint, a new run would mix with these: an old tokenizer, a log of two runs.
         raise FileExistsError(f"{out} already holds (part of) a run: {', '.join(leftovers)}; pass --resume to "
@@ -357,8 +374,7 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
     def log(record: dict[str, Any]) -> None:
         state.history.append(record)
         if dist.rank == 0:
-            with open(out / "log.jsonl", "a", encoding="utf-8") as f:
-                f.write(json.dumps(record) + "\n")
+            append_text(out / "log.jsonl", json.dumps(record) + "\n")
 
     def checkpoint() -> None:
         if dist.rank == 0:
@@ -373,6 +389,8 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
         dist.barrier()
         return metrics
 
+    if state.step == 0:
+        checkpoint()  # from here on, a run stopped in any way can be resumed
     bar = progress_bar(None, config.progress and dist.rank == 0, total=stop, initial=state.step, desc="pretraining",
                     dynamic_ncols=True)
     while state.step < stop:
@@ -396,6 +414,7 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
             record = {"step": state.step, "epoch": state.epoch, "lr": lr, "grad_norm": grad_norm.item()}
             for key in ("loss", "mlm_loss", "sop_loss"):
                 record[key] = dist.mean(out_[key].item(), device)
+            check_finite(record, state.step)  # before the step is logged, checkpointed or exported
             log(record)
             if bar is not None:
                 bar.update(1)
