@@ -28,7 +28,7 @@ from safetensors.torch import load_file
 import albert_explained.files as files
 from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertModel
 from albert_explained.cli import main
-from albert_explained.pretraining.corpus import load_plays, read_corpus
+from albert_explained.pretraining.corpus import read_corpus
 from albert_explained.pretraining.objective import PretrainingObjective
 from albert_explained.tokenizer import AlbertTokenizer, train_tokenizer
 from albert_explained.training.checkpoints import CHECKPOINT_NAME, atomic_torch_save, read_checkpoint
@@ -40,13 +40,10 @@ from albert_explained.views.sample import AttentionSample
 posix_only = pytest.mark.skipif(os.name != "posix", reason="signals, FIFOs and rlimits are POSIX")
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    """Four plays, 150 lines each, one .txt per document: enough for a tokenizer and a few batches."""
-    folder = tmp_path_factory.mktemp("corpus")
-    for play in load_plays(["hamlet", "macbeth", "othello", "the-tempest"]):
-        (folder / f"{play.name}.txt").write_text("\n".join(play.sentences[:150]) + "\n", encoding="utf-8")
-    return folder
+@pytest.fixture
+def corpus(small_corpus_dir) -> Path:
+    """Four plays, 150 lines each (conftest.py): enough for a tokenizer and a few batches."""
+    return small_corpus_dir
 
 
 def run_arguments(output_dir: Path, corpus: Path, *extra: str) -> list[str]:

@@ -7,6 +7,7 @@
 
 from .albert_tokenizer import AlbertTokenizer, BatchEncoding
 from .normalization import SPIECE_UNDERLINE, preprocess_text
-from .training import train_tokenizer
+from .training import CLS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID, train_tokenizer
 
-__all__ = ["AlbertTokenizer", "BatchEncoding", "train_tokenizer", "preprocess_text", "SPIECE_UNDERLINE"]
+__all__ = ["AlbertTokenizer", "BatchEncoding", "train_tokenizer", "preprocess_text", "SPIECE_UNDERLINE",
+           "PAD_ID", "UNK_ID", "CLS_ID", "SEP_ID", "MASK_ID"]
