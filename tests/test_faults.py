@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import os
 import signal
 import stat
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 from pathlib import Path
 
@@ -216,6 +218,31 @@ def test_two_pretrain_runs_on_one_output_dir_the_second_is_refused_and_told_who_
         holder.wait()
     assert main(run_arguments(out, corpus, "--stop-after", "1", "--no-export")) == 0  # the lock is free again
     assert (out / CHECKPOINT_NAME).is_file() and not (out / ".lock").exists()
+
+
+@posix_only
+def test_two_pretrain_commands_started_at_one_moment_one_runs_the_other_is_refused(tmp_path, corpus):
+    """Two real processes, released together once both have imported everything: exactly one trains, and the
+    directory holds that run alone (one log, read back whole, and a model that loads)."""
+    out, go = tmp_path / "run", tmp_path / "go"
+    wait_for_go = f"""
+        import time
+        from albert_explained.cli import main
+        while not os.path.exists({str(go)!r}):
+            time.sleep(0.005)
+        sys.exit(main({run_arguments(out, corpus)!r}))
+        """
+    racers = [subprocess.Popen([sys.executable, "-c", "import os, sys\n" + textwrap.dedent(wait_for_go)],
+                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    time.sleep(5)  # both have imported torch and the package by now, and poll for the go file
+    go.touch()
+    results = [(racer.wait(timeout=300), racer.stderr.read()) for racer in racers]
+    assert sorted(code for code, _ in results) == [0, 2], results
+    refused = next(error for code, error in results if code == 2)
+    assert refused.count("\n") == 1 and f"{out} is in use by another run: process " in refused
+    logged = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [record["step"] for record in logged if "loss" in record] == [1, 2, 3, 4, 5, 6]  # one run's steps
+    assert AlbertForMaskedLM.from_pretrained(out / "model").config.hidden_size == 32
 
 
 def test_a_run_lock_is_exclusive_within_one_process_too(tmp_path):
@@ -537,3 +564,14 @@ def test_warnings_are_not_raised_for_a_checkpoint_of_our_own(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         AlbertModel.from_pretrained(tmp_path)
+
+
+def test_the_package_never_unpickles_without_weights_only():
+    """Every file the package reads may come from someone else: torch.load is always restricted to tensors and plain
+    containers, and nothing calls pickle's loaders directly."""
+    package = Path(files.__file__).parent
+    for source in package.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        assert not re.search(r"\bpickle\.(load|loads|Unpickler)\b", text), source
+        for call in re.finditer(r"torch\.load\(([^)]*)\)", text):
+            assert "weights_only=True" in call.group(1), (source, call.group())
