@@ -314,6 +314,20 @@ def test_a_run_killed_while_writing_a_checkpoint_resumes_and_the_next_checkpoint
     assert hidden_files(out) == [] and (out / "model" / "model.safetensors").is_file()
 
 
+@posix_only
+def test_a_run_killed_while_exporting_leaves_no_model_directory_and_resuming_exports_and_cleans_up(tmp_path, corpus):
+    out = tmp_path / "run"
+    # The export's first model.safetensors is renamed inside the hidden directory being built: kill -9 right then.
+    killed = pretrain_in_child(KILL_ON_RENAME.format(name="model.safetensors", n=1), run_arguments(out, corpus))
+    assert killed.returncode == -signal.SIGKILL
+    assert not (out / "model").exists()  # no half-exported model where from_pretrained would find it
+    assert [name for name in hidden_files(out) if name.startswith(".model.")] != []
+    assert read_checkpoint(out / CHECKPOINT_NAME)["state"]["step"] == 6
+    assert main(run_arguments(out, corpus, "--resume")) == 0
+    assert hidden_files(out) == []  # the killed export's directory is gone
+    assert AlbertForMaskedLM.from_pretrained(out / "model").config.hidden_size == 32
+
+
 def test_a_full_disk_while_exporting_gives_one_line_and_resuming_exports(tmp_path, corpus, capsys, monkeypatch,
                                                                         disk_fills_while_writing):
     out = tmp_path / "run"
