@@ -56,11 +56,21 @@ def _params(args: argparse.Namespace) -> None:
 
 
 def _pretrain(args: argparse.Namespace) -> None:
+    from .files import is_out_of_space
     from .pretraining import PretrainingConfig, pretrain
+    from .training.checkpoints import last_checkpoint_step
 
     values = {k: v for k, v in vars(args).items() if k not in ("command", "handler", "command_line")}
     config = PretrainingConfig(**values, command=args.command_line)
-    result = pretrain(config)
+    try:
+        result = pretrain(config)
+    except (KeyboardInterrupt, OSError) as error:
+        # Stopped by Ctrl-C or a full disk: the atomic writes kept the last checkpoint whole; say where to go on.
+        step = last_checkpoint_step(Path(config.output_dir))
+        if step is None or not (isinstance(error, KeyboardInterrupt) or is_out_of_space(error)):
+            raise
+        resume = f"the checkpoint of step {step} in {config.output_dir} is intact: continue with --resume"
+        raise type(error)(f"{str(error) or 'interrupted'}; {resume}") from None
     if result.final_metrics:
         m, b = result.final_metrics, result.baselines
         print(f"validation after {result.step} steps: MLM accuracy {m['mlm_accuracy']:.1%} (unigram baseline "
@@ -310,11 +320,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     handler = args.handler
     try:
         handler(args)
-    except (ValueError, TypeError, OSError) as error:
-        # Mistakes in the input, or files that cannot be read or written: one line that says what to change, not a
-        # traceback.
+    except (ValueError, TypeError, OSError, FloatingPointError) as error:
+        # Mistakes in the input, files that cannot be read or written, a run that diverged: one line that says what
+        # to change, not a traceback.
         print(f"albert-explained {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as interrupt:
+        print(f"albert-explained {args.command}: {str(interrupt) or 'interrupted'}", file=sys.stderr)
+        return 130  # the shells' code for a command ended by Ctrl-C (128 + SIGINT)
     return 0
 
 

@@ -28,11 +28,16 @@ Fields that the reference does not have:
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
+import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
+
+from .files import MAX_JSON_BYTES, read_text_file, write_text
 
 POSITION_EMBEDDING_TYPES = ("absolute", "relative_key", "relative_key_query")
 SHARING_STRATEGIES = ("all-shared", "shared-attention", "shared-FFN", "not-shared")
@@ -85,6 +90,30 @@ def _check_probability(config: Any, *names: str) -> None:
             raise ValueError(f"{name} must be between 0 and 1, got {value}")
 
 
+def _check_numbers(config: Any) -> None:
+    """The values that the types and choices do not cover: each would give NaNs, a crash deep in torch, or a silently
+    different model."""
+    if not (math.isfinite(config.layer_norm_eps) and config.layer_norm_eps > 0):
+        # LayerNorm divides by sqrt(variance + eps): eps keeps a constant vector (variance 0) from giving NaN.
+        raise ValueError(f"layer_norm_eps must be a small positive number (the reference uses 1e-12), got "
+                         f"{config.layer_norm_eps}")
+    if not (math.isfinite(config.initializer_range) and config.initializer_range >= 0):
+        raise ValueError(f"initializer_range is the standard deviation of the initial weights and must be 0 or a "
+                         f"positive number (the reference uses 0.02), got {config.initializer_range}")
+    if not 0 <= config.pad_token_id < config.vocab_size:
+        # nn.Embedding would read a negative padding index from the end of the table: a different token, silently.
+        raise ValueError(f"pad_token_id must be a token id, between 0 and vocab_size - 1 ({config.vocab_size - 1}), "
+                         f"got {config.pad_token_id}")
+
+
+def _warn_unknown_keys(unknown: set[str], known: set[str], source: str) -> None:
+    """A key that no field reads is usually a typo ("num_hiden_layers"): the value it meant to set is not used."""
+    for key in sorted(unknown):
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        warnings.warn(f"{source}: unknown key {key!r} is ignored{hint}", stacklevel=4)
+
+
 class _JsonConfig:
     """Reading and writing the reference's config.json, shared by AlbertConfig and BertConfig."""
 
@@ -105,12 +134,22 @@ class _JsonConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], **overrides: Any):
-        """Build a config from a dict in the reference's format; unknown bookkeeping keys are ignored."""
+        """Build a config from a dict in the reference's format; keys for the reference's bookkeeping are ignored, and
+        any other unknown key is ignored with a warning that names it (a typo, usually). `overrides` must be fields."""
+        return cls._from_dict(data, overrides, source="config")
+
+    @classmethod
+    def _from_dict(cls, data: Any, overrides: dict[str, Any], source: str):
         if not isinstance(data, dict):
             raise TypeError(f"a config must be a JSON object (dict), got {type(data).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
+        wrong = sorted(set(overrides) - known)
+        if wrong:
+            close = difflib.get_close_matches(wrong[0], sorted(known), n=1)
+            raise TypeError(f"{cls.__name__} has no field {wrong[0]!r}" + (f" (did you mean {close[0]!r}?)"
+                                                                           if close else ""))
         kwargs = {k: v for k, v in {**data, **overrides}.items() if k in known}
-        unknown = set(data) - known - _IGNORED_KEYS - {"num_labels"}
+        _warn_unknown_keys(set(data) - known - _IGNORED_KEYS, known, source)
         if "id2label" in kwargs and kwargs["id2label"] is not None:
             id2label = kwargs["id2label"]
             if not isinstance(id2label, dict):
@@ -119,27 +158,24 @@ class _JsonConfig:
                 raise ValueError(f'id2label keys must be class indices ("0", "1", ...), got {list(id2label)}')
             kwargs["id2label"] = {int(i): str(label) for i, label in id2label.items()}
             kwargs.setdefault("num_labels", len(kwargs["id2label"]))
-        config = cls(**kwargs)
-        config.unused_keys = sorted(unknown)  # kept so a loader can mention them; not part of the config
-        return config
+        return cls(**kwargs)
 
     @classmethod
     def from_json_file(cls, path: str | os.PathLike, **overrides: Any):
         """Read a config.json. Errors name the file: invalid JSON, wrong types or impossible values."""
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"config file not found: {path}")
+        text = read_text_file(path, "config file", MAX_JSON_BYTES)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
             raise ValueError(f"{path} is not valid JSON: {error}") from error
         try:
-            return cls.from_dict(data, **overrides)
+            return cls._from_dict(data, overrides, source=str(path))
         except (TypeError, ValueError) as error:
             raise type(error)(f"{path}: {error}") from error
 
     def to_json_file(self, path: str | os.PathLike) -> None:
-        Path(path).write_text(self.to_json_string(), encoding="utf-8")
+        write_text(path, self.to_json_string())
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any):
@@ -152,6 +188,9 @@ class _JsonConfig:
     def replace(self, **changes: Any):
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+    def __post_init__(self) -> None:
+        self.validate()
 
 
 @dataclass
@@ -189,6 +228,14 @@ class AlbertConfig(_JsonConfig):
     model_type = "albert"
 
     def __post_init__(self) -> None:
+        if self.sharing != "all-shared" and self.num_hidden_groups == 1:
+            # The paper's other strategies start from one group per depth and tie some sub-layers back together.
+            self.num_hidden_groups = self.num_hidden_layers
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise an error naming the first field whose value is impossible. Run when the config is made and again
+        when a model is built from it, so that a field changed in between (config.hidden_size = 100) is checked."""
         _check_field_types(self)
         _check_positive(self, "vocab_size", "embedding_size", "hidden_size", "num_hidden_layers",
                         "num_attention_heads", "intermediate_size", "inner_group_num", "max_position_embeddings",
@@ -202,9 +249,7 @@ class AlbertConfig(_JsonConfig):
         _check_choice("attn_implementation", self.attn_implementation, ATTN_IMPLEMENTATIONS)
         _check_choice("problem_type", self.problem_type, PROBLEM_TYPES)
         _check_probability(self, "hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout_prob")
-        if self.sharing != "all-shared" and self.num_hidden_groups == 1:
-            # The paper's other strategies start from one group per depth and tie some sub-layers back together.
-            self.num_hidden_groups = self.num_hidden_layers
+        _check_numbers(self)
         if not 1 <= self.num_hidden_groups <= self.num_hidden_layers:
             raise ValueError(f"num_hidden_groups must be between 1 and num_hidden_layers ({self.num_hidden_layers}), "
                              f"got {self.num_hidden_groups}")
@@ -283,7 +328,8 @@ class BertConfig(_JsonConfig):
 
     model_type = "bert"
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
+        """As AlbertConfig.validate."""
         _check_field_types(self)
         _check_positive(self, "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
                         "intermediate_size", "max_position_embeddings", "type_vocab_size", "num_labels")
@@ -295,6 +341,7 @@ class BertConfig(_JsonConfig):
         _check_choice("attn_implementation", self.attn_implementation, ATTN_IMPLEMENTATIONS)
         _check_choice("problem_type", self.problem_type, PROBLEM_TYPES)
         _check_probability(self, "hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout")
+        _check_numbers(self)
 
     @staticmethod
     def presets() -> dict[str, dict[str, Any]]:

@@ -20,10 +20,31 @@ What loading reports, as the reference does:
 - **unexpected** keys (in the file, not used by this model), such as the MLM head when loading AlbertModel.
 - **mis-shaped** keys are an error: the config and the weights disagree.
 
-Safety: safetensors files hold raw tensors only. A pytorch_model.bin is a pickle, and unpickling can run arbitrary
-code, so it is read with `torch.load(weights_only=True)`, which accepts tensors and plain containers only.
-Writing is atomic: both files are written under temporary names in the target directory and renamed over the old
-ones only once both are complete, so a failure midway leaves an existing checkpoint as it was.
+What loading refuses, before the weights reach the model:
+- weights that are not floating point (an integer or complex tensor would be cast without a word) or that hold NaN or
+  infinity (a model that diverged in training);
+- a pytorch_model.bin that is a pickle asking to run code. Unpickling can run arbitrary code, so it is read with
+  `torch.load(weights_only=True)`, which accepts tensors and plain containers only; the error says what the file
+  asked for, never torch's advice to load it unrestricted. safetensors files hold raw tensors only;
+- a file larger than the model could need (twice its tensors in float64): checked on the file's size, and for a
+  pytorch_model.bin (a zip archive) on the sizes its directory declares, read before anything is unpacked. Records
+  must be stored uncompressed, as torch.save writes them, so a small deflated file cannot unpack to gigabytes; they
+  are then mapped from the file (mmap) rather than copied. Pickles in torch's format from before 1.6 are not zip
+  archives and declare their sizes only inside the pickle, so they are refused.
+
+**A checkpoint is a pair, saved as one.** Both files are written under hidden names in the target directory and
+renamed over the old ones only once both are complete (`files.write_files`), so an error or Ctrl-C midway leaves an
+existing checkpoint as it was. A kill between the two renames, or two processes saving to one directory at once, could
+still leave new weights beside an old config.json, and for an all-shared ALBERT a different layer count changes no
+weight's shape, so the mix would load as another model. So model.safetensors records, in its metadata, the config it
+was saved with, and loading compares it with config.json: a difference in anything that changes what the weights
+compute is an error (dropout rates, label names, the initializer and the attention kernel may differ). We chose this
+over writing a sibling directory and swapping it in: a directory swap is atomic only on Linux (renameat2 with
+RENAME_EXCHANGE, and not on every file system) and macOS (renamex_np), takes two renames elsewhere (Windows) with a
+moment when no checkpoint exists, fails when the directory is a mount point or another process's working directory,
+and drops what else the directory holds (a tokenizer, a card). The record works on every platform with file renames
+alone; its limits: a directory left mixed by a kill is refused (save again), not restored to the old pair, and files
+written by other programs (transformers, pytorch_model.bin) carry no record, so they are not checked.
 
 Hub ids ("albert/albert-base-v2") are downloaded with huggingface_hub for users who are online; offline, loading fails
 within seconds and says how to load a local directory instead.
@@ -33,20 +54,23 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import socket
-import tempfile
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Optional, Sequence
 from urllib.parse import urlparse
 
+import safetensors
+import safetensors.torch
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .config import AlbertConfig
+from .files import write_files
 
 CONFIG_NAME = "config.json"
 SAFETENSORS_NAME = "model.safetensors"
@@ -55,6 +79,13 @@ HUB_TIMEOUT_SECONDS = 5.0
 # Buffers that older transformers versions saved with the weights; they are recomputed, never loaded.
 _IGNORED_SUFFIXES = ("embeddings.position_ids", "embeddings.token_type_ids")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+# The key of model.safetensors' metadata that records the config the weights were saved with (see "A checkpoint is a
+# pair" above), and the config fields that may differ from it: they do not change what the weights compute.
+SAVED_CONFIG_KEY = "albert_explained.config"
+_FREE_FIELDS = {"hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout_prob", "classifier_dropout",
+                "initializer_range", "attn_implementation", "problem_type", "id2label", "label2id", "pad_token_id",
+                "bos_token_id", "eos_token_id"}
+FLOATING_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
 class AlbertPreTrainedModel(nn.Module):
@@ -68,6 +99,8 @@ class AlbertPreTrainedModel(nn.Module):
         super().__init__()
         if not isinstance(config, self.config_class):
             raise TypeError(f"config must be a {self.config_class.__name__}, got {type(config).__name__}")
+        # Checked again here: a config changed after it was made (config.hidden_size = 100) is used only now.
+        config.validate()
         self.config = config
 
     @torch.no_grad()
@@ -130,9 +163,13 @@ def load_pretrained(cls: type, name_or_path: str | os.PathLike, *, output_loadin
     """Build `cls` from a checkpoint directory or hub id (see the module docstring)."""
     directory = resolve_checkpoint(name_or_path)
     config = cls.config_class.from_json_file(directory / CONFIG_NAME, **config_overrides)
-    state_dict = read_state_dict(directory)
     model = cls(config)
+    # A file can hold more than this model's tensors (a task model reads the encoder of a pretraining checkpoint),
+    # but never more than twice as many elements, even in float64, and a megabyte of names and layout.
+    most_bytes = 2 * 8 * sum(tensor.numel() for tensor in model.state_dict().values()) + (1 << 20)
+    state_dict = read_state_dict(directory, most_bytes)
     info = load_reference_state_dict(model, state_dict)
+    check_saved_together(directory, config, config_overrides)
     if info.missing_keys:
         warnings.warn(f"{cls.__name__}: these weights were not in {directory} and keep their fresh initialisation "
                       f"(train them before use): {info.missing_keys}", stacklevel=3)
@@ -201,25 +238,96 @@ def _check_reachable(endpoint: str, repo_id: str, local_hint: str) -> None:
         raise OSError(f"cannot reach {endpoint} to download {repo_id!r} (offline?): {error}. {local_hint}") from error
 
 
-def read_state_dict(directory: Path) -> dict[str, torch.Tensor]:
-    """The tensors of a checkpoint directory; a truncated or corrupt file is an error that names it."""
+def read_state_dict(directory: Path, most_bytes: Optional[int] = None) -> dict[str, torch.Tensor]:
+    """The tensors of a checkpoint directory; a truncated, corrupt, oversized or unsafe file is an error that names it
+    (see the module docstring). `most_bytes`: the largest file the model could need."""
     safetensors_file, pickle_file = directory / SAFETENSORS_NAME, directory / PICKLE_NAME
     if safetensors_file.is_file():
+        _check_size(safetensors_file, safetensors_file.stat().st_size, most_bytes)
         try:
-            return load_file(safetensors_file)
+            state_dict = safetensors.torch.load_file(safetensors_file)
         except Exception as error:  # safetensors raises its own error type for every kind of damage
             raise ValueError(f"{safetensors_file} is not a readable safetensors file (truncated or corrupt?): "
                              f"{error}") from error
-    if pickle_file.is_file():
-        try:
-            state_dict = torch.load(pickle_file, map_location="cpu", weights_only=True)
-        except Exception as error:  # UnpicklingError for forbidden objects, RuntimeError/EOFError for damage
-            raise ValueError(f"{pickle_file} could not be read as plain tensors (truncated, corrupt, or holding "
-                             f"objects other than tensors): {error}") from error
-        if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
-            raise ValueError(f"{pickle_file} does not hold a dict of tensors")
-        return state_dict
-    raise FileNotFoundError(f"no weights in {directory}: expected {SAFETENSORS_NAME} or {PICKLE_NAME}")
+        source = safetensors_file
+    elif pickle_file.is_file():
+        state_dict, source = _read_pickle(pickle_file, most_bytes), pickle_file
+    else:
+        raise FileNotFoundError(f"no weights in {directory}: expected {SAFETENSORS_NAME} or {PICKLE_NAME}")
+    check_weight_values({k: v for k, v in state_dict.items() if not k.endswith(_IGNORED_SUFFIXES)}, source)
+    return state_dict
+
+
+def _check_size(path: Path, size: int, most_bytes: Optional[int]) -> None:
+    if most_bytes is not None and size > most_bytes:
+        raise ValueError(f"{path} holds {size:,} bytes of tensors, more than a model of this config can use "
+                         f"({most_bytes:,}): is config.json the right one?")
+
+
+def _read_pickle(path: Path, most_bytes: Optional[int]) -> dict[str, torch.Tensor]:
+    """A torch.save file of tensors: sizes checked from the zip directory first, then mapped with weights_only."""
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a zip archive as torch.save writes (since torch 1.6): truncated, corrupt, or "
+                         f"in the older format, whose sizes cannot be checked before they are allocated. Convert it "
+                         f"to model.safetensors where you trust it")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            records = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ValueError(f"{path} is not a readable zip archive (truncated or corrupt?): {error}") from error
+    compressed = [record.filename for record in records if record.compress_type != zipfile.ZIP_STORED]
+    if compressed:
+        raise ValueError(f"{path} holds compressed records ({', '.join(compressed[:3])}), which torch.save never "
+                         f"writes; it was not unpacked")
+    _check_size(path, sum(record.file_size for record in records), most_bytes)
+    try:
+        state_dict = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as error:  # UnpicklingError for forbidden objects, RuntimeError/EOFError for damage
+        raise ValueError(f"{path} could not be read as plain tensors: {explain_load_error(error)}") from None
+    if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
+        raise ValueError(f"{path} does not hold a dict of tensors")
+    return state_dict
+
+
+def explain_load_error(error: Exception) -> str:
+    """Why torch.load(weights_only=True) failed, in a few words: for a pickle that asks to run code, what it asked for,
+    without torch's advice to load it unrestricted (which would run that code)."""
+    if isinstance(error, pickle.UnpicklingError):
+        found = re.search(r"unsupported (?:global: )?GLOBAL (\S+)", str(error), re.IGNORECASE)
+        asked = f" (it asks for {found.group(1)})" if found else ""
+        return (f"it holds objects other than tensors{asked}, which could run code if unpickled, so it was not "
+                f"loaded. Load weights only from sources you trust, preferably as model.safetensors")
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return f"truncated or corrupt ({first_line})"
+
+
+def check_weight_values(state_dict: dict[str, torch.Tensor], source: Any) -> None:
+    """Refuse weights that are not floating point or not finite, naming the first such tensor and `source`."""
+    for key, tensor in state_dict.items():
+        if tensor.dtype not in FLOATING_DTYPES:
+            raise ValueError(f"{source}: {key} holds {tensor.dtype} values; weights must be floating point "
+                             f"(float32, float16, bfloat16 or float64)")
+        if not torch.isfinite(tensor).all():
+            raise ValueError(f"{source}: {key} holds NaN or infinite values (did its training diverge?)")
+
+
+def check_saved_together(directory: Path, config: Any, overrides: dict[str, Any]) -> None:
+    """Refuse a config.json that is not the one model.safetensors was saved with (see "A checkpoint is a pair")."""
+    weights = directory / SAFETENSORS_NAME
+    if not weights.is_file():
+        return
+    with safetensors.safe_open(weights, framework="pt") as f:
+        record = (f.metadata() or {}).get(SAVED_CONFIG_KEY)
+    if record is None:
+        return  # written by another program, or before the record existed
+    saved, current = json.loads(record), config.to_dict()
+    differ = [f"{key}: the weights {saved[key]!r}, config.json {current[key]!r}" for key in sorted(saved)
+              if key in current and key not in _FREE_FIELDS and key not in overrides and saved[key] != current[key]]
+    if differ:
+        raise ValueError(f"{directory / CONFIG_NAME} is not the config that {weights.name} was saved with (a save was "
+                         f"interrupted between the two files, or two saves ran at once): " + "; ".join(differ)
+                         + ". Save the model again; to load these weights with other settings on purpose, pass them "
+                         "to from_pretrained (for example num_hidden_layers=24)")
 
 
 def load_reference_state_dict(model: torch.nn.Module, state_dict: dict[str, torch.Tensor]) -> LoadingInfo:
@@ -276,8 +384,10 @@ def _check_shared_tensors_agree(model, ours, our_key, state_dict) -> None:
 
 
 def save_pretrained(model: torch.nn.Module, path: str | os.PathLike) -> None:
-    """Write config.json and model.safetensors (reference keys) into `path`, atomically per file."""
+    """Write config.json and model.safetensors (reference keys) into `path` as one pair (see the module docstring)."""
     directory = Path(path)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"save_pretrained needs a directory, and {directory} is a file")
     directory.mkdir(parents=True, exist_ok=True)
     tensors: dict[str, torch.Tensor] = {}
     written: set[int] = set()
@@ -293,27 +403,11 @@ def save_pretrained(model: torch.nn.Module, path: str | os.PathLike) -> None:
         tensors[ref_key] = tensor.clone() if storage in written else tensor
         written.add(storage)
     config = {**model.config.to_dict(), "architectures": [type(model).__name__]}
-    write_atomically({
-        directory / SAFETENSORS_NAME: lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}),
-        directory / CONFIG_NAME: lambda tmp: Path(tmp).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n"),
+    metadata = {"format": "pt", SAVED_CONFIG_KEY: json.dumps(model.config.to_dict(), sort_keys=True)}
+    # The file is built in memory (one more copy of the weights, briefly), so that every byte goes through Python's
+    # file object, whose errors say why a write failed (a full disk).
+    weights = safetensors.torch.save(tensors, metadata=metadata)
+    write_files({
+        directory / SAFETENSORS_NAME: lambda f: f.write(weights),
+        directory / CONFIG_NAME: lambda f: f.write((json.dumps(config, indent=2, sort_keys=True) + "\n").encode()),
     })
-
-
-def write_atomically(writers: dict[Path, Callable[[str], Any]]) -> None:
-    """Write every file under a temporary name beside its target and flush it to disk; only when all are complete,
-    rename them over the targets. A failure before that point leaves the old files as they were."""
-    temporaries: dict[Path, str] = {}
-    try:
-        for target, write in writers.items():
-            handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-            os.close(handle)
-            temporaries[target] = tmp
-            write(tmp)
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-        for target, tmp in temporaries.items():
-            os.replace(tmp, target)
-    finally:
-        for tmp in temporaries.values():
-            if os.path.exists(tmp):
-                os.remove(tmp)

@@ -1,16 +1,19 @@
 """Fixtures that several test files share: a slice of Shakespeare, a small tokenizer trained on it, the slice as a
-corpus folder, and the results page read as tables.
+corpus folder, the results page read as tables, and a disk that fills up while a chosen file is written.
 
 test_tokenizer.py and test_visualize.py train tokenizers of their own on purpose: the first on text full of accents,
 scripts and symbols (to compare with the reference), the second a word-level one that keeps toy sentences short."""
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+import albert_explained.files
 from albert_explained.pretraining.corpus import Document, load_plays
 from albert_explained.tokenizer import AlbertTokenizer, train_tokenizer
 
@@ -67,3 +70,40 @@ def small_corpus_dir(small_plays, tmp_path_factory) -> Path:
     for play in small_plays:
         (folder / f"{play.name}.txt").write_text("\n".join(play.sentences[:150]) + "\n", encoding="utf-8")
     return folder
+
+
+class _FillsUp:
+    """A file whose disk fills up halfway through: it writes half of what it is given, then fails as the operating
+    system does (OSError ENOSPC)."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def write(self, data) -> int:
+        self._f.write(bytes(data)[: len(data) // 2])
+        self._f.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._f.close()
+
+
+@pytest.fixture
+def disk_fills_while_writing(monkeypatch):
+    """disk_fills_while_writing("config.json"): from now on, writing a file of that name runs out of space (files.py
+    writes every file through files._create). tests/test_faults.py fills real file-size limits as well."""
+    real_create = albert_explained.files._create
+
+    def arrange(name: str) -> None:
+        def create(path):
+            f = real_create(path)
+            return _FillsUp(f) if path.name.startswith(f".{name}.") else f
+        monkeypatch.setattr(albert_explained.files, "_create", create)
+
+    return arrange

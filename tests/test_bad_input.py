@@ -5,7 +5,8 @@ The issue lists the bad inputs; each has a test here, in the list's order:
 
 - configs: hidden_size not divisible by num_attention_heads; num_hidden_groups outside 1..num_hidden_layers; an
   unknown hidden_act, position_embedding_type, sharing or attn_implementation; a config.json that is not valid JSON
-  or holds values of the wrong type;
+  or holds values of the wrong type; an impossible layer_norm_eps, initializer_range or pad_token_id; a config changed
+  after it was made; a misspelled key in config.json (a warning naming it);
 - model inputs, for AlbertModel and BertModel alike: input_ids outside [0, vocab_size); token_type_ids outside
   [0, type_vocab_size); a sequence longer than max_position_embeddings; both or neither of input_ids and
   inputs_embeds; inputs_embeds of the wrong width; attention_mask or head_mask of the wrong shape;
@@ -173,7 +174,8 @@ def test_config_json_that_is_not_valid_json_names_the_file(tmp_path):
 def test_config_json_that_is_not_utf8_names_the_file(tmp_path):
     path = tmp_path / "config.json"
     path.write_bytes(b'{"hidden_act": "gelu\xff"}')
-    with pytest.raises(ValueError, match=rf"{re.escape(str(path))} is not valid JSON"):
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))} is not UTF-8 text \(invalid start byte at byte "
+                                         rf"20\)"):
         AlbertConfig.from_json_file(path)
 
 
@@ -237,6 +239,51 @@ def test_config_json_with_id2label_that_is_not_an_object_is_refused(tmp_path):
     path.write_text(json.dumps({**albert_config().to_dict(), "id2label": ["NEG", "POS"]}), encoding="utf-8")
     with pytest.raises(TypeError, match="id2label must be a JSON object, got list"):
         AlbertConfig.from_json_file(path)
+
+
+IMPOSSIBLE_VALUES = [
+    # a field, a value no model can use, what the message says is allowed
+    ("layer_norm_eps", 0.0, "layer_norm_eps must be a small positive number"),
+    ("layer_norm_eps", -1e-12, "layer_norm_eps must be a small positive number"),
+    ("layer_norm_eps", float("nan"), "layer_norm_eps must be a small positive number"),
+    ("initializer_range", -0.02, "initializer_range is the standard deviation .* must be 0 or a positive number"),
+    ("initializer_range", float("inf"), "initializer_range is the standard deviation"),
+    ("pad_token_id", V, rf"pad_token_id must be a token id, between 0 and vocab_size - 1 \({V - 1}\)"),
+    ("pad_token_id", -1, "pad_token_id must be a token id"),
+]
+
+
+@pytest.mark.parametrize("config_factory", [albert_config, bert_config], ids=["AlbertConfig", "BertConfig"])
+@pytest.mark.parametrize("field, value, message", IMPOSSIBLE_VALUES, ids=[f"{f}={v}" for f, v, _ in IMPOSSIBLE_VALUES])
+def test_impossible_values_are_refused_naming_the_field(config_factory, field, value, message):
+    with pytest.raises(ValueError, match=message):
+        config_factory(**{field: value})
+
+
+def test_a_config_changed_after_it_was_made_is_checked_again_when_a_model_is_built():
+    config = albert_config()
+    config.hidden_size = 30  # not divisible by N = 4, and never checked by __post_init__
+    with pytest.raises(ValueError, match="hidden_size .*divisible by num_attention_heads"):
+        AlbertModel(config)
+    config = albert_config()
+    config.layer_norm_eps = 0.0
+    with pytest.raises(ValueError, match="layer_norm_eps must be a small positive number"):
+        AlbertForMaskedLM(config)
+
+
+def test_a_misspelled_key_in_config_json_warns_naming_it_and_the_field_it_resembles(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**albert_config().to_dict(), "num_hiden_layers": 6}), encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"unknown key 'num_hiden_layers' is ignored \(did you mean "
+                                         r"'num_hidden_layers'\?\)") as record:
+        config = AlbertConfig.from_json_file(path)
+    assert str(path) in str(record[0].message)
+    assert config.num_hidden_layers == L  # the misspelled value was not used
+
+
+def test_an_override_that_is_not_a_field_is_refused():
+    with pytest.raises(TypeError, match=r"AlbertConfig has no field 'hiden_size' \(did you mean 'hidden_size'\?\)"):
+        AlbertConfig.from_dict(albert_config().to_dict(), hiden_size=64)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from albert_explained.model import AlbertForSequenceClassification
 from albert_explained.training.checkpoints import CHECKPOINT_NAME, save_checkpoint
 from albert_explained.training.distributed import Distributed
 from albert_explained.training.loop import (LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, check_output_dir,
-                                            start_session)
+                                            lock_output_dir, start_session)
+from albert_explained.training.run_directory import RunDirectoryInUse
 from albert_explained.training.optim import make_optimizer, make_scheduler, warmup_linear_decay
 
 BATCH, BATCHES_PER_EPOCH = 4, 10
@@ -164,7 +165,7 @@ def test_a_run_stopped_and_resumed_has_the_losses_of_an_uninterrupted_one_bit_fo
     assert set(whole.objective.autocast_seen) == {precision == "bf16"}
 
 
-def test_checkpoints_every_n_steps_and_at_the_stop_through_the_writer_given(tmp_path):
+def test_checkpoints_before_the_first_step_every_n_steps_and_at_the_stop_through_the_writer_given(tmp_path):
     written = []
 
     def writer(path, model, optimizer, scheduler, state, config):
@@ -172,24 +173,21 @@ def test_checkpoints_every_n_steps_and_at_the_stop_through_the_writer_given(tmp_
         save_checkpoint(path, model, optimizer, scheduler, state, config)
 
     fit_line(tmp_path, write_checkpoint=writer, checkpoint_every=4, stop_after=13)
-    assert written == [4, 8, 12, 13]
+    assert written == [0, 4, 8, 12, 13]  # step 0: a run stopped before its first checkpoint can be resumed too
     assert torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)["state"]["step"] == 13
 
 
-def test_a_disk_full_at_a_checkpoint_leaves_the_previous_one_and_resuming_from_it_repeats_the_run(tmp_path,
-                                                                                                 monkeypatch):
+def test_a_disk_full_at_a_checkpoint_leaves_the_previous_one_and_resuming_from_it_repeats_the_run(
+        tmp_path, monkeypatch, disk_fills_while_writing):
     whole = fit_line(tmp_path / "whole")
-
-    def half_then_fail(obj, f, *args, **kwargs):
-        Path(f).write_bytes(b"half a checkpoint")
-        raise OSError("No space left on device")
 
     def disk_full_at_step_10(path, *args):
         if args[3].step == 10:  # state
-            monkeypatch.setattr(torch, "save", half_then_fail)
+            disk_fills_while_writing(CHECKPOINT_NAME)  # conftest.py: half of the file is written, then ENOSPC
         save_checkpoint(path, *args)
 
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError, match="no space left on device while writing .*; the existing checkpoint.pt is "
+                                      "unchanged"):
         fit_line(tmp_path / "crashed", write_checkpoint=disk_full_at_step_10)
     monkeypatch.undo()
     assert sorted(p.name for p in (tmp_path / "crashed").iterdir()) == [CHECKPOINT_NAME, LOG_NAME]  # no half file
@@ -197,6 +195,36 @@ def test_a_disk_full_at_a_checkpoint_leaves_the_previous_one_and_resuming_from_i
     assert steps(resumed.loop.state.history)[:5] == steps(whole.loop.state.history)[:5]  # from step 5's checkpoint
     assert steps(resumed.loop.state.history) == steps(whole.loop.state.history)
     assert torch.equal(resumed.line.weight, whole.line.weight)
+
+
+def test_a_loss_that_becomes_nan_stops_the_run_before_it_is_logged_and_the_last_checkpoint_is_the_last_good_one(
+        tmp_path, monkeypatch):
+    real_forward, calls = NoisyRegression.forward, []
+
+    def forward(self, x, y):
+        calls.append(1)
+        return real_forward(self, x, y * float("nan") if len(calls) == 8 else y)  # step 8's targets are NaN
+
+    monkeypatch.setattr(NoisyRegression, "forward", forward)
+    with pytest.raises(FloatingPointError, match=r"training diverged at step 8 \(.*loss = nan.*\); the run stops "
+                                                 r"without exporting a model"):
+        fit_line(tmp_path)
+    logged = [json.loads(line) for line in (tmp_path / LOG_NAME).read_text().splitlines()]
+    assert [record["step"] for record in logged if "loss" in record] == [1, 2, 3, 4, 5, 6, 7]
+    checkpoint = torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)
+    assert checkpoint["state"]["step"] == 5 and all(torch.isfinite(v).all() for v in checkpoint["model"].values())
+
+
+def test_a_second_run_on_a_locked_output_dir_is_refused_naming_the_holder(tmp_path):
+    with lock_output_dir(tmp_path / "run", holder="the first run"):
+        with pytest.raises(RunDirectoryInUse, match=r"run is in use by another run: process \d+ on .*: the first run"):
+            with lock_output_dir(tmp_path / "run", holder="the second run"):
+                pass
+    with lock_output_dir(tmp_path / "run", holder="a later run"):  # released when the first ended
+        pass
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ValueError, match="output_dir .*a-file is a file"):
+        lock_output_dir(tmp_path / "a-file", holder="")
 
 
 def test_resuming_with_other_settings_is_refused_before_anything_changes(tmp_path):

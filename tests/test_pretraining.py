@@ -459,10 +459,11 @@ def test_bad_runs_fail_clearly_and_never_overwrite_a_run(tmp_path, small_corpus_
         pretrain(tiny_run(tmp_path / "run", small_corpus_dir, resume=True, hidden_size=64))
     assert checkpoint.read_bytes() == saved
 
-    # A run that failed after training its tokenizer leaves it behind; a new run must not quietly take it over.
+    # A run that failed after training its tokenizer leaves it (and its step-0 checkpoint) behind; a new run must not
+    # quietly take it over.
     with pytest.raises(ValueError, match="fewer than one batch"):
         pretrain(tiny_run(tmp_path / "failed", small_corpus_dir, batch_size=100_000))
-    with pytest.raises(FileExistsError, match="already holds .*: tokenizer"):
+    with pytest.raises(FileExistsError, match="already holds .*: checkpoint.pt, tokenizer"):
         pretrain(tiny_run(tmp_path / "failed", small_corpus_dir, vocab_size=250))
     (tmp_path / "a-file").write_text("")
     with pytest.raises(ValueError, match="output_dir .*a-file is a file"):
@@ -508,7 +509,7 @@ def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
     atomic_torch_save({"step": 1}, path)
 
     def crash(obj, f, *args, **kwargs):
-        Path(f).write_bytes(b"half a checkpoint")
+        f.write(b"half a checkpoint")  # torch.save is given the open hidden file
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", crash)

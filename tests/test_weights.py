@@ -10,7 +10,8 @@ The issue's requirements, each checked here against transformers (the reference)
   reports them; unexpected keys likewise; mis-shaped keys are a ValueError that names the key.
 - The partial sharing strategies round-trip and load in transformers as ordinary not-shared models; a checkpoint
   whose layers differ cannot be loaded into a config that shares them.
-- Writing is atomic: a failure midway leaves an existing checkpoint byte-for-byte as it was, with no temporary file.
+- Writing is atomic: a full disk midway leaves an existing checkpoint byte-for-byte as it was, with no temporary file,
+  and says so (tests/test_faults.py kills saves outright and fills real file-size limits).
 - A truncated or corrupt weights file is a ValueError that names the file; a pickle that would run code is refused
   without running it.
 - A hub id offline fails within seconds and says how to load a local directory; a name that is neither a directory
@@ -316,56 +317,41 @@ def test_a_checkpoint_with_different_layers_cannot_load_into_a_shared_config(tmp
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def half_writer(real_writer, error: Exception):
-    """A writer that writes the first half of what `real_writer` would write, then fails (a full disk, a crash)."""
-    def write(*args, **kwargs):
-        real_writer(*args, **kwargs)
-        path = pathlib.Path(args[1] if len(args) > 1 else kwargs["filename"])
-        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-        raise error
-    return write
-
-
-def test_a_failure_while_writing_the_weights_leaves_the_existing_checkpoint_intact(tmp_path, monkeypatch):
+def test_a_full_disk_while_writing_the_weights_leaves_the_existing_checkpoint_intact(tmp_path,
+                                                                                    disk_fills_while_writing):
     old = perturbed(AlbertModel(albert_config()), seed=0)
     old.save_pretrained(tmp_path)
     before = snapshot(tmp_path)
 
-    monkeypatch.setattr(albert_explained.weights, "save_file", half_writer(save_file, OSError("No space left")))
-    with pytest.raises(OSError, match="No space left"):
+    disk_fills_while_writing("model.safetensors")
+    with pytest.raises(OSError, match="no space left on device while writing .*model.safetensors; the existing "
+                                      "model.safetensors is unchanged. Free some space"):
         perturbed(AlbertModel(albert_config(num_hidden_layers=2)), seed=1).save_pretrained(tmp_path)
 
     assert snapshot(tmp_path) == before  # same names (no temporary file left) and the same bytes
-    monkeypatch.undo()
     inputs = batch()
     assert_same_outputs(run(AlbertModel.from_pretrained(tmp_path), inputs), run(old, inputs), ("last_hidden_state",))
 
 
-def test_a_failure_while_writing_config_json_leaves_the_existing_checkpoint_intact(tmp_path, monkeypatch):
+def test_a_full_disk_while_writing_config_json_leaves_the_existing_checkpoint_intact(tmp_path,
+                                                                                     disk_fills_while_writing):
     """The checkpoint is the pair of files: new weights beside the old config.json would be a broken checkpoint
     (here the layer count differs), so a failure on either file must leave both as they were."""
     perturbed(AlbertModel(albert_config()), seed=0).save_pretrained(tmp_path)
     before = snapshot(tmp_path)
 
-    real_write_text = pathlib.Path.write_text
-
-    def write_half_then_fail(self, data, *args, **kwargs):
-        real_write_text(self, data[: len(data) // 2], *args, **kwargs)
-        raise OSError("No space left")
-
-    monkeypatch.setattr(pathlib.Path, "write_text", write_half_then_fail)
-    with pytest.raises(OSError, match="No space left"):
+    disk_fills_while_writing("config.json")
+    with pytest.raises(OSError, match="no space left on device while writing .*config.json"):
         perturbed(AlbertModel(albert_config(num_hidden_layers=2)), seed=1).save_pretrained(tmp_path)
-    monkeypatch.undo()
 
     assert sorted(snapshot(tmp_path)) == sorted(before), "a temporary file was left behind"
     changed = [name for name in before if snapshot(tmp_path)[name] != before[name]]
     assert changed == [], f"{changed} changed although saving failed"
 
 
-def test_a_failed_first_save_leaves_no_files_behind(tmp_path, monkeypatch):
-    monkeypatch.setattr(albert_explained.weights, "save_file", half_writer(save_file, OSError("No space left")))
-    with pytest.raises(OSError):
+def test_a_failed_first_save_leaves_no_files_behind(tmp_path, disk_fills_while_writing):
+    disk_fills_while_writing("model.safetensors")
+    with pytest.raises(OSError, match="no model.safetensors was written"):
         AlbertModel(albert_config()).save_pretrained(tmp_path / "new")
     assert list((tmp_path / "new").iterdir()) == []
 

@@ -44,7 +44,8 @@ from ..pretraining.card import hardware_description
 from ..tokenizer import AlbertTokenizer
 from ..training.checkpoints import CHECKPOINT_NAME
 from ..training.loop import LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, check_output_dir, start_session
-from ..weights import CONFIG_NAME, SAFETENSORS_NAME, resolve_checkpoint, write_atomically
+from ..files import write_files
+from ..weights import CONFIG_NAME, SAFETENSORS_NAME, resolve_checkpoint
 from . import TASK_NAMES, get_task
 from .task import Encoded, Task, TaskData
 
@@ -247,9 +248,9 @@ def export_run(model: torch.nn.Module, tokenizer: AlbertTokenizer, out: Path, co
         "training_config": dataclasses.asdict(config),
     }
     card = model_card(summary, type(model).__name__)
-    write_atomically({
-        out / METRICS_NAME: lambda tmp: Path(tmp).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8"),
-        out / CARD_NAME: lambda tmp: Path(tmp).write_text(card, encoding="utf-8"),
+    write_files({
+        out / METRICS_NAME: lambda f: f.write((json.dumps(summary, indent=2) + "\n").encode("utf-8")),
+        out / CARD_NAME: lambda f: f.write(card.encode("utf-8")),
     })
     return summary
 

@@ -21,6 +21,7 @@ import torch
 
 from ..config import AlbertConfig
 from ..device import resolve_precision
+from ..files import new_directory, write_text
 from ..model import AlbertForPreTraining
 from ..training.checkpoints import TrainingState
 from ..training.distributed import Distributed
@@ -54,8 +55,16 @@ def hardware_description(device: torch.device, dist: Distributed) -> str:
 def export_model(model: AlbertForPreTraining, tokenizer: Any, directory: Path, config: Any,
                  state: TrainingState, metrics: dict[str, float], baselines: dict[str, Any], split: CorpusSplit,
                  device: torch.device, dist: Distributed) -> None:
-    """config.json + model.safetensors (from_pretrained), the tokenizer, metrics.json and a README.md card."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """config.json + model.safetensors (from_pretrained), the tokenizer, metrics.json and a README.md card, in a
+    directory that appears whole or not at all (files.new_directory): an export stopped midway leaves no directory,
+    and resuming the run writes it again."""
+    with new_directory(directory) as building:
+        _write_model_directory(model, tokenizer, building, config, state, metrics, baselines, split, device, dist)
+
+
+def _write_model_directory(model: AlbertForPreTraining, tokenizer: Any, directory: Path, config: Any,
+                           state: TrainingState, metrics: dict[str, float], baselines: dict[str, Any],
+                           split: CorpusSplit, device: torch.device, dist: Distributed) -> None:
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     parameters = sum(p.numel() for p in model.parameters())
@@ -79,8 +88,8 @@ def export_model(model: AlbertForPreTraining, tokenizer: Any, directory: Path, c
         "learning_curve": learning_curve(state.history),
         "training_config": dataclasses.asdict(config),
     }
-    (directory / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (directory / "README.md").write_text(model_card(summary, model.config), encoding="utf-8")
+    write_text(directory / "metrics.json", json.dumps(summary, indent=2) + "\n")
+    write_text(directory / "README.md", model_card(summary, model.config))
 
 
 def command_for_card(command: str, dist: Distributed) -> str:

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from ..files import MAX_TEXT_BYTES, read_text_file
+
 # Held-out plays: a comedy, a history, a tragedy and a romance, about a tenth of the corpus's words.
 VALIDATION_PLAYS = ("the-comedy-of-errors", "henry-vi-part-3", "timon-of-athens", "pericles")
 
@@ -183,7 +185,9 @@ def shakespeare_split(validation: Sequence[str] = VALIDATION_PLAYS) -> CorpusSpl
 
 def read_corpus(path: str | Path) -> list[Document]:
     """Documents from a folder of .txt / .md files (one document per file, one sentence per line) or from one text
-    file in Google's format (one sentence per line, a blank line between documents)."""
+    file in Google's format (one sentence per line, a blank line between documents). The text must be UTF-8, in
+    regular files (a pipe or a device would block or never end), at most `files.MAX_TEXT_BYTES` (1 GiB) in all: every
+    sentence and its pieces are held in memory."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"corpus path does not exist: {path}")
@@ -191,6 +195,10 @@ def read_corpus(path: str | Path) -> list[Document]:
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".txt", ".md"))
         if not files:
             raise ValueError(f"corpus folder {path} has no .txt or .md files")
+        size = sum(file.stat().st_size for file in files)
+        if size > MAX_TEXT_BYTES:
+            raise ValueError(f"corpus folder {path} holds {size:,} bytes of text, more than the {MAX_TEXT_BYTES:,} "
+                             f"this package reads (it holds every sentence in memory); use a part of it")
         documents = []
         for file in files:
             sentences = [line.strip() for line in read_utf8(file).splitlines() if line.strip()]
@@ -210,11 +218,9 @@ def read_corpus(path: str | Path) -> list[Document]:
 
 
 def read_utf8(path: Path) -> str:
-    """A corpus file's text; a file that is not UTF-8 is an error that names it."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"corpus file {path} is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    """A corpus file's text; a file that is not a regular file of UTF-8 text, or is too large, is an error that
+    names it."""
+    return read_text_file(path, "corpus file")
 
 
 def split_documents(documents: list[Document], validation_fraction: float = 0.1, source: str = "") -> CorpusSplit:

@@ -62,7 +62,8 @@ from ..config import AlbertConfig
 from ..model import AlbertForPreTraining
 from ..training.checkpoints import CHECKPOINT_NAME
 from ..training.distributed import Distributed
-from ..training.loop import LOG_NAME, TrainingConfig, TrainingLoop, check_output_dir, start_session
+from ..files import new_directory
+from ..training.loop import LOG_NAME, TrainingConfig, TrainingLoop, check_output_dir, lock_output_dir, start_session
 from .card import export_model
 from .corpus import CorpusSplit, read_corpus, shakespeare_split, split_documents
 from .data import (DataConfig, SpecialIds, batches, collate, create_examples, junction_bigram_baseline,
@@ -189,8 +190,9 @@ def prepare_tokenizer(config: PretrainingConfig, split: CorpusSplit, directory: 
             raise FileNotFoundError(f"cannot resume: the run's tokenizer {directory / 'spiece.model'} is missing")
         if dist.rank == 0:
             sentences = [s for d in split.train for s in d.sentences]
-            train_tokenizer(sentences, config.vocab_size, directory, model_max_length=config.max_seq_length,
-                            num_threads=1)  # one thread: SentencePiece's training is then deterministic
+            with new_directory(directory) as building:  # whole or not at all, should the run be stopped here
+                train_tokenizer(sentences, config.vocab_size, building, model_max_length=config.max_seq_length,
+                                num_threads=1)  # one thread: SentencePiece's training is then deterministic
         dist.barrier()
     return AlbertTokenizer.from_pretrained(directory)
 
@@ -210,8 +212,14 @@ class PretrainingResult:
 
 
 def pretrain(config: PretrainingConfig) -> PretrainingResult:
-    """Run (or resume) pretraining as described in the module docstring."""
+    """Run (or resume) pretraining as described in the module docstring. One run at a time in an output directory:
+    a second one is refused and told who holds it (`training.loop.lock_output_dir`)."""
     config.check()
+    with lock_output_dir(Path(config.output_dir), holder=config.command or "pretrain() called from Python"):
+        return _pretrain(config)
+
+
+def _pretrain(config: PretrainingConfig) -> PretrainingResult:
     session = start_session(config)
     dist, device = session.dist, session.device
     out = Path(config.output_dir)

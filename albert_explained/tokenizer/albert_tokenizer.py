@@ -44,6 +44,7 @@ from typing import Any, Optional, Union
 
 import sentencepiece as spm
 
+from ..files import MAX_JSON_BYTES, read_text_file, write_files
 from .inputs import (BatchEncoding, check_text, gather_inputs, is_int, pad, resolve_strategies, to_list, to_tensor,
                      truncate)
 from .normalization import SPIECE_UNDERLINE, lower_each_character, preprocess_text
@@ -183,8 +184,8 @@ class AlbertTokenizer:
             if not config_file.is_file():
                 continue
             try:
-                data = json.loads(config_file.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                data = json.loads(read_text_file(config_file, "tokenizer file", MAX_JSON_BYTES))
+            except json.JSONDecodeError as error:
                 raise ValueError(f"{config_file} is not valid JSON: {error}") from error
             if not isinstance(data, dict):
                 raise ValueError(f"{config_file} must hold a JSON object, got {type(data).__name__}")
@@ -203,7 +204,6 @@ class AlbertTokenizer:
             raise ValueError(f"out_dir {out_dir} exists and is not a directory")
         out_dir.mkdir(parents=True, exist_ok=True)
         vocab_file = out_dir / VOCAB_FILE
-        vocab_file.write_bytes(self.sp_model.serialized_model_proto())
 
         def token_entry(token: str) -> dict[str, Any]:
             # How the reference describes a special token; only [MASK] strips the spaces on its left.
@@ -229,8 +229,11 @@ class AlbertTokenizer:
         special_map: dict[str, Any] = dict(special)
         special_map["mask_token"] = {k: v for k, v in token_entry(self.mask_token).items() if k != "special"}
         config_file, special_file = out_dir / TOKENIZER_CONFIG_FILE, out_dir / SPECIAL_TOKENS_MAP_FILE
-        for path, data in ((config_file, config), (special_file, special_map)):
-            path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        as_json = lambda data: (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()  # noqa: E731
+        model = self.sp_model.serialized_model_proto()
+        # The three files are written together (files.write_files): a failure leaves an existing tokenizer as it was.
+        write_files({vocab_file: lambda f: f.write(model), config_file: lambda f: f.write(as_json(config)),
+                     special_file: lambda f: f.write(as_json(special_map))})
         return str(config_file), str(special_file), str(vocab_file)
 
     # ------------------------------------------------------------------------------------------------------------

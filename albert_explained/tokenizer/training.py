@@ -13,6 +13,7 @@ from typing import Any, Iterable, Optional, Union
 
 import sentencepiece as spm
 
+from ..files import read_text_file, write_bytes
 from .albert_tokenizer import VOCAB_FILE, AlbertTokenizer
 from .inputs import is_int
 from .normalization import ALBERT_USER_DEFINED_SYMBOLS, preprocess_text
@@ -32,10 +33,8 @@ def _training_lines(texts_or_files, do_lower_case: bool, remove_space: bool, kee
                         f"got {type(texts_or_files).__name__}")
     for i, source in enumerate(sources):
         if isinstance(source, Path):
-            if not source.is_file():
-                raise FileNotFoundError(f"training file not found: {source}")
-            with open(source, encoding="utf-8") as f:
-                lines: Iterable[str] = list(f)
+            # Lines as iterating over the open file gives them: split at "\n" only, each with its "\n".
+            lines: Iterable[str] = io.StringIO(read_text_file(source, "training file"))
         elif isinstance(source, str):
             lines = source.splitlines()
         else:
@@ -63,8 +62,10 @@ def train_tokenizer(
     """Train a SentencePiece unigram model with ALBERT's layout and write it where both tokenizers can load it.
 
     texts_or_files: a path (str or Path) to a UTF-8 text file, or an iterable of texts (str) and/or files
-    (pathlib.Path); every line is one training sentence. The lines are preprocessed with ALBERT's rules (and the
-    options given here) before training, so the vocabulary is learned on exactly what the tokenizer will see.
+    (pathlib.Path); every line is one training sentence. A file must be a regular file of text, at most 1 GiB
+    (`files.read_text_file`): a pipe, a device or a binary file is an error that names it. The lines are
+    preprocessed with ALBERT's rules (and the options given here) before training, so the vocabulary is learned on
+    exactly what the tokenizer will see.
 
     The trainer options are Google's command for ALBERT (google-research/albert README):
 
@@ -112,7 +113,7 @@ def train_tokenizer(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / VOCAB_FILE).write_bytes(model.getvalue())
+    write_bytes(out_dir / VOCAB_FILE, model.getvalue())
     tokenizer = AlbertTokenizer(out_dir / VOCAB_FILE, do_lower_case=do_lower_case, remove_space=remove_space,
                                 keep_accents=keep_accents, model_max_length=model_max_length)
     tokenizer.save_pretrained(out_dir)

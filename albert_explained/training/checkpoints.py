@@ -1,26 +1,30 @@
 """Checkpoints of a training run, written atomically and read back for an exact resume.
 
 `checkpoint.pt` holds the model, optimizer and scheduler states, the step, where in
-which epoch the run is, the random-number state and the history of losses. It is written to a temporary file and
-renamed over the old one, so a crash while writing leaves the previous checkpoint intact. Data for an epoch is a pure
+which epoch the run is, the random-number state and the history of losses. It is written by `files.write_file`: to a
+hidden file, renamed over the old one once complete, so a kill, a full disk or Ctrl-C while writing leaves the previous
+checkpoint intact (and the next checkpoint removes what a killed one left behind). Data for an epoch is a pure
 function of (seed, epoch), so a resumed run rebuilds the same batches and skips those already seen. On CPU, a run
 stopped at step k and resumed produces exactly the losses of an uninterrupted run (tests check it bit for bit).
 
 A checkpoint is read with `torch.load(weights_only=True)`: tensors, numbers, strings, lists and dicts only, so a file
-that asks to run code is refused.
+that asks to run code is refused. Everything in it is checked before the run changes: every entry present, the
+settings and the model's config those of this run, the weights floating point and finite; any problem is a
+ValueError that names the file.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import torch
 from torch import nn
+
+from ..files import write_file
+from ..weights import check_weight_values, explain_load_error
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -40,18 +44,8 @@ class TrainingState:
 
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
-    """torch.save to a temporary file in the same folder, then rename it over `path`: readers see the old file or
-    the new one, never half of one."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save(obj, tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """torch.save through `files.write_file`: readers see the old file or the new one, never half of one."""
+    write_file(path, lambda f: torch.save(obj, f))
 
 
 def save_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, state: TrainingState,
@@ -69,17 +63,38 @@ def save_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, state: T
     }, path)
 
 
-def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, config: Any) -> TrainingState:
-    """Restore a run from `path`; any disagreement with the current config is an error before anything changes."""
+CHECKPOINT_ENTRIES = ("format", "model_config", "training_config", "model", "optimizer", "scheduler", "state",
+                      "torch_rng", "cuda_rng")
+
+
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    """The contents of a checkpoint file, read safely; an error that names the file if it is not one of ours."""
     if not path.is_file():
         raise FileNotFoundError(f"cannot resume: no checkpoint at {path}")
     try:
         # weights_only: tensors, numbers, strings, lists and dicts only; a file that asks to run code is refused.
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt?): {error}") from error
+        raise ValueError(f"{path} is not a readable checkpoint: {explain_load_error(error)}") from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a pretraining checkpoint of this package (format {CHECKPOINT_FORMAT})")
+    missing = [entry for entry in CHECKPOINT_ENTRIES if entry not in checkpoint]
+    if missing:
+        raise ValueError(f"{path} is not a complete checkpoint: it has no {', '.join(missing)}")
+    return checkpoint
+
+
+def last_checkpoint_step(directory: Path) -> Optional[int]:
+    """The step of the checkpoint in a run directory, or None when it has no readable one."""
+    try:
+        return int(read_checkpoint(directory / CHECKPOINT_NAME)["state"]["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, config: Any) -> TrainingState:
+    """Restore a run from `path`; any disagreement with the current config is an error before anything changes."""
+    checkpoint = read_checkpoint(path)
     saved = checkpoint["training_config"]
     differ = [f"{name}: checkpoint {saved.get(name)!r}, now {getattr(config, name)!r}"
               for name in config.RESUME_FIELDS if saved.get(name) != getattr(config, name)]
@@ -91,13 +106,16 @@ def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, config: 
               if ours.get(k) != v]
     if differ:
         raise ValueError(f"the checkpoint {path} does not match the model config: " + "; ".join(differ))
+    check_weight_values(checkpoint["model"], path)
+    # Each restore below checks its own part; any of them failing means the file is damaged, not the run.
     try:
+        state = TrainingState(**checkpoint["state"])
         model.load_state_dict(checkpoint["model"])
-    except RuntimeError as error:
-        raise ValueError(f"the weights in {path} do not fit the model: {error}") from error
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    scheduler.load_state_dict(checkpoint["scheduler"])
-    torch.set_rng_state(checkpoint["torch_rng"])
-    if checkpoint.get("cuda_rng") is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(checkpoint["cuda_rng"])
-    return TrainingState(**checkpoint["state"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        scheduler.load_state_dict(checkpoint["scheduler"])
+        torch.set_rng_state(checkpoint["torch_rng"])
+        if checkpoint["cuda_rng"] is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(checkpoint["cuda_rng"])
+    except (RuntimeError, ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"{path} is damaged and cannot be resumed from: {error}") from error
+    return state

@@ -61,11 +61,16 @@ class Distributed:
         return tensor.item() / self.world_size
 
 
+def rank_from_environment() -> int:
+    """This process's rank, from torchrun's RANK (0 when run plainly), readable before the process group starts."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def setup_distributed(device_name: Optional[str]) -> tuple[Distributed, torch.device]:
     """Read torchrun's environment (RANK, WORLD_SIZE, LOCAL_RANK); start the process group when there are several
     processes: nccl between GPUs, gloo between CPU processes."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    dist = Distributed(rank=int(os.environ.get("RANK", "0")), world_size=world_size,
+    dist = Distributed(rank=rank_from_environment(), world_size=world_size,
                        local_rank=int(os.environ.get("LOCAL_RANK", "0")))
     device = torch.device(device_name) if device_name else get_device()
     if device.type == "cuda" and device.index is None:

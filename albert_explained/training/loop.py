@@ -13,8 +13,12 @@ pretraining run:
 - a record per step in `log.jsonl` (step, epoch, learning rate, gradient norm, the logged losses), and one per
   evaluation, kept in `state.history` too;
 - an evaluation every `eval_every` steps and once at the end, through the caller's `evaluate()` callback;
-- a checkpoint every `checkpoint_every` steps and at the last step of a session (`checkpoints.py`: written
-  atomically; model, optimizer, scheduler, random-number state, and where in which epoch the run is);
+- a checkpoint before the first step, every `checkpoint_every` steps and at the last step of a session
+  (`checkpoints.py`: written atomically; model, optimizer, scheduler, random-number state, and where in which epoch
+  the run is), so a run stopped anywhere (Ctrl-C, a full disk, a kill) resumes from the last one;
+- one run at a time in an output directory (`lock_output_dir`, held around the whole run), and a stop, with a clear
+  message, at the first step whose loss or gradient norm is NaN or infinite, before that step is logged or
+  checkpointed (`run_directory.check_finite`): the last checkpoint keeps the weights from before;
 - an exact resume. The batches of an epoch must be a pure function of (seed, epoch): `batches_for_epoch(epoch)`
   rebuilds them, and the loop skips the ones already taken. On CPU, a run stopped at step k and resumed has the
   losses of an uninterrupted run bit for bit;
@@ -50,10 +54,12 @@ import torch
 from torch import nn
 
 from ..device import PRECISIONS, autocast
+from ..files import append_text
 from .checkpoints import CHECKPOINT_NAME, TrainingState, load_checkpoint, save_checkpoint
-from .distributed import Distributed, parameter_checksum, setup_distributed
+from .distributed import Distributed, parameter_checksum, rank_from_environment, setup_distributed
 from .optim import make_optimizer, make_scheduler
 from .progress import progress_bar
+from .run_directory import RunLock, check_finite
 
 LOG_NAME = "log.jsonl"
 
@@ -112,13 +118,18 @@ class TrainingConfig:
                 raise ValueError(f"{name} must be a positive integer (or None: no limit), got {getattr(self, name)}")
         if self.device is not None:
             try:
-                kind = torch.device(self.device).type
+                device = torch.device(self.device)
             except RuntimeError:
                 raise ValueError(f"device must name a torch device, such as 'cpu', 'cuda' or 'cuda:1', got "
                                  f"{self.device!r}") from None
-            if kind == "cuda" and not torch.cuda.is_available():
+            if device.type not in ("cpu", "cuda"):  # meta holds no values; others are not supported here
+                raise ValueError(f"device must be 'cpu' or a CUDA GPU ('cuda', 'cuda:1', ...), got {self.device!r}")
+            if device.type == "cuda" and not torch.cuda.is_available():
                 raise ValueError(f"device is {self.device!r}, but PyTorch sees no CUDA GPU here (torch "
                                  f"{torch.__version__})")
+            if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+                raise ValueError(f"device is {self.device!r}, but PyTorch sees {torch.cuda.device_count()} CUDA "
+                                 f"GPU(s), numbered from 0")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
 
@@ -144,6 +155,16 @@ def start_session(config: TrainingConfig) -> Session:
     return Session(dist, device, wall_started, cpu_started)
 
 
+def lock_output_dir(output_dir: Path, holder: str) -> RunLock:
+    """The lock a run holds on its output directory while it works there (`with lock_output_dir(...): ...`), so that
+    a second run started on it is refused at once and told who holds it (`run_directory.RunLock`). Under torchrun,
+    rank 0 holds it for every process of the run. Taken before `check_output_dir`, so that two runs cannot both find
+    the directory free."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ValueError(f"output_dir {output_dir} is a file; it must be a directory (made if missing)")
+    return RunLock(output_dir, holder=holder, enabled=rank_from_environment() == 0)
+
+
 def check_output_dir(output_dir: Path, resume: bool, run_files: Sequence[str]) -> None:
     """Refuse to touch an earlier run by accident, and refuse to resume what is not there, before any work.
 
@@ -151,9 +172,11 @@ def check_output_dir(output_dir: Path, resume: bool, run_files: Sequence[str]) -
     since even without a checkpoint it would mix with them (an old tokenizer, a log of two runs)."""
     if output_dir.exists() and not output_dir.is_dir():
         raise ValueError(f"output_dir {output_dir} is a file; it must be a directory (made if missing)")
-    if resume and not (output_dir / CHECKPOINT_NAME).is_file():
-        raise FileNotFoundError(f"cannot resume: no checkpoint at {output_dir / CHECKPOINT_NAME}")
     leftovers = [name for name in run_files if (output_dir / name).exists()]
+    if resume and not (output_dir / CHECKPOINT_NAME).is_file():
+        stopped = f"; {output_dir} holds a run stopped before its first checkpoint ({', '.join(leftovers)}): " \
+                  f"delete it to start again" if leftovers else ""
+        raise FileNotFoundError(f"cannot resume: no checkpoint at {output_dir / CHECKPOINT_NAME}{stopped}")
     if not resume and leftovers:
         raise FileExistsError(f"{output_dir} already holds (part of) a run: {', '.join(leftovers)}; pass --resume to "
                               f"continue it, or choose another --output-dir (or delete it to start again)")
@@ -211,8 +234,7 @@ class TrainingLoop:
         """Keep a record in `state.history` and, on rank 0, append it to log.jsonl."""
         self.state.history.append(record)
         if self.session.dist.rank == 0:
-            with open(self.output_dir / LOG_NAME, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record) + "\n")
+            append_text(self.output_dir / LOG_NAME, json.dumps(record) + "\n")
 
     def checkpoint(self) -> None:
         self.update_clock()
@@ -241,6 +263,8 @@ class TrainingLoop:
         config, dist, device = self.config, self.session.dist, self.session.device
         state, model = self.state, self.model
         stop = min(config.steps, config.stop_after or config.steps)
+        if state.step == 0:
+            self.checkpoint()  # from here on, a run stopped in any way (Ctrl-C, a full disk, a kill) can be resumed
         bar = progress_bar(None, config.progress and dist.rank == 0, total=stop, initial=state.step,
                            desc=description, dynamic_ncols=True)
         while state.step < stop:
@@ -266,6 +290,7 @@ class TrainingLoop:
                 record = {"step": state.step, "epoch": state.epoch, "lr": lr, "grad_norm": grad_norm.item()}
                 for key in log_keys:
                     record[key] = dist.mean(outputs[key].item(), device)
+                check_finite(record, state.step)  # before the step is logged, checkpointed or exported
                 self.log(record)
                 if bar is not None:
                     bar.update(1)

@@ -8,11 +8,16 @@ The page is page.html with four slots filled in one pass, so that nothing put in
 
     {{title}}   the title, HTML-escaped
     {{id}}      the page element's id: a hash of the data, so the same sample gives the same page
-    {{data}}    the sample as JSON inside <script type="application/json">: data the browser never runs. Every "<", ">"
-                and "&" (and the two Unicode line separators) is written as a \\uXXXX escape, which JSON reads back as
-                the same character, so no token, whatever it holds ("</script>", "<!--", "{{title}}"), can end the
-                element early or be read as markup
-    {{script}}  page.js, which finds its data beside itself and parses it with JSON.parse
+    {{data}}    the sample as JSON inside <script type="application/json">: data the browser never runs. Every
+                character outside ASCII, and every "<", ">" and "&", is written as a \\uXXXX escape, which JSON reads
+                back as the same character, so no token, whatever it holds ("</script>", "<!--<script>", "{{title}}",
+                a line separator, half of a surrogate pair), can end the element early or be read as markup
+    {{script}}  page.js, which finds its data beside itself, parses it with JSON.parse and puts tokens on the page
+                only as text (textContent, canvas fillText), never as HTML
+
+The whole page is ASCII (the title's other characters become character references), so it reads the same in any
+encoding. tests/test_page_injection.py attacks it with hostile tokens and titles, reads the page back with Python's
+HTML parser and draws it in headless Chromium.
 """
 
 from __future__ import annotations
@@ -28,13 +33,14 @@ from typing import Any, Optional, Sequence, Union
 
 import torch
 
+from ..files import write_text
 from .sample import AttentionSample
 
 PAGE_SUFFIXES = (".html", ".htm")  # the file names save_html and the attention command accept for a page
 PAGE_VIEWS = ("lines", "heatmap", "layer", "depths")
 _SLOT = re.compile(r"\{\{(title|id|data|script)\}\}")
-# Characters that could end a <script> element early or start markup, and the two that end a line in JavaScript.
-_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+# Characters that could end a <script> element early or start markup (json.dumps escapes the others).
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
 
 
 def _package_file(name: str) -> str:
@@ -43,8 +49,8 @@ def _package_file(name: str) -> str:
 
 def json_for_script(data: Any) -> str:
     """JSON text that is safe inside <script type="application/json">: see the module docstring."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return re.sub("[<>&\u2028\u2029]", lambda match: _JSON_ESCAPES[match.group()], text)
+    text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+    return re.sub("[<>&]", lambda match: _JSON_ESCAPES[match.group()], text)
 
 
 def attention_html(sample: AttentionSample, layer: int = 0, head: int = 0, view: str = "lines",
@@ -68,7 +74,7 @@ def attention_html(sample: AttentionSample, layer: int = 0, head: int = 0, view:
     }
     payload = json_for_script(data)
     slots = {
-        "title": html.escape(title or " ".join(sample.tokens)),
+        "title": html.escape(title or " ".join(sample.tokens)).encode("ascii", "xmlcharrefreplace").decode("ascii"),
         "id": "attention-" + hashlib.sha1(payload.encode()).hexdigest()[:10],
         "data": payload,
         "script": _package_file("page.js"),
@@ -77,11 +83,10 @@ def attention_html(sample: AttentionSample, layer: int = 0, head: int = 0, view:
 
 
 def save_html(sample: AttentionSample, path: Union[str, os.PathLike], **options: Any) -> Path:
-    """Write attention_html(sample, **options) to `path` (UTF-8)."""
+    """Write attention_html(sample, **options) to `path`, atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(attention_html(sample, **options), encoding="utf-8")
-    return path
+    return write_text(path, attention_html(sample, **options))
 
 
 def show_html(sample: AttentionSample, height: int = 520, **options: Any):

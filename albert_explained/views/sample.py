@@ -47,6 +47,26 @@ class AttentionSample:
     sentence_b_start: Optional[int] = None  # index of sentence B's first token for a pair, else None
     raw_tokens: Optional[list[str]] = None  # the pieces as the tokenizer spells them
 
+    def __post_init__(self) -> None:
+        """A sample built by hand is checked as one built from a model's outputs is: every view trusts it."""
+        if not isinstance(self.tokens, (list, tuple)) or not all(isinstance(t, str) for t in self.tokens):
+            raise TypeError(f"tokens must be a list of strings, got {type(self.tokens).__name__}")
+        t = len(self.tokens)
+        if not isinstance(self.attentions, torch.Tensor) or self.attentions.dim() != 4 or \
+                tuple(self.attentions.shape[2:]) != (t, t) or min(self.attentions.shape) == 0:
+            shape = tuple(self.attentions.shape) if isinstance(self.attentions, torch.Tensor) else \
+                type(self.attentions).__name__
+            raise ValueError(f"attentions must be a tensor of shape (layers, heads, {t}, {t}) for {t} tokens, with at "
+                             f"least one of each, got {shape}")
+        values = self.attentions.float()
+        # Probabilities, up to the rounding of a bf16 model; masked heads give rows of zeros.
+        if not (torch.isfinite(values).all() and values.min() >= 0 and values.max() <= 1.001):
+            raise ValueError("attentions must be probabilities: finite values between 0 and 1")
+        if self.sentence_b_start is not None and not (isinstance(self.sentence_b_start, int)
+                                                      and 0 <= self.sentence_b_start < t):
+            raise ValueError(f"sentence_b_start must be None or a token index from 0 to {t - 1}, got "
+                             f"{self.sentence_b_start!r}")
+
     @property
     def num_layers(self) -> int:
         return self.attentions.shape[0]
