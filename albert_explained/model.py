@@ -47,6 +47,11 @@ class AlbertPreTrainedModel(nn.Module):
     config_class = AlbertConfig
     # The attribute under which task models keep their AlbertModel; a prefix of the state-dict keys.
     base_model_prefix = "albert"
+    # Checkpoint keys (patterns, as in the reference) of parts that other ALBERT classes have: the pooler, the MLM and
+    # SOP heads of a pretraining checkpoint, a task head. A class without them leaves them out silently, as it should;
+    # any other unused key is warned about, since no ALBERT class would read it (a wrong or damaged checkpoint).
+    _keys_to_ignore_on_load_unexpected = (r"^(albert\.)?pooler\.", r"^predictions\.", r"^sop_classifier\.",
+                                          r"^classifier\.", r"^qa_outputs\.")
 
     def __init__(self, config: AlbertConfig):
         super().__init__()

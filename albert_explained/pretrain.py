@@ -184,7 +184,8 @@ class PretrainingConfig:
     optimizer: str = "adamw"
     learning_rate: float = 1e-3
     weight_decay: float = 0.01
-    warmup_steps: int = 400
+    # None: a tenth of the steps, at most 400 (the recipe's 400 for 4,000 steps and more; 2 for a 20-step try).
+    warmup_steps: Optional[int] = None
     steps: int = 11000
     batch_size: int = 32  # per process
     max_grad_norm: float = 1.0
@@ -203,6 +204,11 @@ class PretrainingConfig:
     progress: bool = True  # tqdm progress bars
     export: bool = True  # write the model directory (model/) at the end
     command: str = ""  # the command line that started the run, for the model card
+
+    def __post_init__(self) -> None:
+        # Resolved here, so that checkpoints, metrics.json and the card record the warm-up the run used.
+        if self.warmup_steps is None:
+            self.warmup_steps = min(400, self.steps // 10)
 
     def data_config(self) -> DataConfig:
         """The training pairs' recipe."""

@@ -8,7 +8,8 @@ matrices is the first thing people do with a Transformer, and this file gives fo
    tuple with one (1, N, T, T) tensor per layer and the list of T tokens. `head_view` / `model_view` below build
    exactly that from our model's outputs and tokenizer, for any item of a padded batch: padding removed, SentencePiece's
    '▁' stripped, sentence B marked for pairs. bertviz loads require.js, d3 and jQuery from a public CDN when the
-   page is shown, so it draws nothing offline, behind a firewall or in some front-ends (JupyterLab, VS Code).
+   page is shown, so it draws nothing offline, behind a firewall or in some front-ends (JupyterLab, VS Code). When
+   the CDN cannot be reached from here, the adapters say so and show view 4 instead.
 2. **matplotlib figures**, which need nothing but matplotlib and save to PNG or PDF: one head as a heatmap or as
    bertviz-style lines, all heads of a layer, every layer x head at once.
 3. **An ipywidgets explorer** (`AttentionExplorer`): a text box, a layer slider, a head menu and a choice of view,
@@ -35,7 +36,9 @@ import hashlib
 import html
 import json
 import os
+import socket
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
 
@@ -169,24 +172,52 @@ def _sample(outputs: Any, encoding: Optional[Mapping[str, torch.Tensor]], tokeni
 # bertviz adapters
 # ----------------------------------------------------------------------------------------------------------------
 
+BERTVIZ_CDN = "cdnjs.cloudflare.com"  # where bertviz's page loads require.js, d3 and jQuery from
+
+
+@lru_cache(maxsize=None)
+def can_reach(host: str = BERTVIZ_CDN, port: int = 443, timeout: float = 2.0) -> bool:
+    """Whether one TCP connection to host:port opens within `timeout` seconds: a name lookup and a handshake, asked
+    once per process. Offline the lookup fails at once. The browser that shows a notebook is nearly always on the
+    kernel's network, so this tells whether bertviz's page will draw."""
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def _bertviz(view: str, sample: AttentionSample, bertviz_options: dict[str, Any]):
+    """bertviz's `view` of the sample, or, when it would show an error box (no network), the offline page."""
+    if bertviz_options.get("html_action", "view") == "view" and not can_reach():
+        from IPython.display import display
+
+        print(f"bertviz needs the network: its page loads require.js, d3 and jQuery from {BERTVIZ_CDN}, which "
+              f"cannot be reached from here. Below is the same attention in this package's offline view instead.")
+        display(show_html(sample, layer=bertviz_options.get("layer") or 0, view="lines" if view == "head_view"
+                          else "layer", include_layers=bertviz_options.get("include_layers")))
+        return None
+    import bertviz
+
+    return getattr(bertviz, view)(**sample.bertviz_arguments(), **bertviz_options)
+
+
 def head_view(outputs: Any, encoding: Optional[Mapping[str, torch.Tensor]] = None, tokenizer: Any = None,
               index: int = 0, **bertviz_options: Any):
     """bertviz's head view of example `index`: head_view(model(**enc, output_attentions=True), enc, tokenizer).
 
     `outputs` may also be an AttentionSample. Other keyword arguments go to bertviz.head_view (layer, heads,
-    include_layers, html_action="return" to get the HTML instead of displaying it). Needs the network to draw.
+    include_layers, html_action="return" to get the HTML instead of displaying it). bertviz needs the network to
+    draw: when its CDN cannot be reached (`can_reach`), a note says so and the offline page (`show_html`) is shown.
     """
-    from bertviz import head_view as bertviz_head_view
-
-    return bertviz_head_view(**_sample(outputs, encoding, tokenizer, index).bertviz_arguments(), **bertviz_options)
+    return _bertviz("head_view", _sample(outputs, encoding, tokenizer, index), bertviz_options)
 
 
 def model_view(outputs: Any, encoding: Optional[Mapping[str, torch.Tensor]] = None, tokenizer: Any = None,
                index: int = 0, **bertviz_options: Any):
-    """bertviz's model view (every layer x head) of example `index`; arguments as for head_view."""
-    from bertviz import model_view as bertviz_model_view
-
-    return bertviz_model_view(**_sample(outputs, encoding, tokenizer, index).bertviz_arguments(), **bertviz_options)
+    """bertviz's model view (every layer x head) of example `index`; arguments and offline behaviour as for
+    head_view (the offline page opens on all heads of the layer)."""
+    return _bertviz("model_view", _sample(outputs, encoding, tokenizer, index), bertviz_options)
 
 
 # ----------------------------------------------------------------------------------------------------------------

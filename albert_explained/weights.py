@@ -13,7 +13,9 @@ other way round, as in the reference.
 What loading reports, as the reference does:
 - **missing** keys (in the model, not in the file) keep their fresh initialisation: normal for a task head
   (a classifier) put on a pretrained encoder, which is what fine-tuning then trains; a warning names them.
-- **unexpected** keys (in the file, not used by this model), such as the MLM head when loading AlbertModel.
+- **unexpected** keys (in the file, not used by this model), such as the MLM head when loading AlbertModel. Those of
+  parts that other classes have (`_keys_to_ignore_on_load_unexpected`: pooler, MLM and SOP heads, task heads) are
+  only listed in the loading info, as there is nothing to do about them; any other is warned about by name.
 - **mis-shaped** keys are an error: the config and the weights disagree.
 
 Safety: safetensors files hold raw tensors only. A pytorch_model.bin is a pickle, and unpickling can run arbitrary
@@ -69,9 +71,11 @@ def load_pretrained(cls: type, name_or_path: str | os.PathLike, *, output_loadin
     if info.missing_keys:
         warnings.warn(f"{cls.__name__}: these weights were not in {directory} and keep their fresh initialisation "
                       f"(train them before use): {info.missing_keys}", stacklevel=3)
-    if info.unexpected_keys:
-        warnings.warn(f"{cls.__name__}: these weights in {directory} are not used by this model: "
-                      f"{info.unexpected_keys}", stacklevel=3)
+    unused = [key for key in info.unexpected_keys
+              if not any(re.search(pattern, key) for pattern in cls._keys_to_ignore_on_load_unexpected)]
+    if unused:
+        warnings.warn(f"{cls.__name__}: these weights in {directory} are not used by this model: {unused}",
+                      stacklevel=3)
     model.eval()  # as the reference: dropout off until you call model.train()
     return (model, info) if output_loading_info else model
 

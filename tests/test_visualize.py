@@ -11,7 +11,10 @@ import json
 import math
 import re
 import shutil
+import socket
 import subprocess
+import sys
+import time
 
 import matplotlib
 
@@ -127,6 +130,48 @@ def test_bertviz_accepts_the_adapter_output_for_a_batch_item(padded_batch, model
         attn = json.loads(re.search(r'"attn": (\[.*?\]\]\]\]),', page).group(1))
         assert (len(attn), len(attn[0]), len(attn[0][0]), len(attn[0][0][0])) == (3, 4, t, t)
     assert "Sentence A -> Sentence B" in head.data  # the pair filters appear because sentence B was marked
+
+
+def test_the_network_check_is_false_for_a_name_that_cannot_resolve_or_a_closed_port_and_true_for_a_listener():
+    started = time.monotonic()
+    assert not visualize.can_reach("cdn.invalid")  # .invalid never resolves (RFC 2606): as offline
+    assert time.monotonic() - started < 5
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert visualize.can_reach("127.0.0.1", port)
+    assert visualize.can_reach("127.0.0.1", port)  # the listener is gone, but the answer is asked once per process
+    assert not visualize.can_reach("127.0.0.1", port, timeout=1.0)  # asked anew: the port is closed now
+
+
+@pytest.mark.parametrize("view", ["head_view", "model_view"])
+def test_bertviz_adapters_offline_say_so_and_show_the_offline_page(view, sample, monkeypatch, capsys):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(visualize, "can_reach", lambda *args, **kwargs: False)
+    monkeypatch.setattr(IPython.display, "display", lambda *objects: shown.extend(objects))
+    assert getattr(visualize, view)(sample) is None
+    assert "bertviz needs the network" in capsys.readouterr().out
+    page = html.unescape(shown[0].data.split('srcdoc="', 1)[1].split('" style=', 1)[0])
+    assert embedded_data(page)["view"] == {"head_view": "lines", "model_view": "layer"}[view]
+    assert "https:" not in shown[0].data and len(shown) == 1  # nothing of bertviz's, so no error box
+
+
+# bertviz opens its .js files without closing them; the ResourceWarning is bertviz's, not ours.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_bertviz_adapters_online_display_bertviz_itself(sample, monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(visualize, "can_reach", lambda *args, **kwargs: True)
+    monkeypatch.setattr(IPython.display, "display", lambda *objects: shown.extend(objects))
+    import bertviz  # noqa: F401  (loads the module whose display bertviz calls)
+
+    monkeypatch.setattr(sys.modules["bertviz.head_view"], "display", lambda *objects: shown.extend(objects))
+    visualize.head_view(sample)
+    assert "require.min.js" in shown[0].data  # bertviz's own page, which loads its scripts from the CDN
 
 
 def test_bertviz_rejects_the_raw_padded_batch_that_the_adapter_fixes(padded_batch, model_and_tokenizer):
