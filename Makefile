@@ -28,12 +28,44 @@ $(VENV)/.installed-%: pyproject.toml $(VENV)/.torch
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
-lab: $(VENV)/.installed-dev
-	$(BIN)/jupyter lab notebooks/
+# Options for JupyterLab go in LAB_ARGS, e.g.  make lab LAB_ARGS="--port 8899 --no-browser"
+LAB_ARGS ?=
+# Jupyter refuses to start as root (the user of most Docker images and of many course servers) without --allow-root.
+LAB_AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# Every notebook executed and rendered to HTML, for people who would rather read than run.
-html: $(VENV)/.installed-dev
-	$(BIN)/jupyter nbconvert --to html --execute --output-dir html notebooks/*.ipynb
+lab: $(VENV)/.installed-dev
+	$(BIN)/jupyter lab $(LAB_AS_ROOT) $(LAB_ARGS) notebooks/
+
+# Every notebook executed and rendered to HTML, for people who would rather read than run, offline too: each page
+# stores its widgets' state (progress bars, the attention explorer), and the scripts that nbconvert's pages load from
+# a CDN are copied beside them into $(HTML_DIR)/static from npm packages (fetched once into $(HTML_ASSETS); needs npm):
+# require.js, the widget manager that draws widgets from their stored state, and MathJax for the equations.
+NOTEBOOKS ?= notebooks/*.ipynb
+HTML_DIR ?= html
+HTML_ASSETS ?= build/html-assets
+NPM_PACKAGES := requirejs@2.3.7 @jupyter-widgets/html-manager@1.0.15 mathjax@2.7.9
+# The parts of MathJax that its TeX-AMS_CHTML-full configuration loads (the package holds every configuration).
+MATHJAX_PARTS := MathJax.js config/TeX-AMS_CHTML-full.js extensions jax/input/TeX jax/element jax/output/CommonHTML \
+	fonts/HTML-CSS/TeX/woff
+
+$(HTML_ASSETS)/.fetched:
+	mkdir -p $(HTML_ASSETS)
+	cd $(HTML_ASSETS) && npm pack --silent $(NPM_PACKAGES) >/dev/null
+	cd $(HTML_ASSETS) && for tarball in *.tgz; do mkdir -p "$${tarball%.tgz}" && \
+		tar -xzf "$$tarball" -C "$${tarball%.tgz}" --strip-components 1 && rm "$$tarball"; done
+	touch $@
+
+html: $(VENV)/.installed-dev $(HTML_ASSETS)/.fetched
+	mkdir -p $(HTML_DIR)/static/html-manager $(HTML_DIR)/static/mathjax
+	cp $(HTML_ASSETS)/requirejs-2.3.7/require.js $(HTML_DIR)/static/
+	cp $(HTML_ASSETS)/jupyter-widgets-html-manager-1.0.15/dist/embed-amd.js \
+		$(HTML_ASSETS)/jupyter-widgets-html-manager-1.0.15/dist/*.woff* $(HTML_DIR)/static/html-manager/
+	cd $(HTML_ASSETS)/mathjax-2.7.9 && cp -r --parents $(MATHJAX_PARTS) $(abspath $(HTML_DIR))/static/mathjax/
+	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.store_widget_state=True \
+		--HTMLExporter.require_js_url=static/require.js \
+		--HTMLExporter.widget_renderer_url=static/html-manager/embed-amd.js \
+		--HTMLExporter.mathjax_url="static/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe" \
+		--output-dir $(HTML_DIR) $(NOTEBOOKS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(HTML_ASSETS)
