@@ -12,7 +12,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 TORCH_PIP_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
-.PHONY: test lab html clean
+.PHONY: test lab html lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ html: $(VENV)/.installed-dev $(HTML_ASSETS)/.fetched
 		--HTMLExporter.widget_renderer_url=static/html-manager/embed-amd.js \
 		--HTMLExporter.mathjax_url="static/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe" \
 		--output-dir $(HTML_DIR) $(NOTEBOOKS)
+
+# ruff check with the configuration in pyproject.toml, on everything that holds Python, notebooks included.
+lint: $(VENV)/.installed-lint
+	$(BIN)/ruff check albert_explained tests benchmarks notebooks
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(HTML_ASSETS)

@@ -223,8 +223,8 @@ def test_make_html_pages_show_progress_bars_the_explorer_and_equations_with_no_n
     notebook.cells = [
         nbformat.v4.new_markdown_cell("Attention: $\\mathrm{softmax}(QK^\\top / \\sqrt{D})\\,V$"),
         nbformat.v4.new_code_cell("from tqdm.auto import tqdm\nfor _ in tqdm(range(5), desc='counting'):\n    pass"),
-        nbformat.v4.new_code_cell("from albert_explained import visualize\n"
-                                  "visualize.AttentionExplorer(text='Good night, good night!')"),
+        nbformat.v4.new_code_cell("from albert_explained import views\n"
+                                  "views.AttentionExplorer(text='Good night, good night!')"),
     ]
     nbformat.write(notebook, tmp_path / "widgets.ipynb")
     subprocess.run(make("html", f"NOTEBOOKS={tmp_path / 'widgets.ipynb'}", f"HTML_DIR={tmp_path / 'html'}",

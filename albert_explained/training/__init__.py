@@ -1,0 +1,8 @@
+"""What pretraining and fine-tuning share: optimisers and the learning-rate schedule, checkpoints with exact resume,
+data-parallel training under torchrun, and progress bars.
+
+    optim.py         LAMB (written out), AdamW, warm-up then linear decay
+    checkpoints.py   atomic checkpoints and an exact resume
+    distributed.py   DistributedDataParallel under torchrun (gloo on CPU, nccl on GPU)
+    progress.py      tqdm bars that can be switched off
+"""
