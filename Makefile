@@ -4,13 +4,29 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# torch is installed first, pinned, so that pip never has to choose a build by itself. On a machine whose pip
-# is configured with a local CPU wheel (like our CI) this takes that wheel; from PyPI on Linux it is the CUDA build.
-# CPU-only machines elsewhere can avoid the CUDA download with
-#   make test TORCH_INDEX=https://download.pytorch.org/whl/cpu
-TORCH_SPEC ?= torch==2.13.0
+# torch is installed first, pinned, so that pip never picks a build by itself (a torch already in .venv is kept).
+# Which build, TORCH_BUILD:
+#   cpu   (the default on Linux without an NVIDIA GPU) the CPU build, about 200 MB: pip's own sources are asked for
+#         torch==$(TORCH_VERSION)+cpu first (a local wheel, as on our CI machines), then PyTorch's CPU index. PyPI's
+#         Linux torch is the CUDA build, several GB, which a CPU has no use for.
+#   pypi  (the default with an NVIDIA GPU, and on macOS and Windows) PyPI's build: CUDA on Linux, which GPU users want.
+# Or name one of PyTorch's indexes yourself, for a given CUDA version say:
+#   make lab TORCH_INDEX=https://download.pytorch.org/whl/cu128
+TORCH_VERSION ?= 2.13.0
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
-TORCH_PIP_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
+HAS_NVIDIA_GPU := $(shell nvidia-smi -L 2>/dev/null | grep -q GPU && echo yes)
+TORCH_BUILD ?= $(if $(HAS_NVIDIA_GPU),pypi,$(if $(filter Linux,$(shell uname -s)),cpu,pypi))
+ifneq ($(TORCH_INDEX),)
+INSTALL_TORCH = $(BIN)/pip install --index-url $(TORCH_INDEX) "torch==$(TORCH_VERSION)"
+else ifeq ($(TORCH_BUILD),cpu)
+INSTALL_TORCH = $(BIN)/pip install "torch==$(TORCH_VERSION)+cpu" 2>/dev/null || \
+	$(BIN)/pip install --index-url $(TORCH_CPU_INDEX) "torch==$(TORCH_VERSION)"
+else ifeq ($(TORCH_BUILD),pypi)
+INSTALL_TORCH = $(BIN)/pip install "torch==$(TORCH_VERSION)"
+else
+$(error TORCH_BUILD must be cpu or pypi, got $(TORCH_BUILD))
+endif
 
 .PHONY: test lab html lint clean
 
@@ -18,7 +34,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.torch: | $(BIN)/python
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
+	$(BIN)/python -c "import torch" 2>/dev/null || { $(INSTALL_TORCH); }
 	touch $@
 
 $(VENV)/.installed-%: pyproject.toml $(VENV)/.torch

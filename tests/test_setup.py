@@ -46,6 +46,40 @@ def free_port() -> int:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# make: which torch
+# ---------------------------------------------------------------------------------------------------------------
+
+def torch_install_commands(tmp_path: Path, nvidia_smi: str | None, *variables: str) -> list[str]:
+    """The commands `make` would run to put torch into a new venv, with `nvidia-smi` printing `nvidia_smi` (None: no
+    NVIDIA driver, the command fails)."""
+    stub = tmp_path / "bin" / "nvidia-smi"
+    stub.parent.mkdir(exist_ok=True)
+    stub.write_text("#!/bin/sh\n" + (f"echo '{nvidia_smi}'\n" if nvidia_smi else "exit 9\n"))
+    stub.chmod(0o755)
+    venv, path = tmp_path / "venv", f"{stub.parent}:{os.environ['PATH']}"
+    done = subprocess.run(["make", "-n", "-C", str(ROOT), f"VENV={venv}", *variables, f"{venv}/.torch"],
+                          capture_output=True, text=True, env={**os.environ, "PATH": path})
+    assert done.returncode == 0, done.stderr
+    return [line for line in done.stdout.splitlines() if "pip install" in line]
+
+
+@pytest.mark.skipif(shutil.which("make") is None or sys.platform != "linux", reason="needs make on Linux")
+def test_make_installs_the_cpu_torch_without_an_nvidia_gpu_and_pypis_cuda_build_with_one(tmp_path):
+    # No GPU: the +cpu wheel from pip's own sources, else from PyTorch's CPU index; never PyPI's plain torch==, which
+    # on Linux is the CUDA build.
+    (cpu,) = torch_install_commands(tmp_path, None)
+    assert re.search(r'pip install "torch==[\d.]+\+cpu" 2>/dev/null \|\| \S+/pip install --index-url '
+                     r'https://download\.pytorch\.org/whl/cpu "torch==[\d.]+"', cpu)
+    (gpu,) = torch_install_commands(tmp_path, "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)")
+    assert re.search(r'\|\| \{ \S+/pip install "torch==[\d.]+"; \}$', gpu)
+    (chosen,) = torch_install_commands(tmp_path, None, "TORCH_INDEX=https://download.pytorch.org/whl/cu128")
+    assert "--index-url https://download.pytorch.org/whl/cu128" in chosen
+    assert torch_install_commands(tmp_path, None, "TORCH_BUILD=pypi") == [gpu]
+    # A venv that already has torch keeps it: the install runs only if importing torch fails.
+    assert cpu.startswith(f"{tmp_path / 'venv'}/bin/python -c \"import torch\" 2>/dev/null || ")
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # make lab
 # ---------------------------------------------------------------------------------------------------------------
 
