@@ -276,3 +276,33 @@ def test_make_html_pages_show_progress_bars_the_explorer_and_equations_with_no_n
     output = body[body.find("widget-output"):]
     assert '<img src="data:image/png;base64,' in output
     assert "MathJax_CHTML" in body
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The README's commands
+# ---------------------------------------------------------------------------------------------------------------
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_installs_only_extras_that_pyproject_declares_and_runs_only_make_targets_that_exist():
+    extras = set(re.findall(r"'\.\[(\w+)\]'", README))
+    assert {"test", "hub", "dev"} <= extras <= set(PYPROJECT["project"]["optional-dependencies"])
+    assert "pip install 'albert-explained" not in README  # not on any index: installed from the checkout
+    targets = set(re.findall(r"^([a-z]+):", (ROOT / "Makefile").read_text(), flags=re.MULTILINE))
+    assert set(re.findall(r"`make (\w+)", README)) <= targets
+    for variable in set(re.findall(r"make \w+ ([A-Z_]+)=", README)):
+        assert re.search(rf"^{variable} \?=", (ROOT / "Makefile").read_text(), flags=re.MULTILINE), variable
+    assert not re.search(r"`python benchmarks/", README)  # the venv's python, which has transformers
+
+
+def test_every_albert_explained_command_in_the_readme_is_one_the_command_line_accepts():
+    import shlex
+
+    from albert_explained.cli import build_parser
+
+    lines = [line.split("  #")[0] for line in re.findall(r"(?:^|`)(albert-explained [^`\n]+)", README, re.MULTILINE)]
+    commands = [shlex.split(line)[1:] for line in lines if "<" not in line]
+    assert {"fill-mask", "tokenize", "params", "attention", "pretrain"} <= {command[0] for command in commands}
+    for command in commands:
+        build_parser().parse_args(command)  # exits (SystemExit) on an option that does not exist
