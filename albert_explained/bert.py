@@ -59,6 +59,8 @@ class BertEncoder(nn.Module):
 class BertModel(AlbertPreTrainedModel):
     config_class = BertConfig
     base_model_prefix = "bert"
+    # The heads of BERT checkpoints (BertForPreTraining's cls.*, task heads) that BertModel has no use for.
+    _keys_to_ignore_on_load_unexpected = (r"^cls\.", r"^classifier\.", r"^qa_outputs\.")
 
     def __init__(self, config: BertConfig, add_pooling_layer: bool = True):
         super().__init__(config)

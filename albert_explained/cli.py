@@ -252,7 +252,8 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     opt.add_argument("--learning-rate", type=float, default=d.learning_rate, help="peak learning rate "
                      "(default: %(default)s)")
     opt.add_argument("--weight-decay", type=float, default=d.weight_decay, help="(default: %(default)s)")
-    opt.add_argument("--warmup-steps", type=int, default=d.warmup_steps, help="(default: %(default)s)")
+    opt.add_argument("--warmup-steps", type=int, default=None,
+                     help="steps of linear warm-up (default: a tenth of --steps, at most 400)")
     opt.add_argument("--steps", type=int, default=d.steps, help="optimizer steps in all (default: %(default)s)")
     opt.add_argument("--batch-size", type=int, default=d.batch_size, help="sequences per step and process "
                      "(default: %(default)s)")

@@ -17,7 +17,9 @@ other way round, as in the reference.
 What loading reports, as the reference does:
 - **missing** keys (in the model, not in the file) keep their fresh initialisation: normal for a task head
   (a classifier) put on a pretrained encoder, which is what fine-tuning then trains; a warning names them.
-- **unexpected** keys (in the file, not used by this model), such as the MLM head when loading AlbertModel.
+- **unexpected** keys (in the file, not used by this model), such as the MLM head when loading AlbertModel. Those of
+  parts that other classes have (`_keys_to_ignore_on_load_unexpected`: pooler, MLM and SOP heads, task heads) are
+  only listed in the loading info, as there is nothing to do about them; any other is warned about by name.
 - **mis-shaped** keys are an error: the config and the weights disagree.
 
 What loading refuses, before the weights reach the model:
@@ -94,6 +96,11 @@ class AlbertPreTrainedModel(nn.Module):
     config_class = AlbertConfig
     # The attribute under which task models keep their AlbertModel; a prefix of the state-dict keys.
     base_model_prefix = "albert"
+    # Checkpoint keys (patterns, as in the reference) of parts that other ALBERT classes have: the pooler, the MLM and
+    # SOP heads of a pretraining checkpoint, a task head. A class without them leaves them out silently, as it should;
+    # any other unused key is warned about, since no ALBERT class would read it (a wrong or damaged checkpoint).
+    _keys_to_ignore_on_load_unexpected = (r"^(albert\.)?pooler\.", r"^predictions\.", r"^sop_classifier\.",
+                                          r"^classifier\.", r"^qa_outputs\.")
 
     def __init__(self, config: AlbertConfig):
         super().__init__()
@@ -173,9 +180,11 @@ def load_pretrained(cls: type, name_or_path: str | os.PathLike, *, output_loadin
     if info.missing_keys:
         warnings.warn(f"{cls.__name__}: these weights were not in {directory} and keep their fresh initialisation "
                       f"(train them before use): {info.missing_keys}", stacklevel=3)
-    if info.unexpected_keys:
-        warnings.warn(f"{cls.__name__}: these weights in {directory} are not used by this model: "
-                      f"{info.unexpected_keys}", stacklevel=3)
+    unused = [key for key in info.unexpected_keys
+              if not any(re.search(pattern, key) for pattern in cls._keys_to_ignore_on_load_unexpected)]
+    if unused:
+        warnings.warn(f"{cls.__name__}: these weights in {directory} are not used by this model: {unused}",
+                      stacklevel=3)
     model.eval()  # as the reference: dropout off until you call model.train()
     return (model, info) if output_loading_info else model
 

@@ -345,6 +345,45 @@ def test_warmup_then_linear_decay_to_zero():
         warmup_linear_decay(0, 20, 10)
 
 
+def test_default_warm_up_is_a_tenth_of_the_steps_and_at_most_400():
+    assert PretrainingConfig().warmup_steps == 400  # the default recipe: 11,000 steps
+    assert [PretrainingConfig(steps=s).warmup_steps for s in (20, 300, 3999, 4000, 17000)] == [2, 30, 399, 400, 400]
+    assert PretrainingConfig(steps=20, warmup_steps=0).warmup_steps == 0  # given: kept as given
+    with pytest.raises(ValueError, match=r"warmup_steps must be between 0 and steps \(20\), got 400"):
+        PretrainingConfig(steps=20, warmup_steps=400).check()
+
+
+def test_the_bundled_models_command_still_means_the_warm_up_it_was_trained_with():
+    import shlex
+
+    from albert_explained.bundled import BUNDLED_MODEL_COMMAND, bundled_model_dir
+    from albert_explained.cli import build_parser
+
+    recorded = json.loads((bundled_model_dir() / "metrics.json").read_text())["training_config"]
+    args = build_parser().parse_args(shlex.split(BUNDLED_MODEL_COMMAND)[1:])
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "handler", "command_line")}
+    config = PretrainingConfig(**options)
+    assert (config.steps, config.warmup_steps) == (recorded["steps"], recorded["warmup_steps"])
+
+
+def test_a_20_step_pretrain_from_the_command_line_runs_and_its_card_gives_the_warm_up_it_used(small_corpus_dir,
+                                                                                              tmp_path, capsys):
+    from albert_explained.cli import main
+
+    out = tmp_path / "run"
+    assert main(["pretrain", "--steps", "20", "--output-dir", str(out), "--corpus", str(small_corpus_dir),
+                 "--vocab-size", "200", "--hidden-size", "32", "--embedding-size", "16", "--intermediate-size", "64",
+                 "--max-seq-length", "32", "--batch-size", "4", "--max-eval-examples", "16", "--no-progress"]) == 0
+    assert "validation after 20 steps" in capsys.readouterr().out
+    metrics = json.loads((out / "model" / "metrics.json").read_text())
+    assert metrics["training_config"]["warmup_steps"] == 2
+    assert "2 warm-up steps then linear decay" in (out / "model" / "README.md").read_text()
+    learning_rates = [json.loads(line)["lr"] for line in (out / "log.jsonl").read_text().splitlines()
+                      if '"lr"' in line]
+    # Step k of the warm-up has (k + 1) / 2 of the peak; then a straight line to 0 at step 20: (20 - k) / 18.
+    assert learning_rates[:4] == pytest.approx([0.5e-3, 1e-3, 1e-3, 1e-3 * 17 / 18])
+
+
 # --- the objective and the loop -------------------------------------------------------------------------------------
 
 def test_objective_on_gathered_positions_equals_the_models_own_loss(documents, ids):

@@ -24,7 +24,6 @@ The two loaders here read any pretraining run's model directory (`runs/<name>/mo
 from __future__ import annotations
 
 import os
-import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -55,10 +54,7 @@ def load_pretrained(directory: Union[str, os.PathLike, None] = None,
     from ..tokenizer import AlbertTokenizer
 
     directory = bundled_model_dir() if directory is None else Path(directory)
-    with warnings.catch_warnings():
-        # A pretraining checkpoint holds the pooler and the SOP head as well; a class without them leaves them out.
-        warnings.filterwarnings("ignore", message=".*are not used by this model.*")
-        model = (model_class or AlbertForMaskedLM).from_pretrained(directory)
+    model = (model_class or AlbertForMaskedLM).from_pretrained(directory)
     return model, AlbertTokenizer.from_pretrained(directory)
 
 

@@ -304,15 +304,24 @@ def masking_curve(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]]
     counts = sorted({round(f * total) for f in fractions})
     generator = torch.Generator().manual_seed(seed)
     orders = [torch.randperm(total, generator=generator) for _ in range(random_orders)]
+    measured: dict[tuple[float, ...], float] = {}
+
+    def accuracy_with(mask: torch.Tensor) -> float:
+        # Orders often give the same mask (always with no head or every head masked): measure each mask once.
+        key = tuple(mask.flatten().tolist())
+        if key not in measured:
+            measured[key] = mlm_accuracy(model, batches, mask.view_as(importance))
+        return measured[key]
+
     accuracy, random_accuracy = [], []
     for k in counts:
-        accuracy.append(mlm_accuracy(model, batches, least_important_mask(importance, k)))
+        accuracy.append(accuracy_with(least_important_mask(importance, k)))
         if orders:
             scores = []
             for order in orders:
                 mask = torch.ones(total)
                 mask[order[:k]] = 0.0
-                scores.append(mlm_accuracy(model, batches, mask.view_as(importance)))
+                scores.append(accuracy_with(mask))
             random_accuracy.append(sum(scores) / len(scores))
     return MaskingCurve(counts, accuracy, random_accuracy, total)
 
