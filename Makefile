@@ -12,7 +12,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 TORCH_PIP_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
-.PHONY: test lab html clean
+.PHONY: test lab html lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lab: $(VENV)/.installed-dev
 # Every notebook executed and rendered to HTML, for people who would rather read than run.
 html: $(VENV)/.installed-dev
 	$(BIN)/jupyter nbconvert --to html --execute --output-dir html notebooks/*.ipynb
+
+# ruff check with the configuration in pyproject.toml, on everything that holds Python, notebooks included.
+lint: $(VENV)/.installed-lint
+	$(BIN)/ruff check albert_explained tests benchmarks notebooks
 
 clean:
 	rm -rf $(VENV) .pytest_cache

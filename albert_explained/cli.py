@@ -194,8 +194,8 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1 ... (default: the GPU if there is one)")
     run.add_argument("--precision", choices=PRECISIONS, default=d.precision,
                      help="matrix products in training steps: auto is bf16 on GPU and fp32 on CPU; bf16 on a CPU is "
-                          "faster only on chips with bf16 instructions (AVX512-BF16, AMX), 1.7x on the one "
-                          "benchmarks/bench_pretrain_step.py was run on (default: %(default)s)")
+                          "faster only on chips with bf16 instructions (AVX512-BF16, AMX): "
+                          "benchmarks/bench_pretrain_step.py measures it (default: %(default)s)")
     run.add_argument("--num-threads", type=int, default=d.num_threads, help="CPU threads for torch")
     run.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its checkpoint")
     run.add_argument("--stop-after", type=int, default=d.stop_after,
@@ -228,8 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_params)
 
     p = commands.add_parser("pretrain", help="pretrain an ALBERT from raw text (MLM + SOP)",
-                            description="Pretrain ALBERT with MLM and SOP. The defaults are the recipe that "
-                                        "docs/results.md measures (about 25 minutes on 2 CPU cores); "
+                            description="Pretrain ALBERT with MLM and SOP. The defaults are the recipe whose "
+                                        "runs docs/results.md records, with their times; "
                                         "the bundled model's card gives the command that made it. "
                                         "Under torchrun it runs DistributedDataParallel.")
     _add_pretrain_arguments(p)

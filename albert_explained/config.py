@@ -14,8 +14,8 @@ reference; use `AlbertConfig.from_preset("albert-base-v2")` (or `"tiny"`) for th
 Fields that the reference does not have:
 
 - `attn_implementation`: "sdpa" (default) uses PyTorch's fused `scaled_dot_product_attention` whenever the attention
-  probabilities are not needed; "eager" always runs the step-by-step path of `model.py` (section 2). The reference reads the
-  same key from config.json.
+  probabilities are not needed; "eager" always runs the step-by-step path of `model.py` (section 2). The reference
+  reads the same key from config.json.
 - `sharing`: which parts of a layer are shared across depth, with the paper's names (section 4.5, table 4):
   "all-shared" (default; the layers of each group share everything), "shared-attention", "shared-FFN" and
   "not-shared". The last three give every depth its own group (num_hidden_groups = num_hidden_layers) and then tie

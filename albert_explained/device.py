@@ -28,9 +28,9 @@ def autocast(device: torch.device, precision: str = "auto"):
     softmaxes, layer norms and losses stay in fp32.
 
     "auto" turns it on for GPUs only. On a CPU it depends on the chip: one with bf16 instructions (AVX512-BF16, AMX)
-    runs the default recipe's steps about 1.7x faster in bf16 (measured on an AMD EPYC with AVX512-BF16; see
-    `benchmarks/bench_pretrain_step.py`), one without them must convert to fp32 and back, and can be slower than
-    fp32. `--precision bf16` is the way to ask for it on CPU. Evaluation always runs "auto", so a CPU run's
-    validation figures can be measured again on any CPU."""
+    runs the default recipe's steps faster in bf16 (`benchmarks/bench_pretrain_step.py` measures it; docs/results.md,
+    "bf16 on a CPU", has a run), one without them must convert to fp32 and back, and can be slower than fp32.
+    `--precision bf16` is the way to ask for it on CPU. Evaluation always runs "auto", so a CPU run's validation
+    figures can be measured again on any CPU."""
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16,
                           enabled=resolve_precision(precision, device) == "bf16")

@@ -10,7 +10,7 @@ and the top_k pieces are returned, best first, in the format of transformers' fi
 sequence the input with this piece in place of the [MASK]. With several [MASK]s the result is one such list per
 mask, in order; each mask is predicted on its own (the others stay masked), which is how MLM training sees them.
 
-By default the bundled model (`bundled/`), a tiny ALBERT trained on Shakespeare for 28 minutes on a 2-core CPU,
+By default the bundled model (`bundled/`), a tiny ALBERT pretrained on Shakespeare's plays on a laptop-class CPU,
 answers:
 
     >>> [answer["token_str"] for answer in fill_mask("To be, or not to [MASK]", top_k=3)]
@@ -27,12 +27,13 @@ Pass `model` and `tokenizer` to ask any other AlbertForMaskedLM or AlbertForPreT
 Two differences from the pipeline, both on purpose:
 
 - **No lone '▁' glued to a [MASK].** The text after a [MASK] is encoded as a string of its own and gets
-  SentencePiece's dummy prefix, so "not to [MASK]." becomes [..., '▁to', '[MASK]', '▁', '.'] (see `tokenizer.py`;
-  transformers#16774). In the training plays "be." is ['▁be', '.'], and a lone '▁' before punctuation is rare (71
-  times in 1,095,166 pieces), so a small model's answers suffer. When the character right after a [MASK] is not
-  a space, a lone '▁' piece that follows the mask is dropped. With a space after the mask ("[MASK] that") the answers
-  are exactly the pipeline's (the tests check both). Some glued texts keep a prefix that is part of a real piece:
-  "[MASK]'s" becomes ['[MASK]', "▁'", 's'], since the vocabulary has a piece "▁'"; that one is left alone.
+  SentencePiece's dummy prefix, so "not to [MASK]." becomes [..., '▁to', '[MASK]', '▁', '.'] (see
+  `tokenizer/normalization.py`; transformers#16774). In the training plays "be." is ['▁be', '.'], and a lone '▁'
+  before punctuation is rare (docs/results.md counts it), so a small model's answers suffer. When the character right
+  after a [MASK] is not a space, a lone '▁' piece that follows the mask is dropped. With a space after the mask
+  ("[MASK] that") the answers are exactly the pipeline's (the tests check both). Some glued texts keep a prefix
+  that is part of a real piece: "[MASK]'s" becomes ['[MASK]', "▁'", 's'], since the vocabulary has a piece "▁'";
+  that one is left alone.
 - The `sequence` of a multi-mask text leaves out [CLS] and [SEP], which the pipeline keeps there.
 """
 

