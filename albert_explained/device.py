@@ -2,8 +2,11 @@
 
 Every notebook and the training loop call `get_device()`, so the same code runs on a laptop and on a CUDA machine:
 the GPU when PyTorch sees one, the CPU otherwise. `autocast` turns on bfloat16 matrix products for a precision of
-"bf16" (or "auto" on a GPU).
+"bf16" (or "auto" on a GPU). `eval_mode` runs a model for measuring, whatever mode it was in.
 """
+
+from contextlib import contextmanager
+from typing import Iterator
 
 import torch
 
@@ -34,3 +37,16 @@ def autocast(device: torch.device, precision: str = "auto"):
     figures can be measured again on any CPU."""
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16,
                           enabled=resolve_precision(precision, device) == "bf16")
+
+
+@contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Dropout off while the block runs, then the mode the model was in put back (even after an error), so that an
+    evaluation or a view can run in the middle of training. Gradients are untouched: add `torch.no_grad()` where
+    none are needed (head importance needs them)."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)

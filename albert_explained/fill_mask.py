@@ -43,6 +43,8 @@ from typing import Any, Optional, Union
 
 import torch
 
+from .device import eval_mode
+
 def _logits(output: Any) -> torch.Tensor:
     """(B, T, V) MLM scores from a masked-LM output (.logits) or a pretraining output (.prediction_logits)."""
     for name in ("logits", "prediction_logits"):
@@ -77,10 +79,8 @@ def fill_mask(text: str, top_k: int = 5, model: Optional[torch.nn.Module] = None
     if limit is not None and input_ids.shape[1] > limit:
         raise ValueError(f"text is {input_ids.shape[1]} pieces long; this model reads at most {limit}")
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    output = model(input_ids=input_ids.to(device))  # one segment, no padding: the default mask and segment ids
-    model.train(was_training)
+    with eval_mode(model):
+        output = model(input_ids=input_ids.to(device))  # one segment, no padding: the default mask and segment ids
     logits = _logits(output)[0].float().cpu()  # (T, V)
 
     mask_positions = (input_ids[0] == tokenizer.mask_token_id).nonzero().flatten().tolist()

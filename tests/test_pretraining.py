@@ -18,6 +18,7 @@ from albert_explained.training.optim import Lamb, make_optimizer, parameter_grou
 from albert_explained.pretraining import PretrainingConfig, pretrain
 from albert_explained.pretraining.objective import PretrainingObjective
 from albert_explained.training.checkpoints import CHECKPOINT_NAME, atomic_torch_save
+from albert_explained.training.distributed import Distributed
 from albert_explained.pretraining.data import (IGNORE_INDEX, DataConfig, SopPair, SpecialIds, batches, build_pair,
                                                choose_masked_spans, collate, create_examples, create_nsp_pairs,
                                                create_sop_pairs,
@@ -319,7 +320,7 @@ def test_collate_pads_to_the_longest_example(ids):
 
 def test_each_process_takes_its_own_batches_and_all_take_the_same_number():
     examples = list(range(23))
-    per_rank = [batches(examples, 2, rank=r, world_size=3) for r in range(3)]
+    per_rank = [Distributed(rank=r, world_size=3).shard(batches(examples, 2)) for r in range(3)]
     assert [len(b) for b in per_rank] == [3, 3, 3]  # 11 full batches, cut to 9 so that every process has 3
     seen = [x for rank in per_rank for batch in rank for x in batch]
     assert len(seen) == len(set(seen)) == 18

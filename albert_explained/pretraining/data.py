@@ -424,17 +424,14 @@ def collate(examples: Sequence[PretrainingExample], pad_id: int = 0) -> dict[str
     }
 
 
-def batches(examples: Sequence[PretrainingExample], batch_size: int, drop_last: bool = True, rank: int = 0,
-            world_size: int = 1) -> list[list[PretrainingExample]]:
-    """Cut a list of examples into batches. With several processes, process `rank` takes every world_size-th batch,
-    so together they see each batch once. `drop_last` keeps every batch full (and every process in step)."""
+def batches(examples: Sequence[PretrainingExample], batch_size: int,
+            drop_last: bool = True) -> list[list[PretrainingExample]]:
+    """Cut a list of examples into batches. `drop_last` keeps every batch full (the training loop shares them out
+    among the processes under torchrun: `Distributed.shard`)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
     cut = [list(examples[i:i + batch_size]) for i in range(0, len(examples), batch_size)]
-    if drop_last:
-        cut = [b for b in cut if len(b) == batch_size]
-        cut = cut[:len(cut) - len(cut) % world_size]  # the same number of steps on every process
-    return cut[rank::world_size]
+    return [b for b in cut if len(b) == batch_size] if drop_last else cut
 
 
 def describe_example(example: PretrainingExample, tokenizer: Any) -> str:

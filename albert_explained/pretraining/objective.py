@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from ..checks import IGNORE_INDEX
-from ..device import autocast
+from ..device import autocast, eval_mode
 from ..model import AlbertForPreTraining
 from ..training.progress import progress_bar
 from .data import DataConfig, PretrainingExample, SpecialIds, batches, collate, create_examples
@@ -76,19 +76,17 @@ def evaluate(model: AlbertForPreTraining, examples: Sequence[PretrainingExample]
     if not examples:
         raise ValueError("evaluate needs at least one example")
     objective = PretrainingObjective(model)
-    was_training = model.training
-    model.eval()
     totals = dict(mlm_loss=0.0, sop_loss=0.0, mlm_correct=0, mlm_count=0, sop_correct=0, sop_count=0)
     chunks = batches(examples, batch_size, drop_last=False)
-    for chunk in progress_bar(chunks, progress, desc="evaluating", leave=False):
-        batch = {k: v.to(device) for k, v in collate(chunk, pad_id).items()}
-        with autocast(device):
-            out = objective(**batch)
-        totals["mlm_loss"] += out["mlm_loss"].item() * out["mlm_count"].item()
-        totals["sop_loss"] += out["sop_loss"].item() * out["sop_count"].item()
-        for key in ("mlm_correct", "mlm_count", "sop_correct", "sop_count"):
-            totals[key] += int(out[key].item())
-    model.train(was_training)
+    with eval_mode(model):
+        for chunk in progress_bar(chunks, progress, desc="evaluating", leave=False):
+            batch = {k: v.to(device) for k, v in collate(chunk, pad_id).items()}
+            with autocast(device):
+                out = objective(**batch)
+            totals["mlm_loss"] += out["mlm_loss"].item() * out["mlm_count"].item()
+            totals["sop_loss"] += out["sop_loss"].item() * out["sop_count"].item()
+            for key in ("mlm_correct", "mlm_count", "sop_correct", "sop_count"):
+                totals[key] += int(out[key].item())
     mlm_loss = totals["mlm_loss"] / max(1, totals["mlm_count"])
     sop_loss = totals["sop_loss"] / max(1, totals["sop_count"])
     return {"loss": mlm_loss + sop_loss, "mlm_loss": mlm_loss, "sop_loss": sop_loss,

@@ -10,8 +10,9 @@ or one command, `albert-explained pretrain`, does all of it:
 
        loss = MLM cross-entropy (mean over predicted pieces) + SOP cross-entropy (mean over sequences),
 
-   with LAMB or AdamW, a warm-up then linear decay of the learning rate, and gradient clipping at global norm 1.0
-   (all in `training/optim.py`), evaluating on the held-out plays every `eval_every` steps.
+   with LAMB or AdamW, a warm-up then linear decay of the learning rate (`training/optim.py`), and gradient clipping
+   at global norm 1.0, evaluating on the held-out plays every `eval_every` steps (the loop that fine-tuning shares,
+   `training/loop.py`).
 5. Write checkpoints as it goes, and at the end a model directory that `from_pretrained` (ours or transformers') loads:
    config.json, model.safetensors, spiece.model (+ tokenizer files), README.md (the card) and metrics.json (the
    figures of the card, and the learning curve).
@@ -42,29 +43,26 @@ time on a CPU with bf16 instructions; its card gives the command, the hardware, 
 results page sets them beside the defaults' run and a longer one ("More steps").
 
 The pieces: the objective and its evaluation (objective.py), the model card (card.py), and what fine-tuning
-shares: optimisers (training/optim.py), checkpoints (training/checkpoints.py) and DDP (training/distributed.py).
+shares: the training loop (training/loop.py), with its optimisers (training/optim.py), checkpoints
+(training/checkpoints.py) and DDP (training/distributed.py). What is left here is pretraining's own: the corpus, the
+tokenizer, the pairs of each epoch, the baselines, the objective, and the exported model with its card.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 import torch
-from torch import nn
 
 from ..config import AlbertConfig
-from ..device import PRECISIONS, autocast
 from ..model import AlbertForPreTraining
-from ..training.checkpoints import CHECKPOINT_NAME, TrainingState, load_checkpoint, save_checkpoint
-from ..training.distributed import Distributed, parameter_checksum, setup_distributed
-from ..training.optim import make_optimizer, make_scheduler
-from ..training.progress import progress_bar
+from ..training.checkpoints import CHECKPOINT_NAME
+from ..training.distributed import Distributed
+from ..training.loop import LOG_NAME, TrainingConfig, TrainingLoop, check_output_dir, start_session
 from .card import export_model
 from .corpus import CorpusSplit, read_corpus, shakespeare_split, split_documents
 from .data import (DataConfig, SpecialIds, batches, collate, create_examples, junction_bigram_baseline,
@@ -72,12 +70,14 @@ from .data import (DataConfig, SpecialIds, batches, collate, create_examples, ju
 from .objective import PretrainingObjective, evaluate, pair_task_accuracy
 
 
-RUN_FILES = (CHECKPOINT_NAME, "tokenizer", "log.jsonl", "model")  # what a run writes in its output directory
+RUN_FILES = (CHECKPOINT_NAME, "tokenizer", LOG_NAME, "model")  # what a run writes in its output directory
 
 
 @dataclass
-class PretrainingConfig:
-    """Everything a pretraining run depends on.
+class PretrainingConfig(TrainingConfig):
+    """Everything a pretraining run depends on: the optimisation fields that every training run has
+    (`training.loop.TrainingConfig`: optimizer, warm-up, clipping, seed, device, precision, resume ...) and
+    pretraining's own, below.
 
     The defaults are the fp32 recipe that the runs in docs/results.md start from. The bundled model is the same
     recipe in bf16 with more steps, `--precision bf16 --steps 17000` (its card has the command and the figures;
@@ -108,27 +108,17 @@ class PretrainingConfig:
     max_predictions_per_seq: int = 20
     max_ngram: int = 3
     objective: str = "sop"  # the pair task: "sop" (ALBERT's) or "nsp" (BERT's; notebook 08 sets them side by side)
-    # Optimisation
-    optimizer: str = "adamw"
+    # Optimisation: this recipe's values of TrainingConfig's fields (AdamW, clipping at 1.0 and the seed are
+    # TrainingConfig's defaults). The warm-up is 400 steps whatever the run's length, as the measured runs had it.
     learning_rate: float = 1e-3
-    weight_decay: float = 0.01
     warmup_steps: int = 400
     steps: int = 11000
     batch_size: int = 32  # per process
-    max_grad_norm: float = 1.0
     # Bookkeeping
     eval_every: int = 1000
     eval_batch_size: int = 128
     max_eval_examples: Optional[int] = None  # None: all validation pairs
     checkpoint_every: int = 1000
-    seed: int = 12345  # Google's default random_seed
-    device: Optional[str] = None  # None: GPU if available, else CPU
-    # Matrix products in training steps (autocast below): "auto" (bf16 on GPU, fp32 on CPU), "bf16" or "fp32".
-    precision: str = "auto"
-    num_threads: Optional[int] = None  # CPU threads for torch (None: torch's default)
-    resume: bool = False
-    stop_after: Optional[int] = None  # stop (with a checkpoint) once this step is reached, to resume later
-    progress: bool = True  # tqdm progress bars
     export: bool = True  # write the model directory (model/) at the end
     command: str = ""  # the command line that started the run, for the model card
 
@@ -158,43 +148,24 @@ class PretrainingConfig:
 
     def check(self) -> None:
         """Errors that name the argument, raised before any work is done."""
-        for name in ("vocab_size", "steps", "batch_size", "eval_every", "eval_batch_size", "checkpoint_every"):
+        super().check()
+        for name in ("vocab_size", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if not 0 <= self.warmup_steps <= self.steps:
-            raise ValueError(f"warmup_steps must be between 0 and steps ({self.steps}), got {self.warmup_steps}")
-        for name in ("learning_rate", "max_grad_norm"):  # a negative clipping norm would turn gradients around
-            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
-                raise ValueError(f"{name} must be a positive number, got {getattr(self, name)}")
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be 0 or a positive number, got {self.weight_decay}")
-        for name in ("max_documents", "max_sentences_per_document", "max_eval_examples", "stop_after", "num_threads"):
+        for name in ("max_documents", "max_sentences_per_document", "max_eval_examples"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer (or None: no limit), got {getattr(self, name)}")
-        if self.device is not None:
-            try:
-                kind = torch.device(self.device).type
-            except RuntimeError:
-                raise ValueError(f"device must name a torch device, such as 'cpu', 'cuda' or 'cuda:1', got "
-                                 f"{self.device!r}") from None
-            if kind == "cuda" and not torch.cuda.is_available():
-                raise ValueError(f"device is {self.device!r}, but PyTorch sees no CUDA GPU here (torch "
-                                 f"{torch.__version__})")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.max_seq_length > 512:
             raise ValueError(f"max_seq_length must be at most 512, got {self.max_seq_length}")
         self.data_config()  # validates the data knobs
         self.model_config(max(self.vocab_size, 16))  # validates the model's shape (heads divide H, ...)
 
-    # Fields that must agree between a checkpoint and the run that resumes it (the others may change: steps
-    # to go, evaluation cadence, progress bars...). Changing one of these would not continue the same run.
-    RESUME_FIELDS = ("corpus", "max_documents", "max_sentences_per_document", "vocab_size", "embedding_size",
-                     "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-                     "position_embedding_type", "sharing", "max_seq_length", "short_seq_prob", "masked_lm_prob",
-                     "max_predictions_per_seq", "max_ngram", "objective",
-                     "optimizer", "learning_rate", "weight_decay", "warmup_steps", "steps", "batch_size", "seed",
-                     "precision")
+    # TrainingConfig's fields that must agree between a checkpoint and the run that resumes it, and pretraining's:
+    # the corpus, the tokenizer, the model's shape and the data's recipe.
+    RESUME_FIELDS = TrainingConfig.RESUME_FIELDS + (
+        "corpus", "max_documents", "max_sentences_per_document", "vocab_size", "embedding_size", "hidden_size",
+        "num_hidden_layers", "num_attention_heads", "intermediate_size", "position_embedding_type", "sharing",
+        "max_seq_length", "short_seq_prob", "masked_lm_prob", "max_predictions_per_seq", "max_ngram", "objective")
 
 
 def load_split(config: PretrainingConfig) -> CorpusSplit:
@@ -243,22 +214,10 @@ class PretrainingResult:
 def pretrain(config: PretrainingConfig) -> PretrainingResult:
     """Run (or resume) pretraining as described in the module docstring."""
     config.check()
-    started, cpu_started = time.time(), time.process_time()
-    dist, device = setup_distributed(config.device)
-    if config.num_threads is not None:
-        torch.set_num_threads(config.num_threads)
+    session = start_session(config)
+    dist, device = session.dist, session.device
     out = Path(config.output_dir)
-    checkpoint_path = out / CHECKPOINT_NAME
-    # Refuse to touch an earlier run by accident, and refuse to resume what is not there, before any work.
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"output_dir {out} is a file; it must be a directory (made if missing)")
-    if config.resume and not checkpoint_path.is_file():
-        raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint_path}")
-    leftovers = [name for name in RUN_FILES if (out / name).exists()]
-    if not config.resume and leftovers:
-        # Even without a checkpoint, a new run would mix with these: an old tokenizer, a log of two runs.
-        raise FileExistsError(f"{out} already holds (part of) a run: {', '.join(leftovers)}; pass --resume to "
-                              f"continue it, or choose another --output-dir (or delete it to start again)")
+    check_output_dir(out, config.resume, RUN_FILES)
     split = load_split(config)
     if dist.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -289,94 +248,23 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
         # relative positions nothing reads it. Frozen, it is left out of the optimizer and out of DDP's gradient
         # averaging (which would otherwise stop, waiting for a gradient that never comes).
         model.albert.embeddings.position_embeddings.weight.requires_grad_(False)
-    objective = PretrainingObjective(model)
-    if dist.enabled:
-        objective = nn.parallel.DistributedDataParallel(objective, device_ids=[device] if device.type == "cuda"
-                                                        else None)
-    optimizer = make_optimizer(model, config.optimizer, config.learning_rate, config.weight_decay)
-    scheduler = make_scheduler(optimizer, config.warmup_steps, config.steps)
-    state = TrainingState()
-    if config.resume:
-        state = load_checkpoint(checkpoint_path, model, optimizer, scheduler, config)
-        if state.step >= config.steps and (out / "model" / "metrics.json").is_file():
-            # Resuming a finished run would only evaluate again and rewrite its card and log.
-            raise ValueError(f"the run in {out} has finished all {config.steps} steps and its model is in "
-                             f"{out / 'model'}: there is nothing to resume")
-    stop = min(config.steps, config.stop_after or config.steps)
-    earlier_wall, earlier_cpu = state.elapsed_seconds, state.cpu_seconds  # of earlier sessions, when resuming
+    loop = TrainingLoop(model, PretrainingObjective(model), config, session, out)
+    if loop.state.step >= config.steps and (out / "model" / "metrics.json").is_file():
+        # Resuming a finished run would only evaluate again and rewrite its card and log.
+        raise ValueError(f"the run in {out} has finished all {config.steps} steps and its model is in "
+                         f"{out / 'model'}: there is nothing to resume")
 
-    def update_clock() -> None:
-        state.elapsed_seconds = earlier_wall + time.time() - started
-        state.cpu_seconds = earlier_cpu + time.process_time() - cpu_started
+    def batches_for_epoch(epoch: int) -> list[list[Any]]:
+        # New sentence-order pairs and masks every epoch, a pure function of (seed, epoch): a resumed run redraws the
+        # epoch it stopped in and skips the batches it has taken.
+        return batches(create_examples(train_docs, ids, data_config, config.seed, epoch), config.batch_size)
 
-    def log(record: dict[str, Any]) -> None:
-        state.history.append(record)
-        if dist.rank == 0:
-            with open(out / "log.jsonl", "a", encoding="utf-8") as f:
-                f.write(json.dumps(record) + "\n")
-
-    def checkpoint() -> None:
-        if dist.rank == 0:
-            save_checkpoint(checkpoint_path, model, optimizer, scheduler, state, config)
-        dist.barrier()
-
-    def run_evaluation() -> dict[str, float]:
-        metrics = {}
-        if dist.rank == 0:
-            metrics = evaluate(model, validation, config.eval_batch_size, device, ids.pad, progress=config.progress)
-            log({"step": state.step, "eval": metrics})
-        dist.barrier()
-        return metrics
-
-    bar = progress_bar(None, config.progress and dist.rank == 0, total=stop, initial=state.step, desc="pretraining",
-                    dynamic_ncols=True)
-    while state.step < stop:
-        examples = create_examples(train_docs, ids, data_config, config.seed, state.epoch)
-        epoch_batches = batches(examples, config.batch_size, rank=dist.rank, world_size=dist.world_size)
-        if not epoch_batches:
-            raise ValueError(f"the training corpus gives {len(examples)} examples, fewer than one batch of "
-                             f"{config.batch_size} per process; lower batch_size or use more text")
-        for chunk in epoch_batches[state.batch_in_epoch:]:
-            batch = {k: v.to(device) for k, v in collate(chunk, ids.pad).items()}
-            with autocast(device, config.precision):
-                out_ = objective(**batch)
-            out_["loss"].backward()
-            grad_norm = nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-            lr = scheduler.get_last_lr()[0]
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            state.step += 1
-            state.batch_in_epoch += 1
-            record = {"step": state.step, "epoch": state.epoch, "lr": lr, "grad_norm": grad_norm.item()}
-            for key in ("loss", "mlm_loss", "sop_loss"):
-                record[key] = dist.mean(out_[key].item(), device)
-            log(record)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{record['loss']:.3f}", mlm=f"{record['mlm_loss']:.3f}",
-                                sop=f"{record['sop_loss']:.3f}")
-            if state.step % config.eval_every == 0 and state.step < config.steps:
-                run_evaluation()
-            if state.step % config.checkpoint_every == 0 or state.step == stop:
-                update_clock()
-                checkpoint()
-            if state.step >= stop:
-                break
-        else:  # the epoch ran to its end: the next one draws new pairs and masks
-            state.epoch += 1
-            state.batch_in_epoch = 0
-    if bar is not None:
-        bar.close()
-    if dist.enabled:
-        # DDP's promise: identical gradients on every process, hence identical weights. Check it, and log it.
-        checksums = dist.gather(parameter_checksum(model))
-        log({"step": state.step, "replica_checksums": checksums})
-        if len(set(checksums)) != 1:
-            raise RuntimeError(f"the processes' weights differ after {state.step} steps: {checksums}")
-    final_metrics = {}  # stays empty when stopped early on purpose (stop_after): resume later
+    final_metrics = loop.run(batches_for_epoch, collate=lambda chunk: collate(chunk, ids.pad),
+                             evaluate=lambda: evaluate(model, validation, config.eval_batch_size, device, ids.pad,
+                                                       progress=config.progress),
+                             log_keys=("loss", "mlm_loss", "sop_loss"), description="pretraining")
+    state = loop.state
     if state.step >= config.steps:
-        final_metrics = run_evaluation()
         if dist.rank == 0:
             # A second view of the same model: masks of single whole words (no n-gram spans), as BERT's whole-word
             # masking draws them. The spans make the recipe's task harder; this number is the one to compare with
@@ -394,10 +282,10 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
                 final_metrics["nsp_accuracy"] = pair_task_accuracy(model, validation_docs, ids, validation_config,
                                                                    "nsp", config.seed + 1, config.eval_batch_size,
                                                                    device, config.max_eval_examples)
-        update_clock()
+        loop.update_clock()
         if dist.rank == 0 and config.export:
             export_model(model, tokenizer, out / "model", config, state, final_metrics, baselines, split, device,
                          dist)
     dist.barrier()
     return PretrainingResult(model, tokenizer, state.history, final_metrics, baselines, out, state.step,
-                             time.time() - started)
+                             time.time() - session.wall_started)

@@ -13,8 +13,13 @@ from typing import Any, Iterable, Optional, Union
 
 import sentencepiece as spm
 
-from .albert_tokenizer import VOCAB_FILE, AlbertTokenizer, _is_int
+from .albert_tokenizer import VOCAB_FILE, AlbertTokenizer
+from .inputs import is_int
 from .normalization import ALBERT_USER_DEFINED_SYMBOLS, preprocess_text
+
+# The ids of ALBERT's five special pieces, <pad> <unk> [CLS] [SEP] [MASK]: fixed in Google's 30k-clean.model and in
+# every tokenizer `train_tokenizer` makes (pad and unk by id, then the control symbols in this order).
+PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = 0, 1, 2, 3, 4
 
 def _training_lines(texts_or_files, do_lower_case: bool, remove_space: bool, keep_accents: bool) -> Iterable[str]:
     """The training sentences, one per line, preprocessed exactly as the tokenizer will preprocess its input."""
@@ -79,7 +84,7 @@ def train_tokenizer(
     Writes out_dir/spiece.model, tokenizer_config.json and special_tokens_map.json; returns the loaded tokenizer.
     Extra keyword arguments go to `sentencepiece.SentencePieceTrainer.train` (for example num_threads=1).
     """
-    if not _is_int(vocab_size) or isinstance(vocab_size, bool):
+    if not is_int(vocab_size) or isinstance(vocab_size, bool):
         raise TypeError(f"vocab_size must be an integer, got {vocab_size!r}")
     user_defined_symbols = list(user_defined_symbols)
     n_fixed = 5 + len(user_defined_symbols)  # <pad> <unk> [CLS] [SEP] [MASK] and the user-defined symbols
@@ -92,7 +97,7 @@ def train_tokenizer(
 
     model = io.BytesIO()
     options = dict(
-        model_type="unigram", vocab_size=int(vocab_size), pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
+        model_type="unigram", vocab_size=int(vocab_size), pad_id=PAD_ID, unk_id=UNK_ID, bos_id=-1, eos_id=-1,
         pad_piece="<pad>", unk_piece="<unk>", control_symbols=["[CLS]", "[SEP]", "[MASK]"],
         user_defined_symbols=user_defined_symbols, character_coverage=character_coverage,
         normalization_rule_name=normalization_rule_name, minloglevel=0 if verbose else 2,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import torch
 from torch import nn
@@ -37,6 +37,12 @@ class Distributed:
     def barrier(self) -> None:
         if self.enabled:
             torch.distributed.barrier()
+
+    def shard(self, batches: Sequence[Any]) -> list[Any]:
+        """This process's batches of an epoch: batches rank, rank + W, rank + 2W ... of the W processes, so that
+        together they take each batch once. The last len % W are dropped: every process takes the same number of
+        steps (DDP's gradient averaging waits for all of them)."""
+        return list(batches[:len(batches) - len(batches) % self.world_size][self.rank::self.world_size])
 
     def gather(self, value: Any) -> list[Any]:
         """One picklable value from every process, in rank order."""

@@ -62,11 +62,12 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 import torch
 
+from ..device import eval_mode
+from ..tokenizer import CLS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID
+
 Attentions = Union[Sequence[torch.Tensor], torch.Tensor]
 Batch = Mapping[str, torch.Tensor]
 
-# ALBERT's fixed ids (Google's 30k-clean.model and every tokenizer trained with `train_tokenizer`).
-PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = 0, 1, 2, 3, 4
 SHARE_NAMES = ("[CLS]", "[SEP]", "self", "previous", "next")
 
 
@@ -225,10 +226,8 @@ def head_importance(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch
     """
     num_applications, num_heads = _model_shape(model)
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()  # dropout off: the gradient should measure the head, not the noise
     importance = torch.zeros(num_applications, num_heads)
-    try:
+    with eval_mode(model):  # dropout off: the gradient should measure the head, not the noise
         for batch in _as_batches(batches):
             if batch.get("labels") is None:
                 raise ValueError("head_importance needs a loss: give each batch 'labels' (the masked tokens' ids, "
@@ -237,8 +236,6 @@ def head_importance(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch
             loss = model(**_forward_inputs(batch, device), head_mask=gates).loss
             (grad,) = torch.autograd.grad(loss, gates)  # d loss / d xi: (A, N)
             importance += grad.abs().cpu()
-    finally:
-        model.train(was_training)
     if normalize_layers:
         importance = importance / importance.norm(dim=1, keepdim=True).clamp(min=1e-20)  # each row: L2 norm 1
     return importance
@@ -249,10 +246,8 @@ def mlm_accuracy(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]],
                  head_mask: Optional[torch.Tensor] = None) -> float:
     """Fraction of masked positions (labels != -100) where the top-scoring piece is the right one."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     correct = total = 0
-    try:
+    with eval_mode(model):
         for batch in _as_batches(batches):
             inputs = _forward_inputs(batch, device)
             labels = inputs.pop("labels")
@@ -266,8 +261,6 @@ def mlm_accuracy(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]],
                 logits = model(**inputs, head_mask=mask).logits[scored]  # (B, T, V) -> (number masked, V)
             correct += (logits.argmax(-1) == labels[scored]).sum().item()
             total += scored.sum().item()
-    finally:
-        model.train(was_training)
     if total == 0:
         raise ValueError("no position has a label: mask some tokens (labels != -100) before measuring accuracy")
     return correct / total

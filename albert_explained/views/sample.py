@@ -17,6 +17,8 @@ from typing import Any, Mapping, Optional, Sequence
 
 import torch
 
+from ..device import eval_mode
+
 
 def prettify_tokens(tokens: Sequence[str]) -> list[str]:
     """SentencePiece pieces -> labels: '▁the' -> 'the' (the '▁' only says a word starts here); a lone '▁' stays."""
@@ -116,12 +118,8 @@ def attend(text: str, text_pair: Optional[str] = None, model: Optional[torch.nn.
     encoding = tokenizer(text, text_pair, return_tensors="pt")
     inputs = {key: encoding[key].to(model.device) for key in ("input_ids", "attention_mask", "token_type_ids")
               if key in encoding}
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         outputs = model(**inputs, output_attentions=True)
-    finally:
-        model.train(was_training)
     return AttentionSample.from_outputs(outputs, encoding, tokenizer)
 
 
