@@ -76,6 +76,8 @@ def _pretrain(args: argparse.Namespace) -> None:
         print(f"validation after {result.step} steps: MLM accuracy {m['mlm_accuracy']:.1%} (unigram baseline "
               f"{b['mlm_unigram_accuracy']:.1%}), SOP accuracy {m['sop_accuracy']:.1%} (chance 50%), "
               f"loss {m['loss']:.3f}")
+        if "nsp_accuracy" in m:
+            print(f"the same pair head on next-sentence pairs: NSP accuracy {m['nsp_accuracy']:.1%} (chance 50%)")
         if config.export:
             print(f"model written to {result.output_dir / 'model'}")
     elif result.step < config.steps:
@@ -213,6 +215,7 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     from .config import POSITION_EMBEDDING_TYPES, SHARING_STRATEGIES
     from .device import PRECISIONS
     from .pretraining import PretrainingConfig
+    from .pretraining.data import OBJECTIVES
 
     d = PretrainingConfig()
     add = parser.add_argument
@@ -247,6 +250,9 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--max-predictions-per-seq", type=int, default=d.max_predictions_per_seq,
                       help="(default: %(default)s)")
     data.add_argument("--max-ngram", type=int, default=d.max_ngram, help="(default: %(default)s)")
+    data.add_argument("--objective", choices=OBJECTIVES, default=d.objective, help="the pair task: sop (ALBERT's "
+                      "sentence order) or nsp (BERT's next sentence, B from another document half of the time); "
+                      "validation scores both (default: %(default)s)")
     opt = parser.add_argument_group("optimisation")
     opt.add_argument("--optimizer", choices=["lamb", "adamw"], default=d.optimizer, help="(default: %(default)s)")
     opt.add_argument("--learning-rate", type=float, default=d.learning_rate, help="peak learning rate "

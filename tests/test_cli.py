@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
+import albert_explained.pretraining
 from albert_explained.bundled import BUNDLED_MODEL_DIR
 from albert_explained.cli import main
 
@@ -39,6 +41,20 @@ def test_pretrain_offers_the_papers_sharing_strategies_only(tmp_path, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "--sharing" in err and "'all-shared', 'shared-attention', 'shared-FFN', 'not-shared'" in err
+
+
+def test_pretrain_trains_on_sop_or_nsp_and_nothing_else(tmp_path, capsys, monkeypatch):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["pretrain", "--output-dir", str(tmp_path / "run"), "--objective", "mlm"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--objective" in err and "'sop', 'nsp'" in err
+    configs = []  # what pretrain was called with, without training
+    monkeypatch.setattr(albert_explained.pretraining, "pretrain",
+                        lambda config: configs.append(config) or SimpleNamespace(final_metrics={}, step=config.steps))
+    assert main(["pretrain", "--output-dir", str(tmp_path / "run"), "--objective", "nsp"]) == 0
+    assert main(["pretrain", "--output-dir", str(tmp_path / "run")]) == 0
+    assert [config.objective for config in configs] == ["nsp", "sop"]
 
 
 def test_pretrain_refuses_to_resume_nothing(tmp_path, capsys):

@@ -20,7 +20,8 @@ from albert_explained.pretraining.objective import PretrainingObjective
 from albert_explained.training.checkpoints import CHECKPOINT_NAME, atomic_torch_save
 from albert_explained.training.distributed import Distributed
 from albert_explained.pretraining.data import (IGNORE_INDEX, DataConfig, SopPair, SpecialIds, batches, build_pair,
-                                               choose_masked_spans, collate, create_examples, create_sop_pairs,
+                                               choose_masked_spans, collate, create_examples, create_nsp_pairs,
+                                               create_sop_pairs,
                                                junction_bigram_baseline, make_example, mask_tokens,
                                                ngram_probabilities, num_to_predict, tokenize_documents, word_spans)
 
@@ -172,6 +173,33 @@ def test_sop_pairs_are_adjacent_segments_of_one_document_kept_or_swapped():
             assert len(a) + len(b) <= config.max_seq_length - 3
             labels.append(pair.sentence_order_label)
     assert 0.4 < sum(labels) / len(labels) < 0.6  # swapped with probability 1/2
+
+
+def test_nsp_pairs_keep_the_continuation_or_take_b_from_another_document():
+    # Three documents of distinct, increasing ids (document d holds d * 1000 ...): B either continues A in A's
+    # document (label 0, IsNext) or is a run of whole sentences of another document (label 1, NotNext).
+    documents = [[list(range(start, start + 7)) for start in range(d * 1000, d * 1000 + 700, 7)] for d in range(3)]
+    config = DataConfig(max_seq_length=40, short_seq_prob=0.0, objective="nsp")
+    labels, sources = [], set()
+    for seed in range(20):
+        for pair in create_nsp_pairs(documents, 1, config, random.Random(seed)):
+            a, b = pair.tokens_a, pair.tokens_b
+            for segment in (a, b):  # each segment is a run of text
+                assert segment == list(range(segment[0], segment[0] + len(segment)))
+            assert a[0] // 1000 == 1  # A always comes from the document asked for
+            if pair.sentence_order_label == 0:
+                assert b[0] == a[-1] + 1  # the real continuation, never swapped
+            else:
+                assert b[0] // 1000 != 1 and b[0] % 1000 % 7 == 0  # another document, from a sentence's start
+                sources.add(b[0] // 1000)
+            assert len(a) + len(b) <= config.max_seq_length - 3
+            labels.append(pair.sentence_order_label)
+    assert 0.4 < sum(labels) / len(labels) < 0.6  # NotNext with probability 1/2
+    assert sources == {0, 2}  # negatives come from every other document
+    with pytest.raises(ValueError, match="at least two documents"):
+        create_nsp_pairs(documents[:1], 0, config, random.Random(0))
+    with pytest.raises(ValueError, match="objective must be one of sop, nsp, got 'mlm'"):
+        DataConfig(objective="mlm")
 
 
 def test_mostly_full_length_sequences_with_some_shorter_ones():
@@ -451,6 +479,32 @@ def test_training_knobs_change_the_training_pairs_not_the_validation_ones(tmp_pa
     assert other.final_metrics["pairs"] == paper.final_metrics["pairs"]
     assert other.final_metrics["predictions"] == paper.final_metrics["predictions"]
     assert other.history[0]["mlm_loss"] != paper.history[0]["mlm_loss"]  # while the training pairs did change
+
+
+def test_an_nsp_run_is_scored_on_both_pair_tasks_and_on_the_same_validation_pairs(tmp_path, small_plays,
+                                                                                    small_corpus_dir):
+    # The paper's table 5 in miniature: a model trained on either pair task is scored on SOP (the validation set,
+    # the same for every run) and on NSP pairs, whose negatives come from another held-out document. Twenty documents
+    # of 30 lines: every tenth is held out, so two are.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for play in small_plays:
+        for part in range(5):
+            lines = play.sentences[30 * part:30 * (part + 1)]
+            (corpus / f"{play.name}-{part}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sop = pretrain(tiny_run(tmp_path / "sop", corpus, steps=2, eval_every=2, export=False))
+    nsp = pretrain(tiny_run(tmp_path / "nsp", corpus, steps=2, eval_every=2, objective="nsp"))
+    for result in (sop, nsp):
+        assert 0 <= result.final_metrics["sop_accuracy"] <= 1 and 0 <= result.final_metrics["nsp_accuracy"] <= 1
+    assert nsp.final_metrics["pairs"] == sop.final_metrics["pairs"]
+    assert nsp.history[0]["sop_loss"] != sop.history[0]["sop_loss"]  # the training pairs did change
+    card = (tmp_path / "nsp" / "model" / "README.md").read_text()
+    assert "next-sentence prediction in place of ALBERT's sentence order" in card and "| NSP accuracy" in card
+    with pytest.raises(ValueError, match="objective: checkpoint 'nsp', now 'sop'"):
+        pretrain(tiny_run(tmp_path / "nsp", corpus, steps=4, eval_every=2, export=False, resume=True))
+    # With one held-out document there is no other document to draw negatives from: SOP only.
+    one = pretrain(tiny_run(tmp_path / "one", small_corpus_dir, steps=2, eval_every=2, export=False))
+    assert "nsp_accuracy" not in one.final_metrics
 
 
 def test_bf16_on_cpu_changes_the_products_not_the_weights_and_the_card_says_so(tmp_path, small_corpus_dir):

@@ -146,6 +146,10 @@ def model_card(summary: dict[str, Any], model_config: AlbertConfig) -> str:
            f"| {b['mlm_unigram_accuracy']:.1%} (always \"{b['unigram_piece']}\", the most frequent piece) |")
     sop = (f"| SOP accuracy ({v.get('pairs', 0):,} pairs) | {v.get('sop_accuracy', nan):.1%} | 50.0% (chance); "
            f"{b.get('sop_junction_bigram_accuracy', nan):.1%} (a bigram model reading only the two junctions) |")
+    if "nsp_accuracy" in v:  # the same pair head on BERT's next-sentence pairs (the paper's table 5)
+        sop += f"\n| NSP accuracy (the same head on next-sentence pairs) | {v['nsp_accuracy']:.1%} | 50.0% (chance) |"
+    pair_task = ("sentence-order prediction" if t.get("objective", "sop") == "sop" else
+                 "BERT's next-sentence prediction in place of ALBERT's sentence order (to compare the two)")
     single = (f"| MLM accuracy, single-word masks instead of n-gram spans (BERT's whole-word masking) "
               f"| {v.get('single_word_mlm_accuracy', nan):.1%} "
               f"| {b.get('single_word_mlm_unigram_accuracy', nan):.1%} (most frequent piece) |")
@@ -166,7 +170,7 @@ takes far more than this budget (the paper's ALBERT-base reaches 86.5% SOP accur
 125,000 steps of 4,096 sequences of 512 pieces). More steps (`--steps`, or a GPU) are the way there.""")
     notes = "\n" + "\n\n".join(notes) + "\n" if notes else ""
     values = dict(
-        name=name, language=language, knows=knows, masking=masking, corpus=summary["corpus"],
+        name=name, language=language, knows=knows, masking=masking, pair_task=pair_task, corpus=summary["corpus"],
         num_train_documents=len(summary["train_documents"]), documents=documents,
         validation_documents=", ".join(summary["validation_documents"]), vocab_size=f"{c.vocab_size:,}",
         model=model, training=training, wall_time=wall, hardware=summary["hardware"], torch_version=summary["torch"],

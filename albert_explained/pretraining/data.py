@@ -18,6 +18,13 @@ so that a notebook can run each step and show its result (notebook 08 does):
    probability 0.1 generated shorter): with probability `short_seq_prob` = 0.1 the target length is drawn uniformly
    from [2, max_seq_length - 3], so the model also sees short inputs, as it will when fine-tuned.
 
+   **Next-sentence pairs, for comparison** (`create_nsp_pairs`, `DataConfig(objective="nsp")`). BERT's task, kept
+   so that the paper's table 5 can be rerun in miniature: the same chunks and the same cut into A and B, but with
+   probability 1/2 B is replaced by a run of lines from another document (label 1, "NotNext"); otherwise B is the
+   real continuation (label 0, "IsNext"). Label 0 means "B follows A" under both objectives, so one head, the
+   `sop_classifier` on the pooled [CLS], answers both, and a model trained on one task can be scored on the other
+   (`objective.pair_task_accuracy`).
+
 3. **The input pair** (`build_pair`):  [CLS] A [SEP] B [SEP],  token_type_ids 0 for "[CLS] A [SEP]" and 1 for "B [SEP]".
 
 4. **n-gram masking** (`choose_masked_spans`, SpanBERT-style; paper, section 4.1). The number of pieces to predict is
@@ -77,12 +84,13 @@ import itertools
 import math
 import random
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import torch
 
 from ..checks import IGNORE_INDEX
 
+OBJECTIVES = ("sop", "nsp")  # ALBERT's sentence-order prediction, BERT's next-sentence prediction
 
 
 @dataclass
@@ -94,8 +102,11 @@ class DataConfig:
     masked_lm_prob: float = 0.15  # share of pieces to predict
     max_predictions_per_seq: int = 20  # cap on predictions per sequence (Google's default, also for T = 512)
     max_ngram: int = 3  # N: spans of 1 .. N whole words, p(n) proportional to 1/n
+    objective: str = "sop"  # the pair task: "sop" (ALBERT's sentence order) or "nsp" (BERT's next sentence)
 
     def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         if self.max_seq_length < 5:
             raise ValueError(f"max_seq_length must be at least 5 ([CLS] A [SEP] B [SEP]), got {self.max_seq_length}")
         for name in ("short_seq_prob", "masked_lm_prob"):
@@ -108,11 +119,12 @@ class DataConfig:
 
 @dataclass
 class SopPair:
-    """Two adjacent segments of one document, in the order the model will see them."""
+    """Two segments in the order the model will see them: adjacent segments of one document (SOP), or segment A and
+    either its continuation or a segment of another document (NSP)."""
 
     tokens_a: list[int]
     tokens_b: list[int]
-    sentence_order_label: int  # 0: A then B as written; 1: swapped
+    sentence_order_label: int  # 0: B follows A as written; 1: swapped (SOP) or B from another document (NSP)
 
 
 @dataclass
@@ -189,47 +201,91 @@ def truncate_seq_pair(tokens_a: list[int], tokens_b: list[int], max_num_tokens: 
             longer.pop()
 
 
-def create_sop_pairs(document: Sequence[Sequence[int]], config: DataConfig, rng: random.Random) -> list[SopPair]:
-    """One tokenized document -> sentence-order pairs that cover it, in document order (step 2 above)."""
+def _chunks(document: Sequence[Sequence[int]], config: DataConfig,
+            rng: random.Random) -> Iterator[list[Sequence[int]]]:
+    """Consecutive sentences gathered until the next one would not fit in T - 3 pieces or a drawn target length is
+    reached (step 2 above). A generator: the caller draws from `rng` for each chunk before the next target is drawn."""
     max_num_tokens = config.max_seq_length - 3  # room for [CLS], [SEP], [SEP]
 
     def draw_target() -> int:
         # Mostly fill the whole sequence; sometimes aim shorter so that short inputs are seen too.
         return rng.randint(2, max_num_tokens) if rng.random() < config.short_seq_prob else max_num_tokens
 
-    pairs: list[SopPair] = []
-
-    def add_pair(chunk: list[Sequence[int]]) -> None:
-        if len(chunk) >= 2:
-            a_end = rng.randint(1, len(chunk) - 1)  # how many sentences go to segment A
-            tokens_a = [t for s in chunk[:a_end] for t in s]
-            tokens_b = [t for s in chunk[a_end:] for t in s]
-        else:
-            # A single sentence: cut it at a random piece rather than borrowing B from another document.
-            only = list(chunk[0])
-            cut = rng.randint(1, len(only) - 1) if len(only) >= 2 else 0
-            tokens_a, tokens_b = only[:cut], only[cut:]
-        if tokens_a and tokens_b:
-            truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng)  # only a sentence longer than T - 3 needs it
-            swapped = rng.random() < 0.5
-            if swapped:
-                tokens_a, tokens_b = tokens_b, tokens_a
-            pairs.append(SopPair(tokens_a, tokens_b, int(swapped)))
-
     chunk: list[Sequence[int]] = []
     length, target = 0, draw_target()
     for sentence in document:
         if chunk and length + len(sentence) > max_num_tokens:
             # The sentence would not fit: it opens the next chunk, so no segment loses pieces at the junction.
-            add_pair(chunk)
+            yield chunk
             chunk, length, target = [], 0, draw_target()
         chunk.append(sentence)
         length += len(sentence)
         if length >= target:
-            add_pair(chunk)
+            yield chunk
             chunk, length, target = [], 0, draw_target()
     if chunk:
-        add_pair(chunk)
+        yield chunk
+
+
+def _cut(chunk: list[Sequence[int]], rng: random.Random) -> tuple[list[int], list[int]]:
+    """Segment A (the first sentences of the chunk) and segment B (the rest), cut at a random sentence boundary."""
+    if len(chunk) >= 2:
+        a_end = rng.randint(1, len(chunk) - 1)  # how many sentences go to segment A
+        return [t for s in chunk[:a_end] for t in s], [t for s in chunk[a_end:] for t in s]
+    # A single sentence: cut it at a random piece rather than borrowing B from another document.
+    only = list(chunk[0])
+    cut = rng.randint(1, len(only) - 1) if len(only) >= 2 else 0
+    return only[:cut], only[cut:]
+
+
+def create_sop_pairs(document: Sequence[Sequence[int]], config: DataConfig, rng: random.Random) -> list[SopPair]:
+    """One tokenized document -> sentence-order pairs that cover it, in document order (step 2 above)."""
+    pairs: list[SopPair] = []
+    for chunk in _chunks(document, config, rng):
+        tokens_a, tokens_b = _cut(chunk, rng)
+        if tokens_a and tokens_b:
+            # Only a sentence longer than T - 3 needs trimming.
+            truncate_seq_pair(tokens_a, tokens_b, config.max_seq_length - 3, rng)
+            swapped = rng.random() < 0.5
+            if swapped:
+                tokens_a, tokens_b = tokens_b, tokens_a
+            pairs.append(SopPair(tokens_a, tokens_b, int(swapped)))
+    return pairs
+
+
+def create_nsp_pairs(documents: Sequence[Sequence[Sequence[int]]], index: int, config: DataConfig,
+                     rng: random.Random) -> list[SopPair]:
+    """BERT's next-sentence pairs from documents[index]: the chunks and cuts of `create_sop_pairs`, and with
+    probability 1/2 segment B replaced by a run of whole sentences of another document, from a random sentence on,
+    until it is as long as the real B or the next sentence would not fit (label 1); otherwise the real B (label 0).
+
+    Two differences from BERT's script: the negative's B is as long as the B it replaces (BERT fills up to the
+    target length), and the real B of a negative is dropped (BERT puts its sentences back for the next chunk).
+    """
+    if len(documents) < 2:
+        raise ValueError(f"next-sentence pairs need at least two documents (negatives come from another one), "
+                         f"got {len(documents)}")
+    max_num_tokens = config.max_seq_length - 3
+    pairs: list[SopPair] = []
+    for chunk in _chunks(documents[index], config, rng):
+        tokens_a, tokens_b = _cut(chunk, rng)
+        if not (tokens_a and tokens_b):
+            continue
+        label = int(rng.random() < 0.5)
+        if label == 1:  # NotNext: B from a random other document
+            other = rng.randrange(len(documents) - 1)
+            other += other >= index  # every document but this one, equally likely
+            sentences = documents[other]
+            random_b: list[int] = []
+            for sentence in sentences[rng.randrange(len(sentences)):]:
+                if random_b and len(tokens_a) + len(random_b) + len(sentence) > max_num_tokens:
+                    break
+                random_b.extend(sentence)
+                if len(random_b) >= len(tokens_b):
+                    break
+            tokens_b = random_b
+        truncate_seq_pair(tokens_a, tokens_b, max_num_tokens, rng)
+        pairs.append(SopPair(tokens_a, tokens_b, label))
     return pairs
 
 
@@ -329,14 +385,20 @@ def make_example(pair: SopPair, ids: SpecialIds, config: DataConfig, rng: random
 
 def create_examples(documents: Sequence[Sequence[Sequence[int]]], ids: SpecialIds, config: DataConfig,
                     seed: int, epoch: int = 0, shuffle: bool = True) -> list[PretrainingExample]:
-    """Every document -> SOP pairs -> masked examples, for one epoch; shuffled across documents.
+    """Every document -> SOP pairs (NSP pairs if config.objective is "nsp") -> masked examples, for one epoch;
+    shuffled across documents.
 
     The random stream depends only on (seed, epoch), so every run, and every process of a distributed run, builds
     the same list; a new epoch draws new segment boundaries, new swaps and new masks.
     """
     rng = random.Random(f"albert-pretraining-data/{seed}/{epoch}")
-    examples = [make_example(pair, ids, config, rng)
-                for document in documents for pair in create_sop_pairs(document, config, rng)]
+
+    def pairs(index: int) -> list[SopPair]:
+        if config.objective == "nsp":
+            return create_nsp_pairs(documents, index, config, rng)
+        return create_sop_pairs(documents[index], config, rng)
+
+    examples = [make_example(pair, ids, config, rng) for index in range(len(documents)) for pair in pairs(index)]
     if shuffle:
         rng.shuffle(examples)
     return examples

@@ -14,10 +14,16 @@ for SOP, chance (one half) and a bigram model that only compares the two junctio
 (`data.junction_bigram_baseline`; every model card gives its accuracy). Sentence order in verse shows mostly where one
 line runs into the next, so the second baseline says how much of SOP a model could get from the pieces next to the
 cut alone; what it gets beyond that needs the passages' meaning.
+
+**Both pair tasks, as in the paper's table 5.** A model pretrained with `objective="nsp"` (BERT's next-sentence
+pairs, `data.create_nsp_pairs`) or with SOP has one pair head, and label 0 means "B follows A" in both tasks, so
+`pair_task_accuracy` can score either model on either task's held-out pairs: the paper finds that an NSP model
+cannot tell the order (52.0% on SOP) while an SOP model does NSP fairly well (78.9%).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
 import torch
@@ -27,7 +33,7 @@ from ..checks import IGNORE_INDEX
 from ..device import autocast, eval_mode
 from ..model import AlbertForPreTraining
 from ..training.progress import progress_bar
-from .data import PretrainingExample, batches, collate
+from .data import DataConfig, PretrainingExample, SpecialIds, batches, collate, create_examples
 
 
 class PretrainingObjective(nn.Module):
@@ -87,3 +93,13 @@ def evaluate(model: AlbertForPreTraining, examples: Sequence[PretrainingExample]
             "mlm_accuracy": totals["mlm_correct"] / max(1, totals["mlm_count"]),
             "sop_accuracy": totals["sop_correct"] / max(1, totals["sop_count"]),
             "predictions": totals["mlm_count"], "pairs": totals["sop_count"]}
+
+
+def pair_task_accuracy(model: AlbertForPreTraining, documents: Sequence[Sequence[Sequence[int]]], ids: SpecialIds,
+                       config: DataConfig, task: str, seed: int, batch_size: int, device: torch.device,
+                       max_examples: int | None = None) -> float:
+    """The pair head's accuracy on held-out pairs of one task, "sop" or "nsp", built from `documents` (tokenized,
+    as `data.tokenize_documents` gives them) with `config`'s recipe and one seed, whatever task the model was
+    trained on."""
+    examples = create_examples(documents, ids, dataclasses.replace(config, objective=task), seed=seed, shuffle=False)
+    return evaluate(model, examples[:max_examples], batch_size, device, ids.pad)["sop_accuracy"]

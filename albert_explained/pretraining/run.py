@@ -68,7 +68,7 @@ from .card import export_model
 from .corpus import CorpusSplit, read_corpus, shakespeare_split, split_documents
 from .data import (DataConfig, SpecialIds, batches, collate, create_examples, junction_bigram_baseline,
                    tokenize_documents, unigram_baseline)
-from .objective import PretrainingObjective, evaluate
+from .objective import PretrainingObjective, evaluate, pair_task_accuracy
 
 
 RUN_FILES = (CHECKPOINT_NAME, "tokenizer", LOG_NAME, "model")  # what a run writes in its output directory
@@ -108,6 +108,7 @@ class PretrainingConfig(TrainingConfig):
     masked_lm_prob: float = 0.15
     max_predictions_per_seq: int = 20
     max_ngram: int = 3
+    objective: str = "sop"  # the pair task: "sop" (ALBERT's) or "nsp" (BERT's; notebook 08 sets them side by side)
     # Optimisation: this recipe's values of TrainingConfig's fields (AdamW, clipping at 1.0 and the seed are
     # TrainingConfig's defaults). The warm-up is TrainingConfig's too: a tenth of the steps, at most 400, which is 400
     # for every measured run (4,000 steps or more) and lets a 20-step try run.
@@ -126,13 +127,14 @@ class PretrainingConfig(TrainingConfig):
         """The training pairs' recipe."""
         return DataConfig(max_seq_length=self.max_seq_length, short_seq_prob=self.short_seq_prob,
                           masked_lm_prob=self.masked_lm_prob, max_predictions_per_seq=self.max_predictions_per_seq,
-                          max_ngram=self.max_ngram)
+                          max_ngram=self.max_ngram, objective=self.objective)
 
     def validation_data_config(self) -> DataConfig:
         """The held-out task: the paper's pairs and masks (DataConfig's defaults) at this run's sequence length.
 
-        It ignores the training knobs on purpose. A run trained with `--masked-lm-prob 0.4` or `--max-ngram 1` is
-        still scored on the same validation examples as the bundled model, so the two accuracies can be compared.
+        It ignores the training knobs on purpose. A run trained with `--masked-lm-prob 0.4`, `--max-ngram 1` or
+        `--objective nsp` is still scored on the same validation examples as the bundled model, so the two accuracies
+        can be compared.
         """
         return DataConfig(max_seq_length=self.max_seq_length)
 
@@ -164,7 +166,7 @@ class PretrainingConfig(TrainingConfig):
     RESUME_FIELDS = TrainingConfig.RESUME_FIELDS + (
         "corpus", "max_documents", "max_sentences_per_document", "vocab_size", "embedding_size", "hidden_size",
         "num_hidden_layers", "num_attention_heads", "intermediate_size", "position_embedding_type", "sharing",
-        "max_seq_length", "short_seq_prob", "masked_lm_prob", "max_predictions_per_seq", "max_ngram")
+        "max_seq_length", "short_seq_prob", "masked_lm_prob", "max_predictions_per_seq", "max_ngram", "objective")
 
 
 def load_split(config: PretrainingConfig) -> CorpusSplit:
@@ -282,6 +284,12 @@ def _pretrain(config: PretrainingConfig) -> PretrainingResult:
             final_metrics["single_word_mlm_accuracy"] = evaluate(model, single, config.eval_batch_size, device,
                                                                  ids.pad)["mlm_accuracy"]
             baselines["single_word_mlm_unigram_accuracy"] = unigram_baseline(train_docs, single)[1]
+            # The pair head on BERT's next-sentence pairs too, whichever task it was trained on (the paper's table 5).
+            # Their negatives come from another held-out document, so it takes two of them.
+            if len(validation_docs) >= 2:
+                final_metrics["nsp_accuracy"] = pair_task_accuracy(model, validation_docs, ids, validation_config,
+                                                                   "nsp", config.seed + 1, config.eval_batch_size,
+                                                                   device, config.max_eval_examples)
         loop.update_clock()
         if dist.rank == 0 and config.export:
             export_model(model, tokenizer, out / "model", config, state, final_metrics, baselines, split, device,
