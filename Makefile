@@ -12,7 +12,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 TORCH_PIP_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
-.PHONY: test lab html clean
+.PHONY: test lab html bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ lab: $(VENV)/.installed-dev
 # Every notebook executed and rendered to HTML, for people who would rather read than run.
 html: $(VENV)/.installed-dev
 	$(BIN)/jupyter nbconvert --to html --execute --output-dir html notebooks/*.ipynb
+
+# The benchmark report: ours against transformers, interleaved in one process (see benchmarks/report.py). It writes
+# benchmarks/results/<cpu|cuda>.md, .png and .json. Pass options with BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/report.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
