@@ -273,18 +273,17 @@ def load_models(checkpoint: Path, plan: Plan, with_compiled: bool) -> dict[str, 
 
     from albert_explained import AlbertModel
 
-    models = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        models[OURS_EAGER] = AlbertModel.from_pretrained(checkpoint, attn_implementation="eager")
-        models[OURS_SDPA] = AlbertModel.from_pretrained(checkpoint, attn_implementation="sdpa")
-        if with_compiled:
-            # Static shapes: each group compiles for its own B x T, as a fixed-shape deployment would.
-            compiled = AlbertModel.from_pretrained(checkpoint, attn_implementation="sdpa")
-            models[OURS_COMPILED] = torch.compile(compiled, dynamic=False)
-        models[REF_EAGER] = transformers.AlbertModel.from_pretrained(checkpoint, attn_implementation="eager")
-        models[REF_SDPA] = transformers.AlbertModel.from_pretrained(checkpoint, attn_implementation="sdpa")
-    return {name: model.to(plan.device) for name, model in models.items()}
+        ours = {name: AlbertModel.from_pretrained(checkpoint, attn_implementation=attention).to(plan.device)
+                for name, attention in ((OURS_EAGER, "eager"), (OURS_SDPA, "sdpa"), (OURS_COMPILED, "sdpa"))
+                if with_compiled or name != OURS_COMPILED}
+        reference = {name: transformers.AlbertModel.from_pretrained(checkpoint, attn_implementation=attention)
+                     for name, attention in ((REF_EAGER, "eager"), (REF_SDPA, "sdpa"))}
+    if with_compiled:
+        # Static shapes: each group compiles for its own B x T, as a fixed-shape deployment would.
+        ours[OURS_COMPILED] = torch.compile(ours[OURS_COMPILED], dynamic=False)
+    return {**ours, **{name: model.to(plan.device) for name, model in reference.items()}}
 
 
 def forward_call(model: torch.nn.Module, inputs: dict, plan: Plan) -> Callable[[], torch.Tensor]:
@@ -349,19 +348,27 @@ def model_section(mode: str, plan: Plan, checkpoints: dict[str, Path]) -> list[G
             make_call = forward_call if mode == "forward" else training_call
             calls = {name: make_call(model, inputs, plan) for name, model in models.items()}
 
-            # The first call of each row (which compiles the compiled one) checks that it computes what
-            # transformers SDPA computes.
+            # The first call of each row (which compiles the compiled one), from the same weights, checks that it
+            # computes what transformers SDPA computes.
             expected = calls[REF_SDPA]()
+            differences = {}
             for name, call in calls.items():
-                difference = relative_difference(call(), expected)
-                if difference > TOLERANCE[plan.dtype]:
+                if name == REF_SDPA:
+                    continue
+                differences[name] = relative_difference(call(), expected)
+                if differences[name] > TOLERANCE[plan.dtype]:
                     raise AssertionError(f"{preset} {batch} x {seq} {mode}: {name} differs from {REF_SDPA} by "
-                                         f"{difference:.1e} (relative), more than {TOLERANCE[plan.dtype]:.0e}")
+                                         f"{differences[name]:.1e} (relative), more than "
+                                         f"{TOLERANCE[plan.dtype]:.0e}")
+            notes.append(f"{preset}, {batch} x {seq}: relative difference from transformers SDPA's "
+                         f"{'output' if mode == 'forward' else 'loss'}: "
+                         + ", ".join(f"{name} {d:.0e}" for name, d in differences.items()))
 
             flops, shapes = count_products(calls[OURS_EAGER])
             calls[MATMUL] = matmul_call(shapes, plan.dtype, plan.device)
             times = interleaved(calls, plan, desc=f"{mode} {preset} {batch}x{seq}")
-            groups.append(Group(mode, preset, f"{batch} x {seq}", times, flops, product_flops(shapes), notes))
+            groups.append(Group(mode, preset, f"{batch} x {seq}", times, flops=flops, gemm_flops=product_flops(shapes),
+                                notes=notes))
             del models, calls
             gc.collect()
     return groups

@@ -20,6 +20,8 @@ def test_benchmark_report_runs_every_section_and_writes_its_table_plot_and_data(
         assert text.count(f"| tiny | 2 x 8 | 1 | {row} |") == 2  # forward and training step
     for row in ("ours", "ours, 1 thread", "transformers, slow", "transformers, fast"):
         assert text.count(f"| 1 | {row} |") == 2  # lists and padded tensors
+    assert text.count("relative difference from transformers SDPA's") == 2  # every row checked before timing
+    assert "The fast tokenizer's ids" in text
     assert "| tiny | 64 | 2 x 8 |" in text and "| BERT like tiny | 64 | 2 x 8 |" in text
     assert (tmp_path / "cpu.png").stat().st_size > 0
     assert (tmp_path / "cpu.json").stat().st_size > 0
