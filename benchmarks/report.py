@@ -39,16 +39,17 @@ product's operand shapes, and an extra row, "torch.matmul", runs exactly those p
 on contiguous random operands, timed in the same rounds. Its rate is what the machine's matmul reaches at this
 model's shapes; "% of matmul" is each row's achieved rate over it.
 
-**Memory on a CPU.** tracemalloc sees Python's allocator only, not torch's; torch has no CPU counterpart of
+**Memory on a CPU** (Linux). tracemalloc sees Python's allocator only, not torch's; torch has no CPU counterpart of
 `torch.cuda.max_memory_allocated`; the profiler's profile_memory lists every allocation, from which the peak would
 have to be rebuilt, and slows the step it watches. So each model is measured in a fresh Python process, where
-nothing else has allocated: its peak resident set size (`ru_maxrss`) during two training steps, minus its size
-before the model was built. glibc keeps freed small blocks for reuse, so the
-child runs with MALLOC_MMAP_THRESHOLD_=65536: every tensor above 64 KiB gets its own mapping, returned to the system
-when the tensor is freed, and the resident size follows the live tensors. On a GPU the child reads
-`torch.cuda.max_memory_allocated()`. The analytical column needs no measurement: parameters, gradients and AdamW's
-two moments, 4 x 4 bytes per parameter; what the measurement adds to it is activations and workspace, which ALBERT
-and BERT share (the same layer runs L times either way).
+nothing else has allocated: the high-water mark of its resident set size (VmHWM in /proc/self/status, reset after
+the imports) during two training steps, minus its resident size before the model was built. (`ru_maxrss` would not
+do: Linux carries it over from the parent process, whose size it then reports.) glibc keeps freed small blocks for
+reuse, so the child runs with MALLOC_MMAP_THRESHOLD_=65536: every tensor above 64 KiB gets its own mapping,
+returned to the system when the tensor is freed, and the resident size follows the live tensors. On a GPU the
+child reads `torch.cuda.max_memory_allocated()`. The analytical column needs no measurement: parameters, gradients
+and AdamW's two moments, 4 x 4 bytes per parameter; what the measurement adds to it is activations and workspace,
+which ALBERT and BERT share (the same layer runs L times either way).
 
 **On a GPU** everything runs under bf16 autocast (weights and optimizer state stay fp32), SDPA picks its fused
 kernels, the matmul row multiplies in bf16, and every timing is bracketed by `torch.cuda.synchronize()`.
@@ -64,7 +65,6 @@ import json
 import math
 import os
 import platform
-import resource
 import shlex
 import statistics
 import subprocess
@@ -324,7 +324,8 @@ def graph_breaks(checkpoint: Path, inputs: dict, plan: Plan) -> str:
     with torch.inference_mode(), autocast(plan):
         explanation = torch._dynamo.explain(model)(**inputs)
     torch.compiler.reset()
-    reasons = sorted({str(b.reason).splitlines()[0][:100] for b in explanation.break_reasons})
+    reasons = sorted({f"{Path(b.user_stack[-1].filename).name}:{b.user_stack[-1].lineno} "
+                      f"{str(b.reason).splitlines()[0][:80]}" for b in explanation.break_reasons if b.user_stack})
     return (f"torch._dynamo.explain(AlbertModel): {explanation.graph_break_count} graph break(s)"
             + (f" ({'; '.join(reasons)})" if reasons else "") + "; the compiled rows use fullgraph=False")
 
@@ -471,7 +472,11 @@ def memory_child(spec: dict) -> dict:
     plan_dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     albert = AlbertConfig.from_preset(spec["preset"])
     inputs = make_inputs(albert.vocab_size, spec["batch"], spec["seq"], device)
-    baseline = resident_bytes() if device.type == "cpu" else torch.cuda.memory_allocated(device)
+    if device.type == "cpu":
+        reset_peak_resident_bytes()
+        baseline = resident_bytes("VmRSS")
+    else:
+        baseline = torch.cuda.memory_allocated(device)
     model = (AlbertModel(albert) if spec["family"] == "albert" else BertModel(BertConfig.like(albert))).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
     for _ in range(2):  # the second step holds AdamW's moments from the start
@@ -480,23 +485,22 @@ def memory_child(spec: dict) -> dict:
         hidden.float().square().mean().backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-    peak = max_resident_bytes() if device.type == "cpu" else torch.cuda.max_memory_allocated(device)
+    peak = resident_bytes("VmHWM") if device.type == "cpu" else torch.cuda.max_memory_allocated(device)
     return {"parameters": sum(p.numel() for p in model.parameters()), "peak_bytes": peak - baseline}
 
 
-def resident_bytes() -> int:
-    """This process's resident set size now (Linux); elsewhere its largest so far, which makes the measured peak a
-    lower bound."""
-    statm = Path("/proc/self/statm")
-    if statm.exists():
-        return int(statm.read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    return max_resident_bytes()
+def resident_bytes(field: str) -> int:
+    """VmRSS (resident set size now) or VmHWM (its high-water mark) of this process, from /proc/self/status."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) * 1024  # given in kB
+    raise RuntimeError(f"/proc/self/status has no {field}")
 
 
-def max_resident_bytes() -> int:
-    """The largest resident set size this process has had (Linux counts it in KiB, macOS in bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
+def reset_peak_resident_bytes() -> None:
+    """Start VmHWM afresh from the current resident size (Linux 4.0 and later), so that the import's peak is not
+    counted."""
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 # --- the report -----------------------------------------------------------------------------------------------------
@@ -557,22 +561,29 @@ def tokenizer_table(groups: list[Group]) -> list[str]:
 
 
 def memory_table(rows: list[dict], device: torch.device) -> list[str]:
-    mib = 2 ** 20
-    lines = ["| model | H | B x T | parameters | parameters + gradients + AdamW (16 B each) | measured peak "
-             "| measured - (parameters + gradients + AdamW) |",
-             "|---|---|---|---|---|---|---|"]
     from albert_explained import AlbertConfig
 
+    mib = 2 ** 20
+    lines = ["| model | H | B x T | parameters | parameters + gradients + AdamW (16 B each) | measured peak |",
+             "|---|---|---|---|---|---|"]
     for row in rows:
-        hidden = AlbertConfig.from_preset(row["preset"]).hidden_size
         name = row["preset"] if row["family"] == "albert" else f"BERT like {row['preset']}"
-        static = 16 * row["parameters"]
-        lines.append(f"| {name} | {hidden} | {row['batch']} x {row['seq']} | {row['parameters']:,} "
-                     f"| {static / mib:,.0f} MiB | {row['peak_bytes'] / mib:,.0f} MiB "
-                     f"| {(row['peak_bytes'] - static) / mib:,.0f} MiB |")
+        lines.append(f"| {name} | {AlbertConfig.from_preset(row['preset']).hidden_size} | {row['batch']} x "
+                     f"{row['seq']} | {row['parameters']:,} | {16 * row['parameters'] / mib:,.0f} MiB "
+                     f"| {row['peak_bytes'] / mib:,.0f} MiB |")
     method = ("torch.cuda.max_memory_allocated()" if device.type == "cuda" else
-              "peak resident set size of a fresh process minus its size before the model was built")
-    return lines + ["", f"Measured: {method}, over two training steps (forward, backward, AdamW)."]
+              "the peak resident set size of a fresh process (VmHWM) minus its size before the model was built")
+    lines += ["", f"Measured: {method}, over two training steps (forward, backward, AdamW)."]
+    for albert, bert in zip(rows[::2], rows[1::2], strict=True):
+        ratio = bert["peak_bytes"] / albert["peak_bytes"]
+        more = (bert["peak_bytes"] - albert["peak_bytes"]) / mib
+        lines.append(f"At {albert['preset']}'s sizes, BERT's peak is {ratio:.2f}x ALBERT's, {more:,.0f} MiB "
+                     f"more, where its "
+                     f"parameters, gradients and AdamW moments take "
+                     f"{16 * (bert['parameters'] - albert['parameters']) / mib:,.0f} MiB more: the activations are "
+                     f"the same, and not all gradients are alive at the peak (they are made during the backward pass "
+                     f"as activations are freed, and zero_grad drops them after each step).")
+    return lines
 
 
 def plot(model_groups: list[Group], path: Path) -> None:
@@ -589,7 +600,7 @@ def plot(model_groups: list[Group], path: Path) -> None:
     for axes_row, section in zip(axes, sections, strict=True):
         groups = [g for g in model_groups if g.section == section]
         labels = [f"{g.label.removeprefix('albert-')}\n{g.shape}" for g in groups]
-        rows = [r for r in (OURS_EAGER, OURS_SDPA, OURS_COMPILED, REF_EAGER) if r in groups[0].times]
+        rows = [r for r in (OURS_EAGER, OURS_SDPA, OURS_COMPILED, REF_EAGER, REF_SDPA) if r in groups[0].times]
         width = 0.8 / len(rows)
         for k, row in enumerate(rows):
             x = [i + (k - (len(rows) - 1) / 2) * width for i in range(len(groups))]
