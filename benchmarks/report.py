@@ -24,7 +24,7 @@ transformers SDPA's output (or loss); that call compiles the compiled row. Two m
 second of them timed to size the rounds. Then the rows are timed in rounds: each round times every row once,
 starting with a different row each round, so that a burst of load from elsewhere lands on all rows alike. A row
 that takes less than MIN_MEASUREMENT_S is called several times per measurement. Each group gets as many rounds as
-fit in 60 seconds (15 with `--quick`), at least MIN_ROUNDS (3 with `--quick`) and at most MAX_ROUNDS, or exactly
+fit in 60 seconds (10 with `--quick`), at least MIN_ROUNDS (3 with `--quick`) and at most MAX_ROUNDS, or exactly
 `--rounds`. The table gives the median time with the interquartile range, and ratios taken round by round (a row's
 time over the column's row's time in the same round), as their median and interquartile range: below 1 means the
 row is faster. The load average is written beside every table; on a busy machine trust ratios, not times. Where
@@ -78,7 +78,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._python_dispatch import TorchDispatchMode  # the base of FlopCounterMode too
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm import tqdm
 
@@ -224,7 +224,7 @@ class MatrixProducts(TorchDispatchMode):
 
 
 def product_flops(shapes: Counter) -> int:
-    """2 M K N multiply-adds for each (..., M, K) @ (..., K, N)."""
+    """2 M K N FLOPs (M K N multiply-adds) for each (..., M, K) @ (..., K, N), times the batch dimensions."""
     return sum(count * 2 * math.prod(a) * b[-1] for (a, b), count in shapes.items())
 
 
@@ -422,8 +422,7 @@ def tokenizer_section(plan: Plan) -> list[Group]:
             if not same:
                 raise AssertionError(f"tokenizer, {setting}: our {key} differ from the slow tokenizer's")
         calls = {name: (lambda t=tokenizer, k=kwargs: t(texts, **k)) for name, tokenizer in tokenizers.items()}
-        notes = [fast_differences(texts, tokenizers[SLOW], tokenizers[FAST])] \
-            if not kwargs else []
+        notes = [] if kwargs else [fast_differences(texts, tokenizers[SLOW], tokenizers[FAST])]
         times = interleaved(calls, plan, desc=f"tokenizer, {setting}")
         groups.append(Group("tokenizer", setting, "", times, notes=notes, texts=len(texts)))
     return groups
@@ -680,15 +679,20 @@ def parse_sections(text: str) -> tuple[str, ...]:
 
 
 def make_plan(args: argparse.Namespace) -> Plan:
+    from albert_explained import AlbertConfig
+
     device = torch.device(args.device)
     gpu = device.type == "cuda"
     presets = tuple(args.presets.split(",")) if args.presets else (PRESETS[:1] if args.quick else PRESETS)
+    unknown = [p for p in presets if p not in AlbertConfig.presets()]
+    if unknown:
+        raise SystemExit(f"--presets: unknown {', '.join(unknown)}; choose from {', '.join(AlbertConfig.presets())}")
     extra = GPU_FORWARD_PRESETS if gpu and not args.presets else ()
     shapes = args.shapes or (((8, 128),) if args.quick else SHAPES)
     return Plan(sections=args.only, device=device, shapes=shapes, forward_presets=presets + extra,
                 train_presets=presets, memory_presets=presets,
                 memory_shape=shapes[-1],
-                tokenizer_lines=1000 if args.quick else 5000, seconds=15 if args.quick else 60,
+                tokenizer_lines=1000 if args.quick else 5000, seconds=10 if args.quick else 60,
                 min_rounds=3 if args.quick else MIN_ROUNDS, rounds=args.rounds, compile=args.compile,
                 threads=args.threads)
 
@@ -699,7 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help="albert-base-v2 at 8 x 128 (and albert-xxlarge-v2's forward on a GPU), at least 3 "
-                             "rounds or 15 s per group, 1,000 tokenizer lines")
+                             "rounds or 10 s per group, 1,000 tokenizer lines")
     parser.add_argument("--only", type=parse_sections, default=SECTIONS,
                         help=f"comma-separated sections to run (default: {','.join(SECTIONS)})")
     parser.add_argument("--presets", help="comma-separated AlbertConfig presets, e.g. tiny (default: "
