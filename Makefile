@@ -12,7 +12,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 TORCH_PIP_ARGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
-.PHONY: test lab html bench clean
+.PHONY: test lab html lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ html: $(VENV)/.installed-dev
 # benchmarks/results/<cpu|cuda>.md, .png and .json. Pass options with BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/report.py $(BENCH_ARGS)
+
+# ruff check with the configuration in pyproject.toml, on everything that holds Python, notebooks included.
+lint: $(VENV)/.installed-lint
+	$(BIN)/ruff check albert_explained tests benchmarks notebooks
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -4,28 +4,25 @@ Every module is a plain PyTorch `nn.Module`, annotated with the paper's equation
 and checked number for number against Hugging Face transformers' ALBERT (same outputs, losses, parameter counts and
 state-dict keys, so checkpoints move between the two).
 
-The files, in the order data flows through the model:
+Read it in this order:
 
     config.py       AlbertConfig, BertConfig and the published presets
-    tokenizer.py    SentencePiece with ALBERT's rules; train_tokenizer
-    activations.py  gelu, gelu_new (tanh), relu, silu
-    embeddings.py   token + position + segment embeddings of size E
-    attention.py    multi-head self-attention: the step-by-step path and the fused SDPA path
-    layer.py        attention + feed-forward, residuals, post-LayerNorm
-    encoder.py      E -> H projection, and cross-layer parameter sharing
-    model.py        AlbertModel (+ pooler) and input checks
-    heads.py        MLM, sentence-order prediction and the four task heads
+    tokenizer/      SentencePiece with ALBERT's rules (normalization.py), the reference's API, train_tokenizer
+    model.py        the whole model in one sitting, in data-flow order: embeddings, attention, the layer, the
+                    encoder with cross-layer sharing, AlbertModel, and the pretraining and fine-tuning heads
+    checks.py       the input and label checks every forward pass starts with
+    weights.py      the base class of every model: initialisation, from_pretrained / save_pretrained
     bert.py         BERT built from the same parts, for comparison
-    weights.py      from_pretrained / save_pretrained in the reference's format
     parameters.py   parameter counts by component and the paper's tables
-    device.py       get_device(): CUDA when present, else CPU
 
 and around the model:
 
-    corpus.py, pretraining_data.py, optim.py, pretrain.py    pretraining from raw text (MLM + SOP)
+    pretraining/    corpus, SOP pairs and n-gram masking, the MLM + SOP objective, pretrain(), the model card
+    training/       what pretraining and fine-tuning share: optimisers, checkpoints, DDP, progress bars
+    views/          attention views that work offline, analyses of heads, bertviz adapters, architecture diagrams
     bundled/        a tiny ALBERT pretrained here on Shakespeare, with its card
     fill_mask.py    fill in [MASK]s, like transformers' fill-mask pipeline
-    visualize.py, attention_analysis.py                      attention views and analyses that work offline
+    device.py       get_device(): CUDA when present, else CPU; bf16 autocast
     cli.py          the `albert-explained` command
 
 Dimension letters used in every comment:
@@ -37,7 +34,7 @@ Dimension letters used in every comment:
 """
 
 from .config import ALBERT_PRESETS, BERT_PRESETS, AlbertConfig, BertConfig
-from .heads import (
+from .model import (
     AlbertForMaskedLM,
     AlbertForMultipleChoice,
     AlbertForPreTraining,
@@ -47,10 +44,11 @@ from .heads import (
     AlbertForTokenClassification,
     QuestionAnsweringOutput,
     TaskOutput,
+    AlbertModel,
+    AlbertModelOutput,
 )
 from .bert import BertModel
 from .device import get_device
-from .model import AlbertModel, AlbertModelOutput
 from .parameters import count_parameters, format_table, paper_parameter_table
 from .tokenizer import AlbertTokenizer, BatchEncoding, train_tokenizer
 from .weights import LoadingInfo

@@ -6,7 +6,7 @@ BERT (Devlin et al., 2019) is ALBERT without its two parameter reductions:
 |-----------------------|------------------------------|----------------------------------------------|
 | embeddings            | V x H (E = H)                | V x E, then an E x H projection              |
 | encoder layers        | L layers, L sets of weights  | L layers, one set of weights (G groups)      |
-| FFN output dropout    | yes                          | no (as in the reference, see layer.py)       |
+| FFN output dropout    | yes                          | no (as in the reference, see model.py)       |
 | second pretraining    | next-sentence prediction     | sentence-order prediction                    |
 
 So `BertModel` is `AlbertEmbeddings` of size H, L separate `AlbertLayer`s and the same pooler, with no projection.
@@ -27,9 +27,9 @@ import torch
 from torch import nn
 
 from .config import BertConfig
-from .embeddings import AlbertEmbeddings
-from .layer import AlbertLayer
-from .model import AlbertModelOutput, AlbertPreTrainedModel, attention_bias_from_mask, check_head_mask, check_inputs
+from .checks import check_head_mask, check_inputs
+from .model import AlbertEmbeddings, AlbertLayer, AlbertModelOutput, attention_bias_from_mask
+from .weights import AlbertPreTrainedModel
 
 # Our module names -> transformers' BertModel names, for the parts of a layer whose names differ.
 REFERENCE_NAMES = {

@@ -8,7 +8,7 @@
     torchrun --nproc_per_node 2 -m albert_explained pretrain --output-dir runs/ddp   # 2 processes, twice the batch
 
 Every command has --help. Each is a thin layer over a function of the package (fill_mask.fill_mask,
-tokenizer.AlbertTokenizer, parameters.format_table, visualize.attend with its plots, pretrain.pretrain), so what the
+tokenizer.AlbertTokenizer, parameters.format_table, views.attend with its plots, pretraining.pretrain), so what the
 command does, a notebook can do in one line too. Under torchrun, --batch-size is per process.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 
@@ -53,7 +54,7 @@ def _params(args: argparse.Namespace) -> None:
 
 
 def _pretrain(args: argparse.Namespace) -> None:
-    from .pretrain import PretrainingConfig, pretrain
+    from .pretraining import PretrainingConfig, pretrain
 
     values = {k: v for k, v in vars(args).items() if k not in ("command", "handler", "command_line")}
     config = PretrainingConfig(**values, command=args.command_line)
@@ -69,9 +70,70 @@ def _pretrain(args: argparse.Namespace) -> None:
         print(f"stopped at step {result.step} of {config.steps}; continue with --resume")
 
 
+def _attention(args: argparse.Namespace) -> None:
+    """Writes the file and prints where each token looks."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no window, works on a server
+    from .bundled import inference_model
+    from .views.page import PAGE_SUFFIXES, save_html
+    from .views.plots import FIGURE_SUFFIXES, plot_head, plot_layer, save_figure
+    from .views.sample import attend
+
+    output = Path(args.output)
+    if output.suffix.lower() not in FIGURE_SUFFIXES + PAGE_SUFFIXES:
+        raise ValueError(f"--output must be a file name ending in {', '.join(FIGURE_SUFFIXES)} (a figure) or "
+                         f"{', '.join(PAGE_SUFFIXES)} (the interactive page), got {args.output!r}")
+    if output.is_dir():
+        raise ValueError(f"--output {args.output!r} is a directory; give a file name, such as "
+                         f"{output / 'attention.png'}")
+    model, tokenizer = inference_model(args.model)  # the bundled model when --model is not given
+    sample = attend(args.text, args.pair, model, tokenizer)
+    sample.check_layer_head(args.layer, args.head)
+    if output.suffix.lower() in PAGE_SUFFIXES:
+        save_html(sample, output, layer=args.layer, head=args.head or 0,
+                  view="lines" if args.view == "lines" else "heatmap")
+    else:
+        fig = plot_layer(sample, args.layer, args.view) if args.head is None else \
+            plot_head(sample, args.layer, args.head, args.view)
+        save_figure(fig, output)
+    matrix = sample.attentions[args.layer].mean(0) if args.head is None else sample.attentions[args.layer, args.head]
+    which = "mean of heads" if args.head is None else f"head {args.head}"
+    print(f"layer {args.layer}, {which}: where each token looks most")
+    for token, row in zip(sample.tokens, matrix, strict=True):
+        j = int(row.argmax())
+        print(f"  {token:>15} -> {sample.tokens[j]:<15} {row[j].item():.2f}")
+    print(f"wrote {output}")
+
+
+def _add_attention_command(commands: argparse._SubParsersAction) -> None:
+    from .views.plots import VIEWS
+
+    parser = commands.add_parser(
+        "attention", help="draw one sentence's attention to a PNG or a self-contained HTML page",
+        description="Run a sentence through the model and draw where its tokens attend. A .png (or .pdf/.svg) "
+                    "output gets one head (--head) or every head of the layer (no --head); a .html output gets an "
+                    "interactive page that works offline, opened at --layer/--head. Layers and heads count from 0.",
+    )
+    parser.add_argument("text", help="the sentence (sentence A)")
+    parser.add_argument("--pair", metavar="TEXT", help="a second sentence (sentence B), for a pair")
+    parser.add_argument("--layer", type=int, default=0, help="layer (application), from 0 (default: 0)")
+    parser.add_argument("--head", type=int, default=None,
+                        help="head, from 0 (default: every head of the layer in a PNG, head 0 in HTML)")
+    parser.add_argument("--view", choices=VIEWS, default="heatmap", help="picture for one head (default: heatmap)")
+    parser.add_argument("--model", metavar="DIR", default=None,
+                        help="checkpoint directory with config.json, model.safetensors and spiece.model "
+                             "(default: the bundled model)")
+    parser.add_argument("-o", "--output", default="attention.png",
+                        help="output file: .png/.pdf/.svg for a figure, .html for the interactive page "
+                             "(default: attention.png)")
+    parser.set_defaults(handler=_attention)
+
+
 def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     from .config import POSITION_EMBEDDING_TYPES, SHARING_STRATEGIES
-    from .pretrain import PRECISIONS, PretrainingConfig
+    from .device import PRECISIONS
+    from .pretraining import PretrainingConfig
 
     d = PretrainingConfig()
     add = parser.add_argument
@@ -126,8 +188,8 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1 ... (default: the GPU if there is one)")
     run.add_argument("--precision", choices=PRECISIONS, default=d.precision,
                      help="matrix products in training steps: auto is bf16 on GPU and fp32 on CPU; bf16 on a CPU is "
-                          "faster only on chips with bf16 instructions (AVX512-BF16, AMX), 1.7x on the one "
-                          "benchmarks/bench_pretrain_step.py was run on (default: %(default)s)")
+                          "faster only on chips with bf16 instructions (AVX512-BF16, AMX): "
+                          "benchmarks/bench_pretrain_step.py measures it (default: %(default)s)")
     run.add_argument("--num-threads", type=int, default=d.num_threads, help="CPU threads for torch")
     run.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its checkpoint")
     run.add_argument("--stop-after", type=int, default=d.stop_after,
@@ -160,16 +222,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_params)
 
     p = commands.add_parser("pretrain", help="pretrain an ALBERT from raw text (MLM + SOP)",
-                            description="Pretrain ALBERT with MLM and SOP. The defaults are the recipe that "
-                                        "albert_explained/pretrain.py measures (about 25 minutes on 2 CPU cores); "
+                            description="Pretrain ALBERT with MLM and SOP. The defaults are the recipe whose "
+                                        "runs docs/results.md records, with their times; "
                                         "the bundled model's card gives the command that made it. "
                                         "Under torchrun it runs DistributedDataParallel.")
     _add_pretrain_arguments(p)
     p.set_defaults(handler=_pretrain)
 
-    from .visualize import add_attention_command
-
-    add_attention_command(commands)
+    _add_attention_command(commands)
     return parser
 
 

@@ -14,8 +14,8 @@ reference; use `AlbertConfig.from_preset("albert-base-v2")` (or `"tiny"`) for th
 Fields that the reference does not have:
 
 - `attn_implementation`: "sdpa" (default) uses PyTorch's fused `scaled_dot_product_attention` whenever the attention
-  probabilities are not needed; "eager" always runs the step-by-step path of `attention.py`. The reference reads the
-  same key from config.json.
+  probabilities are not needed; "eager" always runs the step-by-step path of `model.py` (section 2). The reference
+  reads the same key from config.json.
 - `sharing`: which parts of a layer are shared across depth, with the paper's names (section 4.5, table 4):
   "all-shared" (default; the layers of each group share everything), "shared-attention", "shared-FFN" and
   "not-shared". The last three give every depth its own group (num_hidden_groups = num_hidden_layers) and then tie
@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .activations import ACTIVATIONS
-
 POSITION_EMBEDDING_TYPES = ("absolute", "relative_key", "relative_key_query")
 SHARING_STRATEGIES = ("all-shared", "shared-attention", "shared-FFN", "not-shared")
 ATTN_IMPLEMENTATIONS = ("eager", "sdpa")
+# The activations `hidden_act` can name (model.ACTIVATIONS maps each to its module).
+HIDDEN_ACTS = ("gelu", "gelu_new", "relu", "silu")
 PROBLEM_TYPES = (None, "regression", "single_label_classification", "multi_label_classification")
 
 # Keys that transformers writes into config.json for its own bookkeeping (or that Google's original configs carry,
@@ -196,7 +196,7 @@ class AlbertConfig(_JsonConfig):
         if self.hidden_size % self.num_attention_heads != 0:
             raise ValueError(f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads "
                              f"({self.num_attention_heads})")
-        _check_choice("hidden_act", self.hidden_act, tuple(ACTIVATIONS))
+        _check_choice("hidden_act", self.hidden_act, HIDDEN_ACTS)
         _check_choice("position_embedding_type", self.position_embedding_type, POSITION_EMBEDDING_TYPES)
         _check_choice("sharing", self.sharing, SHARING_STRATEGIES)
         _check_choice("attn_implementation", self.attn_implementation, ATTN_IMPLEMENTATIONS)
@@ -290,7 +290,7 @@ class BertConfig(_JsonConfig):
         if self.hidden_size % self.num_attention_heads != 0:
             raise ValueError(f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads "
                              f"({self.num_attention_heads})")
-        _check_choice("hidden_act", self.hidden_act, tuple(ACTIVATIONS))
+        _check_choice("hidden_act", self.hidden_act, HIDDEN_ACTS)
         _check_choice("position_embedding_type", self.position_embedding_type, POSITION_EMBEDDING_TYPES)
         _check_choice("attn_implementation", self.attn_implementation, ATTN_IMPLEMENTATIONS)
         _check_choice("problem_type", self.problem_type, PROBLEM_TYPES)

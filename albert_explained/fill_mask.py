@@ -1,6 +1,6 @@
 """Fill in the blanks: what a masked language model has learned, asked one [MASK] at a time.
 
-Pretraining taught the model to predict hidden pieces from their context on both sides (`pretraining_data.py`).
+Pretraining taught the model to predict hidden pieces from their context on both sides (`pretraining/data.py`).
 `fill_mask` asks the same question of any text: every [MASK] position t gets a distribution over the V pieces,
 
     p(piece | text) = softmax( logits_t )          logits: (B=1, T, V) -> one row of V scores per [MASK]
@@ -10,7 +10,7 @@ and the top_k pieces are returned, best first, in the format of transformers' fi
 sequence the input with this piece in place of the [MASK]. With several [MASK]s the result is one such list per
 mask, in order; each mask is predicted on its own (the others stay masked), which is how MLM training sees them.
 
-By default the bundled model (`bundled/`), a tiny ALBERT trained on Shakespeare for 28 minutes on a 2-core CPU,
+By default the bundled model (`bundled/`), a tiny ALBERT pretrained on Shakespeare's plays on a laptop-class CPU,
 answers:
 
     >>> [answer["token_str"] for answer in fill_mask("To be, or not to [MASK]", top_k=3)]
@@ -27,12 +27,13 @@ Pass `model` and `tokenizer` to ask any other AlbertForMaskedLM or AlbertForPreT
 Two differences from the pipeline, both on purpose:
 
 - **No lone '▁' glued to a [MASK].** The text after a [MASK] is encoded as a string of its own and gets
-  SentencePiece's dummy prefix, so "not to [MASK]." becomes [..., '▁to', '[MASK]', '▁', '.'] (see `tokenizer.py`;
-  transformers#16774). In the training plays "be." is ['▁be', '.'], and a lone '▁' before punctuation is rare (71
-  times in 1,095,166 pieces), so a small model's answers suffer. When the character right after a [MASK] is not
-  a space, a lone '▁' piece that follows the mask is dropped. With a space after the mask ("[MASK] that") the answers
-  are exactly the pipeline's (the tests check both). Some glued texts keep a prefix that is part of a real piece:
-  "[MASK]'s" becomes ['[MASK]', "▁'", 's'], since the vocabulary has a piece "▁'"; that one is left alone.
+  SentencePiece's dummy prefix, so "not to [MASK]." becomes [..., '▁to', '[MASK]', '▁', '.'] (see
+  `tokenizer/normalization.py`; transformers#16774). In the training plays "be." is ['▁be', '.'], and a lone '▁'
+  before punctuation is rare (docs/results.md counts it), so a small model's answers suffer. When the character right
+  after a [MASK] is not a space, a lone '▁' piece that follows the mask is dropped. With a space after the mask
+  ("[MASK] that") the answers are exactly the pipeline's (the tests check both). Some glued texts keep a prefix
+  that is part of a real piece: "[MASK]'s" becomes ['[MASK]', "▁'", 's'], since the vocabulary has a piece "▁'";
+  that one is left alone.
 - The `sequence` of a multi-mask text leaves out [CLS] and [SEP], which the pipeline keeps there.
 """
 
@@ -41,6 +42,8 @@ from __future__ import annotations
 from typing import Any, Optional, Union
 
 import torch
+
+from .device import eval_mode
 
 def _logits(output: Any) -> torch.Tensor:
     """(B, T, V) MLM scores from a masked-LM output (.logits) or a pretraining output (.prediction_logits)."""
@@ -76,10 +79,8 @@ def fill_mask(text: str, top_k: int = 5, model: Optional[torch.nn.Module] = None
     if limit is not None and input_ids.shape[1] > limit:
         raise ValueError(f"text is {input_ids.shape[1]} pieces long; this model reads at most {limit}")
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    output = model(input_ids=input_ids.to(device))  # one segment, no padding: the default mask and segment ids
-    model.train(was_training)
+    with eval_mode(model):
+        output = model(input_ids=input_ids.to(device))  # one segment, no padding: the default mask and segment ids
     logits = _logits(output)[0].float().cpu()  # (T, V)
 
     mask_positions = (input_ids[0] == tokenizer.mask_token_id).nonzero().flatten().tolist()

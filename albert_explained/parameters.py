@@ -27,9 +27,10 @@ against 3,938,304 (E = 128), and the gap grows with H: at H = 4096 (xxlarge) V x
 costs one layer whatever L is: ALBERT-large (24 layers) has fewer parameters than BERT-base's embeddings. The paper's
 partial strategies keep L copies of one sub-layer and one copy of the other: "shared-attention" saves
 (L - 1)(4H^2 + 4H + 2H), "shared-FFN" saves (L - 1)(2HI + I + H + 2H) (our shared-FFN also shares the LayerNorm
-after the FFN, see encoder.py). A tensor that several modules use is the same tensor object, and it is counted once.
-The same goes for the MLM decoder, whose V x E weight *is* the word-embedding matrix (heads.py): a pretraining head
-adds only H x E + E + 2E + V (dense, LayerNorm, output bias) and the SOP classifier 2H + 2.
+after the FFN, see model.py, section 4). A tensor that several modules use is the same tensor object, and it is
+counted once. The same goes for the MLM decoder, whose V x E weight *is* the word-embedding matrix (model.py,
+section 6): a pretraining head adds only H x E + E + 2E + V (dense, LayerNorm, output bias) and the SOP classifier
+2H + 2.
 
 **Components by name.** `count_parameters` sorts each tensor by its state-dict name: the embedding tables, the
 projection (`embedding_hidden_mapping_in`), attention (query, key, value, dense, and the relative-position
@@ -73,8 +74,7 @@ from torch import nn
 
 from .bert import BertModel
 from .config import AlbertConfig, BertConfig
-from .heads import AlbertForPreTraining
-from .model import AlbertModel
+from .model import AlbertForPreTraining, AlbertModel
 
 COMPONENTS = ("word_embeddings", "position_embeddings", "token_type_embeddings", "projection", "attention", "ffn",
               "layer_norms", "pooler", "heads")

@@ -1,5 +1,9 @@
 """Checkpoints in the reference's format: load transformers' ALBERT (and BERT) weights, and write ones it loads.
 
+Every model class derives from `AlbertPreTrainedModel`, defined here: it gives them the reference's initialisation
+(weights drawn from N(0, initializer_range), zero biases, LayerNorms at identity) and `from_pretrained` /
+`save_pretrained`.
+
 A checkpoint is a directory:
 
     config.json          the config (config.py reads and writes the reference's keys)
@@ -40,6 +44,9 @@ from urllib.parse import urlparse
 
 import torch
 from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .config import AlbertConfig
 
 CONFIG_NAME = "config.json"
 SAFETENSORS_NAME = "model.safetensors"
@@ -48,6 +55,66 @@ HUB_TIMEOUT_SECONDS = 5.0
 # Buffers that older transformers versions saved with the weights; they are recomputed, never loaded.
 _IGNORED_SUFFIXES = ("embeddings.position_ids", "embeddings.token_type_ids")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+class AlbertPreTrainedModel(nn.Module):
+    """Initialisation and checkpoint reading/writing shared by every model class."""
+
+    config_class = AlbertConfig
+    # The attribute under which task models keep their AlbertModel; a prefix of the state-dict keys.
+    base_model_prefix = "albert"
+
+    def __init__(self, config: AlbertConfig):
+        super().__init__()
+        if not isinstance(config, self.config_class):
+            raise TypeError(f"config must be a {self.config_class.__name__}, got {type(config).__name__}")
+        self.config = config
+
+    @torch.no_grad()
+    def init_weights(self) -> None:
+        """The reference's initialisation: N(0, initializer_range) weights, zero biases, identity LayerNorms."""
+        std = self.config.initializer_range
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                module.weight.normal_(mean=0.0, std=std)
+                if module.bias is not None:
+                    module.bias.zero_()
+            elif isinstance(module, nn.Embedding):
+                module.weight.normal_(mean=0.0, std=std)
+                if module.padding_idx is not None:
+                    module.weight[module.padding_idx].zero_()
+            elif isinstance(module, nn.LayerNorm):
+                module.weight.fill_(1.0)
+                module.bias.zero_()
+        self.tie_weights()
+
+    @staticmethod
+    def to_reference_key(key: str) -> str:
+        """Our state-dict key -> the reference's: equal for ALBERT, which keeps the reference's module names
+        (`bert.py` translates)."""
+        return key
+
+    def tie_weights(self) -> None:
+        """Models with an MLM head tie its decoder to the word embeddings; the others have nothing to tie."""
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.parameters()).dtype
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, *, output_loading_info: bool = False,
+                        **config_overrides: Any):
+        """Load a checkpoint in the reference's format: a directory with config.json and model.safetensors
+        (or pytorch_model.bin), or a hub id such as "albert/albert-base-v2" when online. """
+        return load_pretrained(cls, name_or_path, output_loading_info=output_loading_info, **config_overrides)
+
+    def save_pretrained(self, path: str | os.PathLike) -> None:
+        """Write config.json and model.safetensors that transformers loads too. """
+        save_pretrained(self, path)
 
 
 @dataclass

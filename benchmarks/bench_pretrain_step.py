@@ -24,7 +24,9 @@ from torch.utils import benchmark
 
 from albert_explained import AlbertForPreTraining
 from albert_explained.device import get_device
-from albert_explained.pretrain import PretrainingConfig, PretrainingObjective, autocast
+from albert_explained.device import autocast
+from albert_explained.pretraining import PretrainingConfig
+from albert_explained.pretraining.objective import PretrainingObjective
 
 
 def make_batch(batch: int, seq: int, vocab_size: int, device: str) -> dict:

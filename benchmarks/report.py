@@ -13,9 +13,9 @@ Sections (`--only` picks some):
   B = 1) padded over its last quarter.
 - train: one training step, the same for both libraries: forward, backward of a stand-in loss (the mean square of
   `last_hidden_state`), AdamW's update and `zero_grad`.
-- tokenizer: encoding Shakespeare's lines (`albert_explained.corpus`) with the bundled model's spiece.model, ours
-  against transformers' slow AlbertTokenizer and fast AlbertTokenizerFast (converted from the same spiece.model),
-  and the lines where the fast tokenizer's ids differ from the slow one's.
+- tokenizer: encoding Shakespeare's lines (`albert_explained.pretraining.corpus`) with the bundled model's
+  spiece.model, ours against transformers' slow AlbertTokenizer and fast AlbertTokenizerFast (converted from the same
+  spiece.model), and the lines where the fast tokenizer's ids differ from the slow one's.
 - memory: the peak memory of a training step, ALBERT against BERT at equal H (`BertConfig.like`), beside what the
   parameters, their gradients and AdamW's two moments take (16 bytes per fp32 parameter).
 
@@ -391,7 +391,7 @@ def write_checkpoints(presets: set[str], directory: Path) -> dict[str, Path]:
 
 def shakespeare_lines(n: int) -> list[str]:
     """n spoken lines spread evenly over all 38 plays."""
-    from albert_explained.corpus import load_plays
+    from albert_explained.pretraining.corpus import load_plays
 
     lines = [line for play in load_plays() for line in play.sentences]
     step = max(1, len(lines) // n)

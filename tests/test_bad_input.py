@@ -41,7 +41,7 @@ from albert_explained import (
     BertConfig,
 )
 from albert_explained.bert import BertModel
-from albert_explained.config import ACTIVATIONS, ATTN_IMPLEMENTATIONS, POSITION_EMBEDDING_TYPES, SHARING_STRATEGIES
+from albert_explained.config import ATTN_IMPLEMENTATIONS, HIDDEN_ACTS, POSITION_EMBEDDING_TYPES, SHARING_STRATEGIES
 
 # Tiny sizes: V, E, H, L, N, I, P (max_position_embeddings); a batch of B sequences of T tokens.
 V, E, H, L, N, P = 99, 16, 32, 2, 4, 20
@@ -133,7 +133,7 @@ def test_num_hidden_groups_at_either_end_of_the_range_is_accepted(num_groups):
 
 CHOICE_FIELDS = [
     # field, a plausible mistake, what is allowed
-    ("hidden_act", "gelu-new", tuple(ACTIVATIONS)),
+    ("hidden_act", "gelu-new", tuple(HIDDEN_ACTS)),
     ("position_embedding_type", "rotary", POSITION_EMBEDDING_TYPES),
     ("sharing", "all_shared", SHARING_STRATEGIES),
     ("attn_implementation", "flash_attention_2", ATTN_IMPLEMENTATIONS),

@@ -13,19 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from albert_explained.corpus import load_plays
-
 
 @pytest.mark.skipif(not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),
                     reason="this torch build has no gloo backend")
-def test_two_cpu_processes_stay_in_step(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for play in load_plays(["hamlet", "macbeth", "othello", "the-tempest"]):
-        (corpus / f"{play.name}.txt").write_text("\n".join(play.sentences[:150]) + "\n", encoding="utf-8")
+def test_two_cpu_processes_stay_in_step(tmp_path, small_corpus_dir):
     output = tmp_path / "run"
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "albert_explained", "pretrain", "--output-dir", str(output), "--corpus", str(corpus),
+               "-m", "albert_explained", "pretrain", "--output-dir", str(output), "--corpus", str(small_corpus_dir),
                "--vocab-size", "200", "--embedding-size", "16", "--hidden-size", "32", "--num-hidden-layers", "2",
                "--num-attention-heads", "2", "--intermediate-size", "64", "--max-seq-length", "32",
                "--batch-size", "4", "--steps", "4", "--warmup-steps", "1", "--eval-every", "100",

@@ -7,21 +7,20 @@ import pytest
 import torch
 
 from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining, AlbertModel
-from albert_explained.bundled import BUNDLED_MODEL_COMMAND, BUNDLED_MODEL_DIR, inference_model, load_pretrained
+from albert_explained.bundled import BUNDLED_MODEL_DIR, inference_model, load_pretrained
 from albert_explained.fill_mask import drop_space_after_masks, fill_mask, format_predictions
-from albert_explained.tokenizer import AlbertTokenizer, train_tokenizer
+from albert_explained.tokenizer import AlbertTokenizer
 
 HAS_BUNDLED = (BUNDLED_MODEL_DIR / "model.safetensors").is_file()
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    """A random tiny model and a tokenizer, saved like the bundled model (the format checks need no training)."""
-    from albert_explained.corpus import load_plays
-
+def small(plays_tokenizer, tmp_path_factory):
+    """A random tiny model and the plays' small tokenizer, saved like the bundled model (the format checks need no
+    training)."""
     directory = tmp_path_factory.mktemp("small")
-    lines = load_plays(["hamlet"])[0].sentences[:1000]
-    tokenizer = train_tokenizer(lines, 300, directory, num_threads=1)
+    plays_tokenizer.save_pretrained(directory)
+    tokenizer = AlbertTokenizer.from_pretrained(directory)
     torch.manual_seed(0)
     model = AlbertForPreTraining(AlbertConfig.from_preset("tiny", vocab_size=len(tokenizer))).eval()
     model.save_pretrained(directory)
@@ -146,9 +145,11 @@ def test_the_bundled_models_card_figures_are_its_own():
     import dataclasses
     import json
 
-    from albert_explained.pretrain import PretrainingConfig, evaluate, load_split, model_card
-    from albert_explained.pretraining_data import (IGNORE_INDEX, SpecialIds, create_examples,
-                                                   junction_bigram_baseline, tokenize_documents, word_spans)
+    from albert_explained.pretraining.card import model_card
+    from albert_explained.pretraining.objective import evaluate
+    from albert_explained.pretraining.run import PretrainingConfig, load_split
+    from albert_explained.pretraining.data import (SpecialIds, create_examples, junction_bigram_baseline,
+                                                   tokenize_documents)
 
     metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())
     fields = {f.name for f in dataclasses.fields(PretrainingConfig)}
@@ -172,46 +173,11 @@ def test_the_bundled_models_card_figures_are_its_own():
     final = metrics["learning_curve"][-1]  # the curve that notebook 08 plots ends where the card does
     assert final["step"] == metrics["steps"] and final["mlm_accuracy"] == card["mlm_accuracy"]
     assert measured["mlm_accuracy"] > 3 * metrics["baselines"]["mlm_unigram_accuracy"]  # well above frequency
-    pieces_per_pair = sum(len(e.input_ids) - 3 for e in examples) / len(examples)  # without [CLS] and two [SEP]
-    assert 52 < pieces_per_pair < 56  # about 53 (pretraining_data.py): chunks end before the line that overflows
     bigram = junction_bigram_baseline(tokenize_documents(split.train, tokenizer), examples, ids.sep)
     assert bigram == pytest.approx(metrics["baselines"]["sop_junction_bigram_accuracy"], abs=1e-9)
 
-    # The card's second MLM row: masks of single whole words (max_ngram=1), drawn as pretrain() draws them. A word
-    # of several pieces is masked whole: about 1 masked word in 11 here, as pretrain.py says.
+    # The card's second MLM row: masks of single whole words (max_ngram=1), drawn as pretrain() draws them.
     single_word = dataclasses.replace(config.validation_data_config(), max_ngram=1)
     single = create_examples(validation_docs, ids, single_word, seed=config.seed + 1, shuffle=False)
     assert evaluate(model, single, 128, torch.device("cpu"))["mlm_accuracy"] == pytest.approx(
         card["single_word_mlm_accuracy"], abs=1e-4)
-    masked_words = []
-    for example in single:
-        original = [piece if label == IGNORE_INDEX else label
-                    for piece, label in zip(example.input_ids, example.labels, strict=True)]  # (T,): before masking
-        masked_words += [word for word in word_spans(original, ids) if example.labels[word[0]] != IGNORE_INDEX]
-    several = sum(len(word) > 1 for word in masked_words) / len(masked_words)
-    assert 1 / 12 < several < 1 / 10, several
-
-
-@pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
-def test_the_docstrings_quote_the_bundled_models_own_card():
-    """pretrain.py ("The bundled model"), fill_mask's and optim's docstrings describe the shipped model: a retrained
-    one that leaves them stale fails here."""
-    import json
-
-    from albert_explained import fill_mask as fill_mask_module  # the module (this file imports its function)
-    from albert_explained import optim, pretrain
-
-    metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())
-    validation, minutes = metrics["validation"], metrics["wall_time_seconds"] / 60
-    flags = f"--precision {metrics['precision']} --steps {metrics['steps']}"
-    assert flags in metrics["command"]
-    assert metrics["command"] == BUNDLED_MODEL_COMMAND  # what bundled_model_dir's error says to run
-    paragraph = pretrain.__doc__.split("**The bundled model.**")[1].split("**")[0]
-    for figure in (flags, f"{minutes:.1f} minutes", f"{validation['mlm_accuracy']:.1%} MLM",
-                   f"{validation['single_word_mlm_accuracy']:.1%} on single-word",
-                   f"{validation['sop_accuracy']:.1%} SOP"):
-        assert figure in paragraph, figure
-    assert f"trained on Shakespeare for {minutes:.0f} minutes" in fill_mask_module.__doc__
-    warmup, steps = metrics["training_config"]["warmup_steps"], metrics["steps"]
-    assert f"{warmup / steps:.1%} for the bundled model's {warmup} of {steps:,} steps" in " ".join(
-        optim.__doc__.split())

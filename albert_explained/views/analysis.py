@@ -1,8 +1,8 @@
 """Numbers about attention heads: what each head looks at, what it is worth, and what sharing does across depth.
 
-Pictures of attention (`visualize.py`) show one sentence at a time. The analyses here turn attention into numbers
+Pictures of attention (plots.py) show one sentence at a time. The analyses here turn attention into numbers
 that can be averaged over many sentences, compared between heads and tested. Each is a function that returns
-tensors, with a `plot_...` function beside it that draws them. `attentions` is always what the model returns with
+tensors, with a `plot_...` function in plots.py that draws them. `attentions` is always what the model returns with
 `output_attentions=True`: a tuple with one (B, N, T, T) tensor per layer application (A = L x inner_group_num of them;
 A = L in every published ALBERT), where row i of a head's T x T matrix is the distribution of token i's attention
 over the T tokens. Layers and heads are counted from 0, as Python and bertviz index them.
@@ -57,17 +57,17 @@ Shapes: attentions A x (B, N, T, T); attention_mask (B, T); per-head results (A,
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 import torch
 
+from ..device import eval_mode
+from ..tokenizer import CLS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID
+
 Attentions = Union[Sequence[torch.Tensor], torch.Tensor]
 Batch = Mapping[str, torch.Tensor]
 
-# ALBERT's fixed ids (Google's 30k-clean.model and every tokenizer trained with `train_tokenizer`).
-PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = 0, 1, 2, 3, 4
 SHARE_NAMES = ("[CLS]", "[SEP]", "self", "previous", "next")
 
 
@@ -101,10 +101,6 @@ def _mean_over_queries(values: torch.Tensor, weights: torch.Tensor) -> torch.Ten
     w = weights[None, :, None, :]  # (1, B, 1, T)
     return (values * w).sum(dim=(1, 3)) / w.sum(dim=(1, 3)).clamp(min=1e-12)  # (A, N)
 
-
-# ----------------------------------------------------------------------------------------------------------------
-# What each head looks at
-# ----------------------------------------------------------------------------------------------------------------
 
 def attention_entropy(attentions: Attentions, attention_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Mean entropy (in nats) of each head's attention rows, over real query tokens: (A, N).
@@ -202,10 +198,6 @@ def depth_divergence(attentions: Attentions, attention_mask: Optional[torch.Tens
     return divergence.permute(2, 0, 1)  # (N, A, A)
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# What each head is worth
-# ----------------------------------------------------------------------------------------------------------------
-
 def _as_batches(batches: Union[Batch, Iterable[Batch]]) -> list[Batch]:
     return [batches] if isinstance(batches, Mapping) else list(batches)
 
@@ -234,10 +226,8 @@ def head_importance(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch
     """
     num_applications, num_heads = _model_shape(model)
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()  # dropout off: the gradient should measure the head, not the noise
     importance = torch.zeros(num_applications, num_heads)
-    try:
+    with eval_mode(model):  # dropout off: the gradient should measure the head, not the noise
         for batch in _as_batches(batches):
             if batch.get("labels") is None:
                 raise ValueError("head_importance needs a loss: give each batch 'labels' (the masked tokens' ids, "
@@ -246,8 +236,6 @@ def head_importance(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch
             loss = model(**_forward_inputs(batch, device), head_mask=gates).loss
             (grad,) = torch.autograd.grad(loss, gates)  # d loss / d xi: (A, N)
             importance += grad.abs().cpu()
-    finally:
-        model.train(was_training)
     if normalize_layers:
         importance = importance / importance.norm(dim=1, keepdim=True).clamp(min=1e-20)  # each row: L2 norm 1
     return importance
@@ -258,10 +246,8 @@ def mlm_accuracy(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]],
                  head_mask: Optional[torch.Tensor] = None) -> float:
     """Fraction of masked positions (labels != -100) where the top-scoring piece is the right one."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     correct = total = 0
-    try:
+    with eval_mode(model):
         for batch in _as_batches(batches):
             inputs = _forward_inputs(batch, device)
             labels = inputs.pop("labels")
@@ -275,8 +261,6 @@ def mlm_accuracy(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]],
                 logits = model(**inputs, head_mask=mask).logits[scored]  # (B, T, V) -> (number masked, V)
             correct += (logits.argmax(-1) == labels[scored]).sum().item()
             total += scored.sum().item()
-    finally:
-        model.train(was_training)
     if total == 0:
         raise ValueError("no position has a label: mask some tokens (labels != -100) before measuring accuracy")
     return correct / total
@@ -353,123 +337,3 @@ def mask_tokens_for_mlm(input_ids: torch.Tensor, attention_mask: Optional[torch.
     chosen = candidates & (ranks < per_row[:, None])  # (B, T)
     labels = torch.where(chosen, input_ids, torch.full_like(input_ids, -100))
     return {"input_ids": input_ids.masked_fill(chosen, mask_id), "labels": labels}
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Plots (matplotlib; every function returns the Figure so it can be saved)
-# ----------------------------------------------------------------------------------------------------------------
-
-def _pyplot():
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def plot_head_scores(scores: torch.Tensor, title: str = "", ax=None, fmt: str = ".2f", cmap: str = "viridis",
-                     vmin: Optional[float] = None, vmax: Optional[float] = None, colorbar: bool = True):
-    """A layer x head table of one number per head (A, N), as a heatmap with the numbers written in."""
-    plt = _pyplot()
-    scores = torch.as_tensor(scores).detach().float().cpu()
-    num_layers, num_heads = scores.shape
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.0 + 0.6 * num_heads, 0.8 + 0.45 * num_layers))
-    image = ax.imshow(scores.numpy(), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    if num_layers * num_heads <= 400:  # numbers stay legible up to about 20 x 20
-        for layer in range(num_layers):
-            for head in range(num_heads):
-                value = scores[layer, head].item()
-                red, green, blue, _ = image.cmap(image.norm(value))  # the cell's colour
-                light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5  # perceived brightness
-                ax.text(head, layer, format(value, fmt), ha="center", va="center", fontsize=7,
-                        color="black" if light else "white")
-    ax.set_xticks(range(num_heads))
-    ax.set_yticks(range(num_layers))
-    ax.set_xlabel("head")
-    ax.set_ylabel("layer (depth)")
-    ax.set_title(title)
-    if colorbar:
-        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    return ax.figure
-
-
-def plot_entropy(entropy: torch.Tensor, seq_len: Optional[int] = None, ax=None):
-    """Heatmap of attention_entropy; with seq_len, the colour scale runs from 0 to log T (uniform attention)."""
-    top = math.log(seq_len) if seq_len else None
-    title = "attention entropy (nats)" + (f", uniform = log {seq_len} = {top:.2f}" if top else "")
-    return plot_head_scores(entropy, title, ax=ax, vmin=0.0 if top else None, vmax=top, cmap="magma")
-
-
-def plot_shares(shares: Mapping[str, torch.Tensor]):
-    """One layer x head heatmap per target of attention_shares, on a common 0..1 scale."""
-    plt = _pyplot()
-    num_layers, num_heads = next(iter(shares.values())).shape
-    fig, axes = plt.subplots(1, len(shares), figsize=(len(shares) * (0.8 + 0.45 * num_heads), 1.4 + 0.45 * num_layers),
-                             squeeze=False)
-    for ax, (name, values) in zip(axes[0], shares.items(), strict=True):
-        plot_head_scores(values, f"to {name}", ax=ax, vmin=0.0, vmax=1.0, cmap="Blues", colorbar=False)
-    fig.suptitle("share of each head's attention")
-    fig.tight_layout()
-    return fig
-
-
-def plot_rollout(rollout: torch.Tensor, tokens: Sequence[str], last_layer: Optional[torch.Tensor] = None):
-    """The rollout matrix (T, T) of one sentence; with last_layer (T, T), the raw top-layer attention beside it."""
-    from .visualize import plot_attention_heatmap  # the one heatmap drawer of the package
-
-    plt = _pyplot()
-    panels = [("raw attention, top layer (mean of heads)", last_layer)] if last_layer is not None else []
-    panels.append(("attention rollout through all layers", rollout))
-    size = min(2.0 + 0.25 * len(tokens), 8.0)
-    fig, axes = plt.subplots(1, len(panels), figsize=(size * len(panels), size), squeeze=False)
-    for ax, (title, matrix) in zip(axes[0], panels, strict=True):
-        plot_attention_heatmap(matrix, tokens, ax=ax, title=title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_masking_curve(curve: MaskingCurve, ax=None):
-    """MLM accuracy against the number of masked heads: by importance, and at random."""
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(curve.num_masked, curve.accuracy, "o-", label="least important first")
-    if curve.random_accuracy:
-        ax.plot(curve.num_masked, curve.random_accuracy, "s--", color="gray", label="random heads (mean)")
-    ax.set_xlabel(f"heads masked (of {curve.total_heads})")
-    ax.set_ylabel("MLM accuracy")
-    ax.set_ylim(0, max(max(curve.accuracy), max(curve.random_accuracy, default=0)) * 1.1 + 1e-3)
-    ax.legend()
-    ax.grid(alpha=0.3)
-    ax.set_title("masking heads by importance (Michel et al., 2019)")
-    return ax.figure
-
-
-def plot_head_across_depths(attentions: torch.Tensor, tokens: Sequence[str], head: Optional[int],
-                            divergence: Optional[torch.Tensor] = None):
-    """ALBERT's own view: one head of the shared layer at every depth, side by side, for one sentence.
-
-    attentions: (A, N, T, T) for one sentence (AttentionSample.attentions); head None draws the mean of the heads.
-    divergence: depth_divergence(...)[head], (A, A), drawn as a last panel when given.
-    """
-    from .visualize import plot_attention_heatmap
-
-    plt = _pyplot()
-    attentions = torch.as_tensor(attentions)
-    num_layers = attentions.shape[0]
-    panels = num_layers + (divergence is not None)
-    size = min(1.2 + 0.15 * len(tokens), 5.0)
-    fig, axes = plt.subplots(1, panels, figsize=(size * panels, size + 0.8), squeeze=False)
-    for depth in range(num_layers):
-        matrix = attentions[depth].mean(0) if head is None else attentions[depth, head]  # (T, T)
-        plot_attention_heatmap(matrix, tokens, ax=axes[0][depth], title=f"depth {depth}", show_labels=depth == 0,
-                               colorbar=False)
-    if divergence is not None:
-        ax = axes[0][-1]
-        plot_head_scores(divergence, "JS divergence between depths", ax=ax, cmap="Reds", vmin=0.0,
-                         vmax=math.log(2), colorbar=False)
-        ax.set_xlabel("depth")
-        ax.set_ylabel("depth")
-    which = "mean of the heads" if head is None else f"head {head}"
-    fig.suptitle(f"{which}: the same weights W_Q, W_K, W_V at every depth")
-    fig.tight_layout()
-    return fig

@@ -4,51 +4,8 @@ Everything the model knows about a sentence arrives as a list of ids, one per *p
 pieces with SentencePiece (Kudo and Richardson, 2018), with a vocabulary of V = 30000 pieces as in XLNet (paper,
 section 4.1); Google trained it as a unigram language model (the spm_train command in google-research/albert).
 
-The unigram language model
---------------------------
-A unigram model gives every piece x of the vocabulary a probability p(x), independent of its neighbours. A word can
-be cut into pieces in many ways ("▁unrelated" = "▁un" + "related" = "▁unre" + "l" + "ated" = ...); the model scores a
-segmentation x_1 .. x_n by the product of its pieces' probabilities,
-
-    P(x_1 .. x_n) = p(x_1) * p(x_2) * ... * p(x_n),
-
-and encoding picks the most probable segmentation with the Viterbi algorithm (Kudo, 2018). Training starts from a
-very large seed vocabulary (frequent substrings of the corpus) and repeatedly re-estimates p with EM and drops the
-pieces whose removal costs the corpus likelihood least, until V pieces are left. Single characters are never
-dropped, so any text made of known characters can be segmented; a character too rare to be kept (below
-`character_coverage`), or never seen in training, becomes `<unk>`.
-
-What '▁' means
---------------
-SentencePiece does not split on spaces first, as word-level tokenizers do: it sees the text as one stream of
-characters in which a space is a character like any other, written '▁' (U+2581) so that it can be seen. It also puts
-a '▁' in front of the text (a "dummy prefix"), so that the first word looks like every other word. A piece starting
-with '▁' therefore starts a word: "the cat" -> ['▁the', '▁cat'], and "cats" -> ['▁cat', 's']. Decoding is just
-joining the pieces and turning '▁' back into spaces: SentencePiece itself loses nothing about spacing.
-
-That dummy prefix answers a question learners ask first (transformers#16774): why is there a '▁' next to [MASK]?
-The text between two special tokens is encoded as a string of its own, so it gets its own dummy prefix: "[MASK]."
-becomes ['[MASK]', '▁', '.'] even though the text has no space there. ('.' is one of the symbols Google's vocabulary
-keeps as a piece of its own, so the '▁' of the dummy prefix cannot join it and is left alone.) A model pretrained
-this way has seen that '▁' after every [MASK], so we keep it, as the reference does.
-
-ALBERT's rules around SentencePiece
------------------------------------
-Before SentencePiece sees it, each text goes through `preprocess_text`, in this order:
-
-1. `remove_space`: strip the ends and turn every run of whitespace (spaces, tabs, newlines) into one space, so
-   layout never changes the ids.
-2. LaTeX-style quotes `` and '' become ". Wikipedia and book dumps are full of them; one quote character instead of
-   three spellings saves vocabulary. (This rule comes from XLNet's tokenizer, which the reference shares.)
-3. Unless `keep_accents`: Unicode NFKD decomposition, then every combining mark is dropped, so "café" -> "cafe" and
-   "naïve" -> "naive". NFKD also folds compatibility characters ("ﬁ" -> "fi", full-width "９" -> "9").
-4. `do_lower_case`: lower case. The released ALBERT models are uncased: "The" and "the" share their pieces.
-
-After SentencePiece, one more rule: a piece that ends in a digit followed by a comma is split before the comma and
-the digits are re-encoded, so "9,9" gives ['▁9', ',', '9'] rather than ['▁9,', '9']. Numbers with thousands
-separators are so frequent that SentencePiece learns pieces like "▁1," and "000,"; without this rule the same number
-would be cut differently depending on what follows it. (Google's `tokenization.py` does the same, after the BERT
-README's remark on commas in numbers.)
+The algorithm, SentencePiece and ALBERT's rules around it, is explained in normalization.py; this file is the
+transformers-style API around it: `AlbertTokenizer`, called like the reference's, and `BatchEncoding`.
 
 Special tokens and the layout of an input
 -----------------------------------------
@@ -64,7 +21,7 @@ Where this file matches the reference
 `AlbertTokenizer` gives the ids, tokens, masks and decoded strings of transformers' slow (sentencepiece)
 `AlbertTokenizer` (4.56.2), keyword for keyword; `tests/test_tokenizer.py` checks it string by string. It is faster
 on batches because it hands all the texts to SentencePiece in one call (`_encode_texts`), while `tokenize` keeps the
-step-by-step path that the explanation above follows. Two deliberate differences: where the reference logs an error
+step-by-step path that normalization.py explains. Two deliberate differences: where the reference logs an error
 and returns a sequence longer than max_length (a truncation that cannot remove enough tokens), we raise ValueError;
 and `truncation="only_second"` without a second text is an error here, not a silent no-op.
 
@@ -76,24 +33,20 @@ Shapes: a batch of B texts -> input_ids, token_type_ids, attention_mask of shape
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
-import unicodedata
 import warnings
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Optional, Union
 
 import sentencepiece as spm
 
-SPIECE_UNDERLINE = "▁"  # U+2581, SentencePiece's visible space
+from .normalization import SPIECE_UNDERLINE, lower_each_character, preprocess_text
+
 VOCAB_FILE = "spiece.model"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
-
-# The symbols Google's spm_train command for ALBERT kept as pieces of their own (google-research/albert README).
-ALBERT_USER_DEFINED_SYMBOLS = ("(", ")", '"', "-", ".", "–", "£", "€")
 
 PADDING_STRATEGIES = ("longest", "max_length", "do_not_pad")
 TRUNCATION_STRATEGIES = ("longest_first", "only_first", "only_second", "do_not_truncate")
@@ -104,30 +57,8 @@ _NO_LIMIT_ABOVE = 1e20
 TextInput = Union[str, tuple[str, str], list[str]]
 
 
-def preprocess_text(text: str, do_lower_case: bool = True, remove_space: bool = True,
-                    keep_accents: bool = False) -> str:
-    """ALBERT's normalisation, applied before SentencePiece (steps 1-4 of the module docstring)."""
-    if remove_space:
-        text = " ".join(text.strip().split())  # str.split() splits on any run of Unicode whitespace
-    text = text.replace("``", '"').replace("''", '"')
-    # ASCII text has neither accents nor compatibility characters, so NFKD would leave it as it is.
-    if not keep_accents and not text.isascii():
-        text = unicodedata.normalize("NFKD", text)  # "é" -> "e" + U+0301 (a combining acute accent)
-        text = "".join(c for c in text if not unicodedata.combining(c))
-    if do_lower_case:
-        text = text.lower()
-    return text
 
 
-def _lower_each_character(text: str) -> str:
-    """Lower-case character by character, as the reference does before it looks for special tokens.
-
-    This differs from `str.lower()` in one place: Python writes a capital sigma at the end of a word as the final form
-    'ς', one character at a time it is always 'σ'. Only Σ is context dependent, so the fast path is safe without it.
-    """
-    if "Σ" not in text:
-        return text.lower()
-    return "".join(c.lower() for c in text)
 
 
 class BatchEncoding(dict):
@@ -414,10 +345,10 @@ class AlbertTokenizer:
         pattern = self._special_tokens_pattern
         if self.do_lower_case:
             if pattern.search(text) is None:
-                text = _lower_each_character(text)
+                text = lower_each_character(text)
             else:
                 parts = pattern.split(text)  # odd positions hold the special tokens, which keep their case
-                text = "".join(p if i % 2 else _lower_each_character(p) for i, p in enumerate(parts))
+                text = "".join(p if i % 2 else lower_each_character(p) for i, p in enumerate(parts))
         parts = pattern.split(text)
         if len(parts) == 1:
             return [(text, False)]
@@ -862,99 +793,5 @@ def _to_tensor(rows: list[list[int]], key: str):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _training_lines(texts_or_files, do_lower_case: bool, remove_space: bool, keep_accents: bool) -> Iterable[str]:
-    """The training sentences, one per line, preprocessed exactly as the tokenizer will preprocess its input."""
-    if isinstance(texts_or_files, (str, os.PathLike)):
-        sources: list[Any] = [Path(texts_or_files)]
-    elif isinstance(texts_or_files, Iterable):
-        sources = [Path(s) if isinstance(s, os.PathLike) else s for s in texts_or_files]
-    else:
-        raise TypeError(f"texts_or_files must be a file path or an iterable of texts or paths, "
-                        f"got {type(texts_or_files).__name__}")
-    for i, source in enumerate(sources):
-        if isinstance(source, Path):
-            if not source.is_file():
-                raise FileNotFoundError(f"training file not found: {source}")
-            with open(source, encoding="utf-8") as f:
-                lines: Iterable[str] = list(f)
-        elif isinstance(source, str):
-            lines = source.splitlines()
-        else:
-            raise TypeError(f"texts_or_files[{i}] must be a string (a text) or a path, got {type(source).__name__}")
-        for line in lines:
-            line = preprocess_text(line, do_lower_case, remove_space, keep_accents)
-            if line.strip():
-                yield line
 
 
-def train_tokenizer(
-    texts_or_files: Union[str, os.PathLike, Iterable[Union[str, os.PathLike]]],
-    vocab_size: int,
-    out_dir: Union[str, os.PathLike],
-    do_lower_case: bool = True,
-    remove_space: bool = True,
-    keep_accents: bool = False,
-    model_max_length: Optional[int] = 512,
-    user_defined_symbols: Iterable[str] = ALBERT_USER_DEFINED_SYMBOLS,
-    character_coverage: float = 0.99995,
-    normalization_rule_name: str = "nmt_nfkc",
-    verbose: bool = False,
-    **sentencepiece_options: Any,
-) -> AlbertTokenizer:
-    """Train a SentencePiece unigram model with ALBERT's layout and write it where both tokenizers can load it.
-
-    texts_or_files: a path (str or Path) to a UTF-8 text file, or an iterable of texts (str) and/or files
-    (pathlib.Path); every line is one training sentence. The lines are preprocessed with ALBERT's rules (and the
-    options given here) before training, so the vocabulary is learned on exactly what the tokenizer will see.
-
-    The trainer options are Google's command for ALBERT (google-research/albert README):
-
-        --model_type=unigram --pad_id=0 --unk_id=1 --eos_id=-1 --bos_id=-1
-        --control_symbols=[CLS],[SEP],[MASK] --user_defined_symbols="(,),\\",-,.,–,£,€"
-        --character_coverage=0.99995
-
-    which give `<pad>` 0, `<unk>` 1, `[CLS]` 2, `[SEP]` 3, `[MASK]` 4 and then the user-defined symbols. No
-    beginning/end-of-sentence ids: [CLS] and [SEP] are added by the tokenizer, not by SentencePiece.
-
-    normalization_rule_name: SentencePiece's own normalisation, stored in the model and applied on top of ALBERT's
-    Python rules by both this package and the reference, so it never makes them disagree. "nmt_nfkc", SentencePiece's
-    default and what Google's command used, is the right partner for those rules: NFKC recomposes what the Python
-    NFKD step splits but keeps (Korean syllables become separate jamo under NFKD; NFKC puts them back), composes
-    accents when keep_accents=True, and maps unusual spaces and control characters to plain text.
-
-    Writes out_dir/spiece.model, tokenizer_config.json and special_tokens_map.json; returns the loaded tokenizer.
-    Extra keyword arguments go to `sentencepiece.SentencePieceTrainer.train` (for example num_threads=1).
-    """
-    if not _is_int(vocab_size) or isinstance(vocab_size, bool):
-        raise TypeError(f"vocab_size must be an integer, got {vocab_size!r}")
-    user_defined_symbols = list(user_defined_symbols)
-    n_fixed = 5 + len(user_defined_symbols)  # <pad> <unk> [CLS] [SEP] [MASK] and the user-defined symbols
-    if vocab_size <= n_fixed:
-        raise ValueError(f"vocab_size ({vocab_size}) must be larger than the {n_fixed} fixed pieces "
-                         "(5 special tokens and the user-defined symbols)")
-    lines = list(_training_lines(texts_or_files, do_lower_case, remove_space, keep_accents))
-    if not lines:
-        raise ValueError("texts_or_files holds no text to train on (every line is empty)")
-
-    model = io.BytesIO()
-    options = dict(
-        model_type="unigram", vocab_size=int(vocab_size), pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
-        pad_piece="<pad>", unk_piece="<unk>", control_symbols=["[CLS]", "[SEP]", "[MASK]"],
-        user_defined_symbols=user_defined_symbols, character_coverage=character_coverage,
-        normalization_rule_name=normalization_rule_name, minloglevel=0 if verbose else 2,
-    )
-    options.update(sentencepiece_options)
-    try:
-        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=model, **options)
-    except RuntimeError as error:
-        # The usual cause: a vocabulary larger than the corpus can fill ("Vocabulary size is too high").
-        raise ValueError(f"SentencePiece could not train with vocab_size={vocab_size} on {len(lines)} lines: "
-                         f"{error}") from error
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / VOCAB_FILE).write_bytes(model.getvalue())
-    tokenizer = AlbertTokenizer(out_dir / VOCAB_FILE, do_lower_case=do_lower_case, remove_space=remove_space,
-                                keep_accents=keep_accents, model_max_length=model_max_length)
-    tokenizer.save_pretrained(out_dir)
-    return tokenizer

@@ -1,9 +1,9 @@
 """The optimiser and the learning-rate schedule of ALBERT's pretraining: LAMB, warm-up, then linear decay.
 
-**LAMB** (You et al., 2020, "Large Batch Optimization for Deep Learning: Training BERT in 76 minutes") is the
-optimiser the paper uses (section 4.1: batch 4096, learning rate 0.00176, 125,000 steps). It is Adam with one
-change: each weight matrix's step is rescaled so that its size is proportional to the size of the weights
-themselves. For one parameter tensor w with gradient g at step t:
+**LAMB** (You et al., 2020, "Large Batch Optimization for Deep Learning") is the optimiser the paper uses (section
+4.1: batch 4096, learning rate 0.00176, 125,000 steps). It is Adam with one change: each weight matrix's step is
+rescaled so that its size is proportional to the size of the weights themselves. For one parameter tensor w with
+gradient g at step t:
 
     m_t = b1 m_(t-1) + (1 - b1) g                         first moment (momentum)
     v_t = b2 v_(t-1) + (1 - b2) g^2                       second moment, elementwise
@@ -21,7 +21,7 @@ Google's LAMB also skips Adam's bias correction (dividing m and v by 1 - b^t); t
 by default (`bias_correction=True`), since it matters in the short runs a laptop can afford.
 
 Because the trust ratio ties the step to ||w||, LAMB's learning rate is not Adam's: lr = 0.01 moves each matrix
-by 1% of its norm per step, while AdamW with lr = 0.01 moves every *element* by about 0.01.
+by 0.01 ||w|| per step, while AdamW with lr = 0.01 moves every *element* by about 0.01.
 
 **Schedule** (`warmup_linear_decay`). Counting steps from 0, step k of the warm-up gets (k + 1) / warmup of the peak
 learning rate, so the first step already learns a little and the last warm-up step reaches the peak. From there the
@@ -30,7 +30,7 @@ first, large and noisy updates from wrecking a freshly initialised model; the de
 is the shape of transformers' `get_linear_schedule_with_warmup` (whose first step has a rate of 0). Google's
 `optimization.py` draws its straight line down from step 0 instead, lr (1 - step / total) (`polynomial_decay` with
 `poly_power = 1.0`), and lets the warm-up ramp override its start, so its rate drops by a fraction warmup / total as
-the warm-up ends: 2.4% for the bundled model's 400 of 17,000 steps.
+the warm-up ends (docs/results.md gives that fraction for the bundled model's run).
 
 `AdamW` is PyTorch's own (`torch.optim.AdamW`); `make_optimizer` builds either with the same parameter groups.
 """

@@ -14,15 +14,15 @@ so that a notebook can run each step and show its result (notebook 08 does):
    next-sentence prediction took B from a *random* document half of the time, which a model can detect from the
    topic alone; the paper argues that this is why NSP helps so little.)
 
-   Most sequences are full length, some shorter (the paper, section 4.1: inputs of at most 512 pieces, 10% of them
-   generated shorter): with probability `short_seq_prob` = 0.1 the target length is drawn uniformly from
-   [2, max_seq_length - 3], so the model also sees short inputs, as it will when fine-tuned.
+   Most sequences are full length, some shorter (the paper, section 4.1: inputs of at most 512 pieces, with
+   probability 0.1 generated shorter): with probability `short_seq_prob` = 0.1 the target length is drawn uniformly
+   from [2, max_seq_length - 3], so the model also sees short inputs, as it will when fine-tuned.
 
 3. **The input pair** (`build_pair`):  [CLS] A [SEP] B [SEP],  token_type_ids 0 for "[CLS] A [SEP]" and 1 for "B [SEP]".
 
 4. **n-gram masking** (`choose_masked_spans`, SpanBERT-style; paper, section 4.1). The number of pieces to predict is
 
-       num_to_predict = min( max_predictions_per_seq, max(1, round(T * 0.15)) )
+       num_to_predict = min( max_predictions_per_seq, max(1, round(T * masked_lm_prob)) ),   masked_lm_prob = 0.15
 
    Spans of n whole words are picked at random positions, with the span length drawn as
 
@@ -31,14 +31,15 @@ so that a notebook can run each step and show its result (notebook 08 does):
    so most spans are single words, but 2 draws in 11 ask for three words in a row, and the model must rebuild a
    phrase from its context on both sides. (Fewer spans end up that long: a span that would overrun the budget of
    pieces is shortened, near the end of the sequence only the lengths that fit are drawn, and a span that overlaps
-   an earlier one is dropped. On the held-out pairs 64% of the spans are one word, 24% two and 12% three.) Words, not
-   pieces, are the unit ("whole-word masking"): hiding "▁unfold" but not its continuation "ed" would make the task
-   a spelling exercise.
+   an earlier one is dropped; docs/results.md, "The corpus, measured", gives the shares on the held-out plays.)
+   Words, not pieces, are the unit ("whole-word masking"): hiding "▁unfold" but not its continuation "ed" would make
+   the task a spelling exercise.
 
-5. **80 / 10 / 10 replacement** (`mask_tokens`). Of the chosen pieces, 80% become [MASK], 10% become a random piece
-   and 10% stay as they are; all of them are predicted. Since [MASK] never appears when the model is fine-tuned, the
-   10% kept and 10% random pieces force it to keep a good representation of *every* input piece, not only of masks.
-   Labels hold the original piece id at chosen positions and -100 (ignored by the loss) everywhere else.
+5. **80 / 10 / 10 replacement** (`mask_tokens`). Each chosen piece becomes [MASK] with probability 0.8, a random
+   piece with probability 0.1, and stays as it is with probability 0.1; all of them are predicted. Since [MASK] never
+   appears when the model is fine-tuned, the kept and the random pieces force it to keep a good representation of
+   *every* input piece, not only of masks. Labels hold the original piece id at chosen positions and -100 (ignored by
+   the loss) everywhere else.
 
 6. **Batches** (`collate`): pad to the longest sequence of the batch; attention_mask marks real pieces.
 
@@ -49,23 +50,20 @@ Where we differ from Google's script, and why:
 - When a chunk holds a single sentence, Google's script takes B from a *random other document* and labels it
   "swapped" (an NSP-style example; google-research/albert#234). We split that sentence at a random piece instead, so
   every pair is a true sentence-order pair. Here a chunk holds one line when that line already reaches a short target
-  length, when the next line would not fit beside it, or at the end of a play: 367 of the 20,426 training pairs of
-  the first epoch (1.8%). (No line is longer than T - 3.)
+  length, when the next line would not fit beside it, or at the end of a play: a small share of the pairs
+  (docs/results.md, "The corpus, measured"). (No line is longer than T - 3.)
 - A chunk ends *before* the sentence that would overflow it; that sentence opens the next chunk. Google's script adds
   it anyway and then trims the longer segment one piece at a time from a random end (`truncate_seq_pair`), so about
   half of the trimmed pieces come from the junction between A and B, and most pairs "in order" no longer read on
   across [SEP]: pieces are missing there. With T = 512 that is a few pieces of a long pair; with our T = 64 and verse
   lines of about 11 pieces nearly every chunk overflows. The junction is where sentence order shows, so we keep it
-  whole. Measured on the plays with Google's way (this function up to commit 1fd9d55) against ours: training pairs
-  with an intact junction 26% against all of them; `junction_bigram_baseline`, which reads nothing but the two
-  junctions, right on 53% against 62% of the held-out pairs; SOP accuracy after the default recipe's 11,000 steps 53%
-  against 60%. The price: pairs hold about 53 pieces on average instead of 58, and MLM accuracy on the same held-out
-  pairs fell from 26.9% to 25.7%. (The two trainings ran before stage directions were taken out of the corpus; the
-  bundled model's own figures, re-measured by `tests/test_fill_mask.py`, are in its card.)
-  `truncate_seq_pair` is now needed only for a single sentence longer than T - 3.
+  whole, at the price of a few pieces per pair. docs/results.md ("Sentence-order pairs: Google's chunks against ours")
+  measures both ways: how many junctions stay intact, what `junction_bigram_baseline` and a trained model make of
+  them, and what it costs in pieces and MLM accuracy. `truncate_seq_pair` is now needed only for a single sentence
+  longer than T - 3.
 - Random replacements are drawn from the ordinary pieces only, never from the special ones ([CLS], [MASK], ...).
 - <unk> is never chosen for masking: a prediction of "some unknown piece" teaches nothing. Google's script leaves
-  out only [CLS] and [SEP]. It matters little here: 104 of the 1,095,166 training pieces are <unk>.
+  out only [CLS] and [SEP]. It matters little on the plays, where <unk> is rare (docs/results.md counts it).
 - Masking is re-drawn every epoch from the epoch number and the seed ("dynamic masking", as RoBERTa does); Google
   writes `dupe_factor` = 40 fixed copies to disk. Everything is driven by one `random.Random`, so a seed and an
   epoch number give the same examples on every run and on every process.
@@ -83,7 +81,8 @@ from typing import Any, Iterable, Sequence
 
 import torch
 
-IGNORE_INDEX = -100  # label of positions that are not predicted (PyTorch's cross_entropy default ignore_index)
+from ..checks import IGNORE_INDEX
+
 
 
 @dataclass
@@ -267,7 +266,8 @@ def word_spans(input_ids: Sequence[int], ids: SpecialIds) -> list[list[int]]:
 
 
 def num_to_predict(seq_len: int, config: DataConfig) -> int:
-    """How many pieces of a sequence of length T to predict: 15% of T, at least 1, at most the cap."""
+    """How many pieces of a sequence of length T to predict: round(T * masked_lm_prob), at least 1, at most the
+    cap."""
     return min(config.max_predictions_per_seq, max(1, round(seq_len * config.masked_lm_prob)))
 
 
@@ -303,8 +303,9 @@ def choose_masked_spans(words: list[list[int]], budget: int, config: DataConfig,
 
 def mask_tokens(input_ids: Sequence[int], positions: Iterable[int], ids: SpecialIds,
                 rng: random.Random) -> tuple[list[int], list[int]]:
-    """Corrupt the chosen positions (80% [MASK], 10% a random ordinary piece, 10% unchanged) and make the labels:
-    the original piece at chosen positions, -100 elsewhere. Decided independently for every position."""
+    """Corrupt the chosen positions ([MASK] with probability 0.8, a random ordinary piece with 0.1, unchanged with
+    0.1) and make the labels: the original piece at chosen positions, -100 elsewhere. Decided independently for every
+    position."""
     corrupted = list(input_ids)
     labels = [IGNORE_INDEX] * len(input_ids)
     for position in sorted(positions):
@@ -361,17 +362,14 @@ def collate(examples: Sequence[PretrainingExample], pad_id: int = 0) -> dict[str
     }
 
 
-def batches(examples: Sequence[PretrainingExample], batch_size: int, drop_last: bool = True, rank: int = 0,
-            world_size: int = 1) -> list[list[PretrainingExample]]:
-    """Cut a list of examples into batches. With several processes, process `rank` takes every world_size-th batch,
-    so together they see each batch once. `drop_last` keeps every batch full (and every process in step)."""
+def batches(examples: Sequence[PretrainingExample], batch_size: int,
+            drop_last: bool = True) -> list[list[PretrainingExample]]:
+    """Cut a list of examples into batches. `drop_last` keeps every batch full (the training loop shares them out
+    among the processes under torchrun: `Distributed.shard`)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
     cut = [list(examples[i:i + batch_size]) for i in range(0, len(examples), batch_size)]
-    if drop_last:
-        cut = [b for b in cut if len(b) == batch_size]
-        cut = cut[:len(cut) - len(cut) % world_size]  # the same number of steps on every process
-    return cut[rank::world_size]
+    return [b for b in cut if len(b) == batch_size] if drop_last else cut
 
 
 def describe_example(example: PretrainingExample, tokenizer: Any) -> str:

@@ -1,0 +1,199 @@
+"""Checks on what a model is given, run before any computation, so that a mistake gives an error that names the
+argument and says what is allowed, rather than an index error from deep inside torch.
+
+`model.py` calls these at the top of every forward pass: `check_inputs` and `check_head_mask` for AlbertModel (and
+BertModel), and one label check per head. Each raises ValueError (a wrong value or shape) or TypeError (a wrong
+kind of object), with the dimension letters of the package docstring: B batch, T tokens, C choices, N heads.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import torch
+
+IGNORE_INDEX = -100  # the label of positions that take no part in a loss (PyTorch's cross_entropy default)
+
+# The index types nn.Embedding accepts.
+INDEX_DTYPES = (torch.int64, torch.int32)
+
+
+def describe(value: Any) -> str:
+    """How an error message names a value: its dtype and shape if it is a tensor, else its type."""
+    if isinstance(value, torch.Tensor):
+        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+    return f"a {type(value).__name__}"
+
+
+def check_exactly_one_input(input_ids: Optional[torch.Tensor], inputs_embeds: Optional[torch.Tensor]) -> None:
+    """A batch comes either as ids or as embeddings, never both and never neither."""
+    if (input_ids is None) == (inputs_embeds is None):
+        raise ValueError("pass exactly one of input_ids and inputs_embeds, not "
+                         + ("both" if input_ids is not None else "neither"))
+
+
+def check_range(name: str, tensor: torch.Tensor, low: int, high: int, limit_name: str) -> None:
+    """Every value of an index tensor in [low, high)."""
+    if tensor.device.type == "meta":  # shapes only (parameter and FLOP counting): there are no values to check
+        return
+    if tensor.numel() and (tensor.min() < low or tensor.max() >= high):
+        bad = tensor[(tensor < low) | (tensor >= high)][0].item()
+        raise ValueError(f"{name} must be in [{low}, {high}) ({limit_name} = {high}), found {bad}")
+
+
+def check_inputs(config: Any, input_ids: Optional[torch.Tensor], attention_mask: Optional[torch.Tensor],
+                 token_type_ids: Optional[torch.Tensor], position_ids: Optional[torch.Tensor],
+                 inputs_embeds: Optional[torch.Tensor], embedding_size: int) -> tuple[int, int]:
+    """Validate a batch for AlbertModel or BertModel and return (B, T)."""
+    check_exactly_one_input(input_ids, inputs_embeds)
+    if input_ids is not None:
+        if not isinstance(input_ids, torch.Tensor) or input_ids.dtype not in INDEX_DTYPES or input_ids.dim() != 2:
+            raise TypeError(f"input_ids must be an int64 or int32 tensor of shape (batch, sequence), "
+                            f"got {describe(input_ids)}")
+        check_range("input_ids", input_ids, 0, config.vocab_size, "vocab_size")
+        batch_size, seq_len = input_ids.shape
+    else:
+        if not isinstance(inputs_embeds, torch.Tensor) or inputs_embeds.dim() != 3 \
+                or inputs_embeds.shape[-1] != embedding_size:
+            raise ValueError(f"inputs_embeds must have shape (batch, sequence, {embedding_size}), "
+                             f"got {describe(inputs_embeds)}")
+        batch_size, seq_len = inputs_embeds.shape[:2]
+    if seq_len > config.max_position_embeddings:
+        raise ValueError(f"the sequence has {seq_len} tokens but the model accepts at most max_position_embeddings "
+                         f"= {config.max_position_embeddings}; truncate it")
+    if seq_len == 0:
+        raise ValueError("the sequence is empty: input_ids / inputs_embeds need at least one token")
+    for name, tensor in (("attention_mask", attention_mask), ("token_type_ids", token_type_ids)):
+        wrong = not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != (batch_size, seq_len)
+        if tensor is not None and wrong:
+            raise ValueError(f"{name} must have shape (batch, sequence) = {(batch_size, seq_len)}, got "
+                             f"{describe(tensor)}")
+    for name, tensor in (("token_type_ids", token_type_ids), ("position_ids", position_ids)):
+        if isinstance(tensor, torch.Tensor) and tensor.dtype not in INDEX_DTYPES:
+            raise TypeError(f"{name} must be an integer tensor (int64 or int32), got {describe(tensor)}")
+    if token_type_ids is not None:
+        check_range("token_type_ids", token_type_ids, 0, config.type_vocab_size, "type_vocab_size")
+    if position_ids is not None:
+        if not isinstance(position_ids, torch.Tensor) or position_ids.shape[-1] != seq_len or position_ids.dim() > 2 \
+                or (position_ids.dim() == 2 and position_ids.shape[0] not in (1, batch_size)):
+            raise ValueError(f"position_ids must have shape (batch, sequence), (1, sequence) or (sequence,) with "
+                             f"sequence = {seq_len}, got {describe(position_ids)}")
+        check_range("position_ids", position_ids, 0, config.max_position_embeddings, "max_position_embeddings")
+    return batch_size, seq_len
+
+
+def check_head_mask(head_mask: Optional[torch.Tensor], num_applications: int, num_heads: int) -> Optional[torch.Tensor]:
+    """Accept (N,) for every layer or (A, N) with one row per layer application; return (A, N) or None."""
+    if head_mask is None:
+        return None
+    if not isinstance(head_mask, torch.Tensor):
+        raise TypeError(f"head_mask must be a tensor, got {type(head_mask).__name__}")
+    if head_mask.dim() == 1 and head_mask.shape[0] == num_heads:
+        return head_mask.unsqueeze(0).expand(num_applications, -1)  # (N,) -> (A, N)
+    if head_mask.dim() == 2 and tuple(head_mask.shape) == (num_applications, num_heads):
+        return head_mask
+    raise ValueError(f"head_mask must have shape (num_attention_heads,) = ({num_heads},) or (layer applications, "
+                     f"num_attention_heads) = ({num_applications}, {num_heads}), got {tuple(head_mask.shape)}")
+
+
+# --- labels ---------------------------------------------------------------------------------------------------------
+
+def batch_shape(input_ids: Optional[torch.Tensor], inputs_embeds: Optional[torch.Tensor]) -> tuple[int, int]:
+    """(B, T) of a batch, for checking labels before the model runs (check_inputs checks the inputs themselves)."""
+    check_exactly_one_input(input_ids, inputs_embeds)
+    name, tensor, dim = ("input_ids", input_ids, 2) if input_ids is not None else ("inputs_embeds", inputs_embeds, 3)
+    if not isinstance(tensor, torch.Tensor) or tensor.dim() != dim:
+        shape = "(batch, sequence)" if dim == 2 else "(batch, sequence, embedding)"
+        raise ValueError(f"{name} must have shape {shape}, got {describe(tensor)}")
+    return tuple(tensor.shape[:2])
+
+
+def check_tensor(name: str, value: Any) -> None:
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a tensor, got {type(value).__name__}")
+
+
+def check_integer_tensor(name: str, labels: Any) -> None:
+    if not isinstance(labels, torch.Tensor) or labels.dtype.is_floating_point or labels.dtype == torch.bool:
+        raise TypeError(f"{name} must be an integer tensor, got {describe(labels)}")
+
+
+def check_token_labels(name: str, labels: Optional[torch.Tensor], shape: tuple[int, int], high: int,
+                       limit: str) -> None:
+    """Per-token labels: shape (B, T), each -100 (ignored) or in [0, high)."""
+    if labels is None:
+        return
+    check_integer_tensor(name, labels)
+    if tuple(labels.shape) != tuple(shape):
+        raise ValueError(f"{name} must have the shape of input_ids {tuple(shape)}, got {tuple(labels.shape)}")
+    bad = (labels != IGNORE_INDEX) & ((labels < 0) | (labels >= high))
+    if bad.any():
+        raise ValueError(f"{name} must be -100 (ignored) or in [0, {high}) ({limit} = {high}), "
+                         f"found {labels[bad][0].item()}")
+
+
+def check_class_labels(name: str, labels: Optional[torch.Tensor], batch_size: int, num_classes: int) -> None:
+    """One class per example: shape (B,) or (B, 1), each in [0, num_classes)."""
+    if labels is None:
+        return
+    check_integer_tensor(name, labels)
+    if labels.numel() != batch_size or labels.dim() > 2:
+        raise ValueError(f"{name} must have shape (batch,) = ({batch_size},), got {tuple(labels.shape)}")
+    if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = labels[(labels < 0) | (labels >= num_classes)][0].item()
+        raise ValueError(f"{name} must be in [0, {num_classes}), found {bad}")
+
+
+def check_pretraining_labels(config: Any, input_ids, inputs_embeds, labels, sentence_order_label) -> None:
+    """MLM labels per token (in the vocabulary or -100) and one sentence-order label (0 or 1) per pair."""
+    batch_size, seq_len = batch_shape(input_ids, inputs_embeds)
+    check_token_labels("labels", labels, (batch_size, seq_len), config.vocab_size, "vocab_size")
+    check_class_labels("sentence_order_label", sentence_order_label, batch_size, 2)
+    if sentence_order_label is not None and config.num_labels != 2:
+        raise ValueError(f"sentence-order prediction has 2 classes; this config has num_labels = {config.num_labels}")
+
+
+def check_sequence_labels(labels: Optional[torch.Tensor], problem_type: Optional[str], batch_size: int,
+                          num_labels: int) -> None:
+    """Sequence-classification labels for the head's problem type (see AlbertForSequenceClassification)."""
+    if problem_type == "single_label_classification":
+        check_class_labels("labels", labels, batch_size, num_labels)
+    elif problem_type == "multi_label_classification" and tuple(labels.shape) != (batch_size, num_labels):
+        raise ValueError(f"multi-label labels must have shape (batch, num_labels) = {(batch_size, num_labels)}, "
+                         f"got {tuple(labels.shape)}")
+    elif problem_type == "regression" and labels.numel() != batch_size * num_labels:
+        raise ValueError(f"regression labels must hold batch x num_labels = {batch_size * num_labels} values, "
+                         f"got shape {tuple(labels.shape)}")
+
+
+def check_answer_positions(config: Any, input_ids, inputs_embeds, start_positions, end_positions) -> None:
+    """Question answering: num_labels = 2 (start, end), and one start and one end position per example, shape (B,)
+    or (B, 1). Positions outside the sequence are allowed (the loss ignores them, as the reference's does)."""
+    batch_size, _ = batch_shape(input_ids, inputs_embeds)
+    if config.num_labels != 2:
+        raise ValueError(f"question answering needs num_labels = 2 (start and end), got {config.num_labels}")
+    for name, positions in (("start_positions", start_positions), ("end_positions", end_positions)):
+        if positions is None:
+            continue
+        check_integer_tensor(name, positions)
+        if positions.numel() != batch_size or positions.dim() > 2:
+            raise ValueError(f"{name} must have shape (batch,) = ({batch_size},), got {tuple(positions.shape)}")
+
+
+def check_multiple_choice(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, labels) -> int:
+    """Multiple-choice inputs are (B, C, T) (embeddings (B, C, T, E)), with one label in [0, C) per example;
+    returns C."""
+    check_exactly_one_input(input_ids, inputs_embeds)
+    first = input_ids if input_ids is not None else inputs_embeds
+    expected_dim = 3 if input_ids is not None else 4
+    if not isinstance(first, torch.Tensor) or first.dim() != expected_dim:
+        name = "input_ids" if input_ids is not None else "inputs_embeds"
+        shape = "(batch, choices, sequence)" + (", embedding" if inputs_embeds is not None else "")
+        raise ValueError(f"{name} must have shape {shape} for multiple choice, got {describe(first)}")
+    batch_size, num_choices = first.shape[:2]
+    for tensor in (attention_mask, token_type_ids, position_ids):
+        if tensor is not None and (not isinstance(tensor, torch.Tensor) or tensor.dim() < 2):
+            raise ValueError(f"multiple-choice inputs must have shape (batch, choices, sequence), "
+                             f"got {describe(tensor)}")
+    check_class_labels("labels", labels, batch_size, num_choices)
+    return num_choices

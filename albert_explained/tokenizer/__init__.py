@@ -1,0 +1,13 @@
+"""The ALBERT tokenizer: SentencePiece with ALBERT's rules, giving the reference's ids.
+
+    normalization.py      what SentencePiece does and ALBERT's rules around it (the algorithm)
+    albert_tokenizer.py   AlbertTokenizer and BatchEncoding: the transformers-style API
+    training.py           train_tokenizer: a new SentencePiece model with ALBERT's settings
+"""
+
+from .albert_tokenizer import AlbertTokenizer, BatchEncoding
+from .normalization import SPIECE_UNDERLINE, preprocess_text
+from .training import CLS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID, train_tokenizer
+
+__all__ = ["AlbertTokenizer", "BatchEncoding", "train_tokenizer", "preprocess_text", "SPIECE_UNDERLINE",
+           "PAD_ID", "UNK_ID", "CLS_ID", "SEP_ID", "MASK_ID"]

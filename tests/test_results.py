@@ -1,0 +1,154 @@
+"""docs/results.md, the page of measured runs: its figures for the bundled model are that model's metrics.json, and
+its figures about the corpus are measured again here. (No test reads a docstring: docstrings point to this page.)"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import itertools
+import json
+from typing import Any
+
+import pytest
+
+from albert_explained.bundled import BUNDLED_MODEL_COMMAND, BUNDLED_MODEL_DIR
+
+HAS_BUNDLED = (BUNDLED_MODEL_DIR / "model.safetensors").is_file()
+needs_bundled = pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
+
+
+def bundled_metrics() -> dict[str, Any]:
+    return json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text(encoding="utf-8"))
+
+
+def metrics_value(metrics: dict[str, Any], path: str) -> Any:
+    """A value of metrics.json by its dotted path ("validation.mlm_accuracy"), or the ratio "a / b" of two."""
+    if " / " in path:
+        numerator, denominator = path.split(" / ")
+        return metrics_value(metrics, numerator) / metrics_value(metrics, denominator)
+    value = metrics
+    for key in path.split("."):
+        value = value[key]
+    return value
+
+
+def as_shown(value: Any, shown: str) -> str:
+    """`value` written the way the page writes a figure of that kind: 29.0%, 27.6 min, 17,000, bf16."""
+    if shown.endswith("%"):
+        return f"{value:.1%}"
+    if shown.endswith(" min"):
+        return f"{value / 60:.1f} min"  # metrics.json keeps seconds
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@needs_bundled
+def test_the_bundled_model_section_gives_the_figures_of_its_metrics_json(results_page):
+    metrics = bundled_metrics()
+    table = results_page.table("The bundled model")
+    assert len(table) >= 10
+    for label, (shown, path) in table.items():
+        assert shown == as_shown(metrics_value(metrics, path.strip("`")), shown), label
+    # The command the section gives is the one that made the model, and the one the missing-model error names.
+    assert f"`{metrics['command']}`" in results_page.section("The bundled model")
+    assert metrics["command"] == BUNDLED_MODEL_COMMAND
+
+
+@pytest.mark.parametrize("section, changes", [
+    ("What sharing costs", {}),
+    ("What sharing costs", {"sharing": "not-shared"}),  # the same computation, L times the layer weights
+    ("Other knobs", {"hidden_size": 256, "num_attention_heads": 4, "intermediate_size": 1024,
+                     "num_hidden_layers": 2}),  # the wider, shallower shape
+])
+def test_the_page_gives_the_parameter_counts_of_the_recipe_and_its_variants(results_page, section, changes):
+    from albert_explained import AlbertForPreTraining
+    from albert_explained.pretraining import PretrainingConfig
+
+    config = PretrainingConfig(**changes).model_config(PretrainingConfig().vocab_size)
+    parameters = sum(p.numel() for p in AlbertForPreTraining(config).parameters())
+    assert f"{parameters:,}" in results_page.section(section)
+
+
+@needs_bundled
+def test_the_corpus_figures_are_measured_again(results_page, monkeypatch):
+    """How the recipe behaves on the plays (with the bundled model's tokenizer and data settings, drawn as pretrain()
+    draws them), and how rare a lone '▁' before punctuation is: every row of "The corpus, measured"."""
+    import albert_explained.pretraining.data as data_module
+    from albert_explained.pretraining import PretrainingConfig
+    from albert_explained.pretraining.data import (IGNORE_INDEX, SpecialIds, choose_masked_spans, create_examples,
+                                                   tokenize_documents, word_spans)
+    from albert_explained.pretraining.run import load_split
+    from albert_explained.tokenizer import AlbertTokenizer
+
+    table = {label: cells[0] for label, cells in results_page.table("The corpus, measured").items()}
+    metrics = bundled_metrics()
+    config = PretrainingConfig(**{k: v for k, v in metrics["training_config"].items()
+                                  if k in PretrainingConfig.__dataclass_fields__})
+    tokenizer = AlbertTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
+    ids = SpecialIds.from_tokenizer(tokenizer)
+    split = load_split(config)
+    train, validation = tokenize_documents(split.train, tokenizer), tokenize_documents(split.validation, tokenizer)
+
+    held_out = sum(len(line.split()) for play in split.validation for line in play.sentences)
+    words = held_out + sum(len(line.split()) for play in split.train for line in play.sentences)
+    assert table["held-out words"] == f"{round(held_out, -3):,} of {round(words, -4):,}"
+
+    pieces = [piece for document in train for line in document for piece in line]
+    unknown = pieces.count(tokenizer.unk_token_id)
+    assert table["`<unk>` pieces among the training pieces"] == f"{unknown} of {len(pieces):,}"
+    # fill_mask drops the lone '▁' that the tokenizer puts after a glued [MASK]: the training text has few of them.
+    lone = tokenizer.convert_tokens_to_ids("▁")
+    punctuation = {i for i, piece in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer)))))
+                   if not piece.startswith("▁") and not piece[0].isalnum() and i != tokenizer.unk_token_id}
+    before_punctuation = sum(first == lone and second in punctuation
+                             for document in train for line in document for first, second in itertools.pairwise(line))
+    assert table["lone '▁' pieces before punctuation, among the training pieces"] == \
+        f"{before_punctuation} of {len(pieces):,}"
+
+    # Pairs of the first epoch whose two segments together are one line of a play, cut inside it.
+    lines = {tuple(line) for document in train for line in document}
+    examples = create_examples(train, ids, config.data_config(), seed=config.seed, epoch=0, shuffle=False)
+    one_line = 0
+    for example in examples:
+        assert tokenizer.unk_token_id not in [label for label in example.labels if label != IGNORE_INDEX]
+        original = [piece if label == IGNORE_INDEX else label
+                    for piece, label in zip(example.input_ids, example.labels, strict=True)]  # (T,): unmasked
+        middle = original.index(ids.sep)
+        first, second = original[1:middle], original[middle + 1:-1]
+        if example.sentence_order_label == 1:
+            first, second = second, first
+        one_line += tuple(first + second) in lines
+    assert table["one-line pairs in the first epoch"] == \
+        f"{one_line} of {len(examples):,} ({one_line / len(examples):.1%})"
+    assert max(len(line) for line in lines) <= config.max_seq_length - 3  # no line is longer than T - 3
+
+    # Span lengths in words on the held-out pairs: record what choose_masked_spans returns while examples are made.
+    lengths = collections.Counter()
+
+    def recording(words, budget, data_config, rng):
+        spans = choose_masked_spans(words, budget, data_config, rng)
+        word_of = {position: i for i, word in enumerate(words) for position in word}
+        lengths.update(len({word_of[position] for position in span}) for span in spans)
+        return spans
+
+    monkeypatch.setattr(data_module, "choose_masked_spans", recording)
+    held_out_pairs = create_examples(validation, ids, config.validation_data_config(), seed=config.seed + 1,
+                                     shuffle=False)
+    monkeypatch.undo()
+    share = [lengths[n] / sum(lengths.values()) for n in (1, 2, 3)]
+    assert table["spans of 1, 2 and 3 words on the held-out pairs"] == ", ".join(f"{s:.0%}" for s in share)
+
+    pieces_per_pair = sum(len(e.input_ids) - 3 for e in held_out_pairs) / len(held_out_pairs)
+    assert table["pieces per held-out pair, without [CLS] and the two [SEP]"] == f"about {pieces_per_pair:.0f}"
+
+    # The card's second MLM row masks single whole words (max_ngram=1); a word of several pieces hides them all.
+    single = create_examples(validation, ids, dataclasses.replace(config.validation_data_config(), max_ngram=1),
+                             seed=config.seed + 1, shuffle=False)
+    masked_words = []
+    for example in single:
+        original = [piece if label == IGNORE_INDEX else label
+                    for piece, label in zip(example.input_ids, example.labels, strict=True)]  # (T,): unmasked
+        masked_words += [word for word in word_spans(original, ids) if example.labels[word[0]] != IGNORE_INDEX]
+    several = sum(len(word) > 1 for word in masked_words) / len(masked_words)
+    assert table["masked words of several pieces, single-word masks"] == f"about 1 in {1 / several:.0f}"
