@@ -384,9 +384,8 @@ class AlbertModel(AlbertPreTrainedModel):
                 head_mask: Optional[torch.Tensor] = None, inputs_embeds: Optional[torch.Tensor] = None,
                 output_attentions: bool = False, output_hidden_states: bool = False) -> AlbertModelOutput:
         config = self.config
-        checks.check_inputs(config, input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                            config.embedding_size)
-        head_mask = checks.check_head_mask(head_mask, config.num_layer_applications, config.num_attention_heads)
+        head_mask = checks.check_inputs(config, input_ids, attention_mask, token_type_ids, position_ids, head_mask,
+                                        inputs_embeds, config.embedding_size, config.num_layer_applications)  # (A, N)
 
         embeddings = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, E)
         attention_bias = attention_bias_from_mask(attention_mask, embeddings.dtype)  # (B, 1, 1, T)
