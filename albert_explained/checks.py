@@ -195,9 +195,24 @@ def check_pretraining_labels(config: Any, input_ids, inputs_embeds, labels, sent
         raise ValueError(f"sentence-order prediction has 2 classes; this config has num_labels = {config.num_labels}")
 
 
-def check_sequence_labels(labels: Optional[torch.Tensor], problem_type: Optional[str], batch_size: int,
-                          num_labels: int) -> None:
-    """Sequence-classification labels for the head's problem type (see AlbertForSequenceClassification)."""
+def sequence_problem_type(config: Any, labels: torch.Tensor) -> str:
+    """config.problem_type, or the reference's rule when it is None: 1 label is regression, integer labels are
+    single-label classification, anything else (float multi-hot vectors) multi-label classification."""
+    if config.problem_type is not None:
+        return config.problem_type
+    if config.num_labels == 1:
+        return "regression"
+    return "single_label_classification" if not labels.dtype.is_floating_point else "multi_label_classification"
+
+
+def check_sequence_labels(config: Any, input_ids, inputs_embeds, labels) -> Optional[str]:
+    """Sequence-classification labels for the head's problem type (see sequence_problem_type); returns that type,
+    None without labels."""
+    batch_size, _ = batch_shape(input_ids, inputs_embeds)
+    if labels is None:
+        return None
+    check_tensor("labels", labels)
+    problem_type, num_labels = sequence_problem_type(config, labels), config.num_labels
     if problem_type == "single_label_classification":
         check_class_labels("labels", labels, batch_size, num_labels)
     elif problem_type == "multi_label_classification" and tuple(labels.shape) != (batch_size, num_labels):
@@ -206,6 +221,7 @@ def check_sequence_labels(labels: Optional[torch.Tensor], problem_type: Optional
     elif problem_type == "regression" and labels.numel() != batch_size * num_labels:
         raise ValueError(f"regression labels must hold batch x num_labels = {batch_size * num_labels} values, "
                          f"got shape {tuple(labels.shape)}")
+    return problem_type
 
 
 def check_answer_positions(config: Any, input_ids, inputs_embeds, start_positions, end_positions) -> None:
