@@ -5,7 +5,8 @@ pieces with SentencePiece (Kudo and Richardson, 2018), with a vocabulary of V = 
 section 4.1); Google trained it as a unigram language model (the spm_train command in google-research/albert).
 
 The algorithm, SentencePiece and ALBERT's rules around it, is explained in normalization.py; this file is the
-transformers-style API around it: `AlbertTokenizer`, called like the reference's, and `BatchEncoding`.
+transformers-style API around it: `AlbertTokenizer`, called like the reference's. How ids become model inputs (pairs,
+truncation, padding, tensors) is in inputs.py, and where each piece came from (offsets) in offsets.py.
 
 Special tokens and the layout of an input
 -----------------------------------------
@@ -25,8 +26,10 @@ step-by-step path that normalization.py explains. Two deliberate differences: wh
 and returns a sequence longer than max_length (a truncation that cannot remove enough tokens), we raise ValueError;
 and `truncation="only_second"` without a second text is an error here, not a silent no-op.
 
-Not implemented here: overflowing tokens and stride, left padding or truncation, offsets (the slow reference has
-none either), pre-split words (`is_split_into_words`) and adding new tokens to the vocabulary.
+`return_offsets_mapping=True` also gives each piece's characters in its text, as AlbertTokenizerFast does.
+
+Not implemented here: overflowing tokens and stride, left padding or truncation, pre-split words
+(`is_split_into_words`) and adding new tokens to the vocabulary.
 
 Shapes: a batch of B texts -> input_ids, token_type_ids, attention_mask of shape (B, T) once padded.
 """
@@ -36,20 +39,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import warnings
 from pathlib import Path
 from typing import Any, Optional, Union
 
 import sentencepiece as spm
 
+from .inputs import (BatchEncoding, check_text, gather_inputs, is_int, pad, resolve_strategies, to_list, to_tensor,
+                     truncate)
 from .normalization import SPIECE_UNDERLINE, lower_each_character, preprocess_text
+from .offsets import encode_with_offsets, offsets_with_special_tokens
 
 VOCAB_FILE = "spiece.model"
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
-
-PADDING_STRATEGIES = ("longest", "max_length", "do_not_pad")
-TRUNCATION_STRATEGIES = ("longest_first", "only_first", "only_second", "do_not_truncate")
 
 # The reference writes int(1e30) for "no maximum length" (transformers' VERY_LARGE_INTEGER); above this means that.
 _NO_LIMIT_ABOVE = 1e20
@@ -59,20 +61,6 @@ TextInput = Union[str, tuple[str, str], list[str]]
 
 
 
-
-
-class BatchEncoding(dict):
-    """The tokenizer's output: a dict (so `model(**enc)` works) whose keys are also attributes (`enc.input_ids`)."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(f"this encoding has no {name!r}; it has {sorted(self)}") from None
-
-    def to(self, device: Any) -> "BatchEncoding":
-        """Move every tensor to `device` (values that are plain lists stay as they are)."""
-        return BatchEncoding({key: value.to(device) if hasattr(value, "to") else value for key, value in self.items()})
 
 
 class AlbertTokenizer:
@@ -107,7 +95,7 @@ class AlbertTokenizer:
         self.remove_space = remove_space
         self.keep_accents = keep_accents
         if model_max_length is not None:
-            if not _is_int(model_max_length) or model_max_length < 1:
+            if not is_int(model_max_length) or model_max_length < 1:
                 raise ValueError(f"model_max_length must be a positive integer or None, got {model_max_length!r}")
             if model_max_length > _NO_LIMIT_ABOVE:
                 model_max_length = None  # the reference's way of writing "no limit"
@@ -304,13 +292,13 @@ class AlbertTokenizer:
 
     def convert_ids_to_tokens(self, ids: Union[int, list[int]], skip_special_tokens: bool = False):
         """Id(s) to piece(s); skip_special_tokens leaves out <pad>, <unk>, [CLS], [SEP] and [MASK]."""
-        if _is_int(ids):
+        if is_int(ids):
             return self._id_to_token(ids)
-        ids = _to_list(ids, "ids")
+        ids = to_list(ids, "ids")
         return [self._id_to_token(i) for i in ids if not (skip_special_tokens and i in self.all_special_ids)]
 
     def _id_to_token(self, index: int) -> str:
-        if not _is_int(index):
+        if not is_int(index):
             raise TypeError(f"a token id must be an integer, got {index!r} ({type(index).__name__})")
         if not 0 <= index < self.vocab_size:
             raise ValueError(f"token id {index} is outside the vocabulary (0 .. {self.vocab_size - 1})")
@@ -326,7 +314,7 @@ class AlbertTokenizer:
         >>> tok.tokenize("The café [MASK] 9,9")  # doctest: +SKIP
         ['▁the', '▁cafe', '[MASK]', '▁9', ',', '9']
         """
-        _check_text(text, "text")
+        check_text(text, "text")
         pieces: list[str] = []
         for part, is_special in self._split_on_special_tokens(text):
             if is_special:
@@ -476,85 +464,6 @@ class AlbertTokenizer:
     def num_special_tokens_to_add(self, pair: bool = False) -> int:
         return 3 if pair else 2
 
-    def _truncate(self, ids_a: list[int], ids_b: Optional[list[int]], max_length: int, strategy: str,
-                  add_special_tokens: bool, index: int) -> tuple[list[int], Optional[list[int]]]:
-        """Remove tokens from the end so that the example, special tokens included, has at most max_length."""
-        n_special = self.num_special_tokens_to_add(ids_b is not None) if add_special_tokens else 0
-        if max_length < n_special:
-            what = "a pair ([CLS] A [SEP] B [SEP])" if ids_b is not None else "one text ([CLS] A [SEP])"
-            raise ValueError(f"max_length ({max_length}) is smaller than the {n_special} special tokens of {what}")
-        excess = len(ids_a) + (len(ids_b) if ids_b is not None else 0) + n_special - max_length
-        if excess <= 0:
-            return ids_a, ids_b
-        if strategy == "longest_first" and ids_b is not None:
-            # Cut the longer sequence until both are as long, then both alike; an odd token comes off the second.
-            len_a, len_b = len(ids_a), len(ids_b)
-            from_longer = min(abs(len_a - len_b), excess)
-            rest = excess - from_longer
-            cut_a = rest // 2 + (from_longer if len_a > len_b else 0)
-            cut_b = rest - rest // 2 + (from_longer if len_a <= len_b else 0)
-            return ids_a[: len_a - cut_a], ids_b[: len_b - cut_b]
-        if strategy == "only_second":
-            if len(ids_b) <= excess:
-                raise ValueError(f"truncation='only_second' must remove {excess} tokens from the second text of "
-                                 f"example {index}, which has only {len(ids_b)}; use 'longest_first' or a larger "
-                                 "max_length")
-            return ids_a, ids_b[:-excess]
-        # only_first, or longest_first with a single text. The reference keeps at least one token of the text.
-        if len(ids_a) <= excess:
-            raise ValueError(f"truncation={strategy!r} must remove {excess} tokens from the first text of example "
-                             f"{index}, which has only {len(ids_a)}; use a larger max_length"
-                             + (" or 'longest_first'" if ids_b is not None else ""))
-        return ids_a[:-excess], ids_b
-
-    def _resolve_strategies(self, padding, truncation, max_length, pad_to_multiple_of):
-        """The reference's reading of padding / truncation / max_length, with errors that say what is allowed."""
-        if max_length is not None and (not _is_int(max_length) or max_length < 1):
-            raise ValueError(f"max_length must be a positive integer or None, got {max_length!r}")
-        if pad_to_multiple_of is not None and (not _is_int(pad_to_multiple_of) or pad_to_multiple_of < 1):
-            raise ValueError(f"pad_to_multiple_of must be a positive integer or None, got {pad_to_multiple_of!r}")
-        # As in the reference: max_length alone (no padding, truncation not given) means truncate to it.
-        if max_length is not None and padding is False and truncation is None:
-            truncation = "longest_first"
-
-        if padding is True:
-            if max_length is not None and truncation in (None, False, "do_not_truncate"):
-                warnings.warn("max_length is ignored when padding=True (to the longest) and truncation is off; "
-                              "use padding='max_length' to pad to max_length", stacklevel=3)
-            padding = "longest"
-        elif padding is False or padding is None:
-            padding = "do_not_pad"
-        elif padding not in PADDING_STRATEGIES:
-            raise ValueError(f"padding must be True, False or one of {list(PADDING_STRATEGIES)}, got {padding!r}")
-        if truncation is True:
-            truncation = "longest_first"
-        elif truncation is False or truncation is None:
-            truncation = "do_not_truncate"
-        elif truncation not in TRUNCATION_STRATEGIES:
-            raise ValueError(f"truncation must be True, False or one of {list(TRUNCATION_STRATEGIES)}, "
-                             f"got {truncation!r}")
-
-        if max_length is None:
-            if padding == "max_length":
-                if self.model_max_length is None:
-                    warnings.warn("padding='max_length' without max_length, and this tokenizer has no "
-                                  "model_max_length: not padding", stacklevel=3)
-                    padding = "do_not_pad"
-                else:
-                    max_length = self.model_max_length
-            if truncation != "do_not_truncate":
-                if self.model_max_length is None:
-                    warnings.warn(f"truncation={truncation!r} without max_length, and this tokenizer has no "
-                                  "model_max_length: not truncating", stacklevel=3)
-                    truncation = "do_not_truncate"
-                else:
-                    max_length = self.model_max_length
-        if (truncation != "do_not_truncate" and padding != "do_not_pad" and pad_to_multiple_of is not None
-                and max_length is not None and max_length % pad_to_multiple_of != 0):
-            raise ValueError(f"max_length ({max_length}) must be a multiple of pad_to_multiple_of "
-                             f"({pad_to_multiple_of}) when both truncation and padding are on")
-        return padding, truncation, max_length
-
     # ------------------------------------------------------------------------------------------------------------
     # The main entry point
     # ------------------------------------------------------------------------------------------------------------
@@ -572,6 +481,7 @@ class AlbertTokenizer:
         return_token_type_ids: Optional[bool] = None,
         return_attention_mask: Optional[bool] = None,
         return_special_tokens_mask: bool = False,
+        return_offsets_mapping: bool = False,
     ) -> BatchEncoding:
         """Encode a text, a pair, or a batch of texts or pairs, into model inputs.
 
@@ -581,13 +491,19 @@ class AlbertTokenizer:
         truncation: True / "longest_first"; "only_first"; "only_second"; False / "do_not_truncate".
         return_tensors: None for Python lists, "pt" for torch tensors of shape (B, T) (B = 1 for a single text).
 
-        Returns a BatchEncoding with input_ids, token_type_ids, (special_tokens_mask,) attention_mask.
+        return_offsets_mapping: also return, for every piece, the (start, end) characters of its text that it was made
+            from ((0, 0) for [CLS], [SEP] and padding); a tensor of shape (B, T, 2) with return_tensors="pt". The
+            slow reference has no offsets; these follow AlbertTokenizerFast's (offsets.py).
+
+        Returns a BatchEncoding with input_ids, token_type_ids, (special_tokens_mask,) attention_mask
+        (, offset_mapping).
         """
-        firsts, seconds, is_batch = _gather_inputs(text, text_pair)
+        firsts, seconds, is_batch = gather_inputs(text, text_pair)
         if return_tensors not in (None, "pt"):
             raise ValueError(f"return_tensors must be None (Python lists) or 'pt' (torch tensors), "
                              f"got {return_tensors!r}")
-        padding, truncation, max_length = self._resolve_strategies(padding, truncation, max_length, pad_to_multiple_of)
+        padding, truncation, max_length = resolve_strategies(padding, truncation, max_length, pad_to_multiple_of,
+                                                             self.model_max_length)
         if truncation == "only_second":
             lonely = [i for i, second in enumerate(seconds) if second is None]
             if lonely:
@@ -600,7 +516,11 @@ class AlbertTokenizer:
 
         # 1. Every text of the batch, first and second texts together, through SentencePiece in one call.
         pair_positions = [i for i, second in enumerate(seconds) if second is not None]
-        all_ids = self._encode_texts(firsts + [seconds[i] for i in pair_positions])
+        texts = firsts + [seconds[i] for i in pair_positions]
+        if return_offsets_mapping:  # text by text, with each piece's characters
+            all_ids, all_offsets = map(list, zip(*[encode_with_offsets(self, t) for t in texts], strict=True))
+        else:
+            all_ids, all_offsets = self._encode_texts(texts), []
         ids_b_of: dict[int, list[int]] = dict(zip(pair_positions, all_ids[len(firsts):], strict=True))
 
         # 2. Truncate each example so that it fits in max_length, special tokens included.
@@ -608,7 +528,7 @@ class AlbertTokenizer:
         for i, ids_a in enumerate(all_ids[: len(firsts)]):
             ids_b = ids_b_of.get(i)
             if truncation != "do_not_truncate":
-                ids_a, ids_b = self._truncate(ids_a, ids_b, max_length, truncation, add_special_tokens, i)
+                ids_a, ids_b = truncate(ids_a, ids_b, max_length, truncation, add_special_tokens, i)
             examples.append((ids_a, ids_b))
 
         # 3. Add [CLS] / [SEP] and build the masks that were asked for.
@@ -627,20 +547,20 @@ class AlbertTokenizer:
                 columns["special_tokens_mask"] = [[0] * len(ids) for ids in columns["input_ids"]]
         if return_attention_mask:
             columns["attention_mask"] = [[1] * len(ids) for ids in columns["input_ids"]]
+        if return_offsets_mapping:
+            # Truncation kept a prefix of each text's pieces, so the same number of offsets is kept.
+            offsets_b_of = dict(zip(pair_positions, all_offsets[len(firsts):], strict=True))
+            columns["offset_mapping"] = [
+                offsets_with_special_tokens(all_offsets[i][: len(a)], offsets_b_of[i][: len(b)] if b is not None
+                                            else None, add_special_tokens)
+                for i, (a, b) in enumerate(examples)]
 
         # 4. Pad on the right: <pad> ids, segment 0, special-token mask 1, attention mask 0.
         if padding != "do_not_pad":
-            target = max(map(len, columns["input_ids"])) if padding == "longest" else max_length
-            if pad_to_multiple_of is not None and target % pad_to_multiple_of != 0:
-                target = (target // pad_to_multiple_of + 1) * pad_to_multiple_of
-            fill = {"input_ids": self.pad_token_id, "token_type_ids": 0, "special_tokens_mask": 1, "attention_mask": 0}
-            for key, rows in columns.items():
-                for row in rows:
-                    if len(row) < target:
-                        row.extend([fill[key]] * (target - len(row)))
+            pad(columns, padding, max_length, pad_to_multiple_of, self.pad_token_id)
 
         if return_tensors == "pt":
-            return BatchEncoding({key: _to_tensor(rows, key) for key, rows in columns.items()})
+            return BatchEncoding({key: to_tensor(rows, key) for key, rows in columns.items()})
         return BatchEncoding({key: rows if is_batch else rows[0] for key, rows in columns.items()})
 
     def encode(
@@ -681,9 +601,9 @@ class AlbertTokenizer:
     def decode(self, token_ids, skip_special_tokens: bool = False,
                clean_up_tokenization_spaces: Optional[bool] = None) -> str:
         """Ids -> text. Lower case and dropped accents do not come back: decoding shows what the model saw."""
-        if _is_int(token_ids):
+        if is_int(token_ids):
             token_ids = [token_ids]
-        token_ids = _to_list(token_ids, "token_ids")
+        token_ids = to_list(token_ids, "token_ids")
         if token_ids and isinstance(token_ids[0], list):
             raise TypeError("decode takes one sequence of ids; use batch_decode for a batch")
         text = self.convert_tokens_to_string(self.convert_ids_to_tokens(token_ids, skip_special_tokens))
@@ -693,7 +613,7 @@ class AlbertTokenizer:
 
     def batch_decode(self, sequences, skip_special_tokens: bool = False,
                      clean_up_tokenization_spaces: Optional[bool] = None) -> list[str]:
-        sequences = _to_list(sequences, "sequences")
+        sequences = to_list(sequences, "sequences")
         return [self.decode(ids, skip_special_tokens, clean_up_tokenization_spaces) for ids in sequences]
 
     def __repr__(self) -> str:
@@ -708,90 +628,3 @@ def clean_up_tokenization(text: str) -> str:
                           (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")):
         text = text.replace(before, after)
     return text
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Input checks
-# ----------------------------------------------------------------------------------------------------------------
-
-
-def _is_int(value: Any) -> bool:
-    """A Python int, or a numpy / torch integer scalar (what indexing a tensor of ids gives)."""
-    if isinstance(value, int):
-        return True
-    return getattr(value, "ndim", None) == 0 and "int" in str(getattr(value, "dtype", ""))
-
-
-def _to_list(values: Any, name: str) -> list:
-    """Lists, tuples, torch tensors and numpy arrays -> (nested) Python lists."""
-    if hasattr(values, "tolist"):
-        values = values.tolist()
-    if isinstance(values, tuple):
-        values = list(values)
-    if not isinstance(values, list):
-        raise TypeError(f"{name} must be a list of ids (or a tensor), got {type(values).__name__}")
-    return values
-
-
-def _check_text(text: Any, name: str) -> None:
-    if not isinstance(text, str):
-        raise TypeError(f"{name} must be a string, got {type(text).__name__}: {text!r:.60}")
-    try:
-        text.encode("utf-8")  # SentencePiece reads UTF-8
-    except UnicodeEncodeError as error:
-        raise ValueError(f"{name} is not valid Unicode text: {error.object[error.start:error.end]!r} at position "
-                         f"{error.start} (bytes that were not UTF-8 when the text was read)") from None
-
-
-def _gather_inputs(text, text_pair) -> tuple[list[str], list[Optional[str]], bool]:
-    """Normalise the ways of passing inputs to (first texts, second texts or None, is it a batch?)."""
-    if isinstance(text, str):
-        _check_text(text, "text")
-        if text_pair is not None:
-            _check_text(text_pair, "text_pair (with a single text)")
-        return [text], [text_pair], False
-    if not isinstance(text, (list, tuple)):
-        raise TypeError(f"text must be a string or a list of strings or (text, text_pair) pairs, "
-                        f"got {type(text).__name__}: {text!r:.60}")
-    if len(text) == 0:
-        raise ValueError("text is an empty list: there is nothing to encode")
-    if text_pair is not None:
-        if not isinstance(text_pair, (list, tuple)):
-            raise TypeError(f"text is a list, so text_pair must be a list of the same length, "
-                            f"got {type(text_pair).__name__}")
-        if len(text_pair) != len(text):
-            raise ValueError(f"text has {len(text)} examples but text_pair has {len(text_pair)}")
-    firsts, seconds = [], []
-    for i, item in enumerate(text):
-        if isinstance(item, (list, tuple)):  # a (text, text_pair) pair inside the batch
-            if text_pair is not None or len(item) != 2:
-                raise ValueError(f"text[{i}] must be a string or a (text, text_pair) pair, got {item!r:.60}")
-            first, second = item
-            _check_text(second, f"text[{i}][1]")
-            _check_text(first, f"text[{i}][0]")
-        else:
-            first, second = item, (text_pair[i] if text_pair is not None else None)
-            _check_text(first, f"text[{i}]")
-            if second is not None:
-                _check_text(second, f"text_pair[{i}]")
-        firsts.append(first)
-        seconds.append(second)
-    return firsts, seconds, True
-
-
-def _to_tensor(rows: list[list[int]], key: str):
-    import torch
-
-    if len({len(row) for row in rows}) > 1:
-        raise ValueError(f"cannot make one tensor of {key}: the sequences have different lengths "
-                         f"({min(map(len, rows))} to {max(map(len, rows))}); pass padding=True (and truncation=True)")
-    return torch.tensor(rows, dtype=torch.long)  # (B, T)
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Training a tokenizer of one's own
-# ----------------------------------------------------------------------------------------------------------------
-
-
-
-

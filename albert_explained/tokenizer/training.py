@@ -13,7 +13,8 @@ from typing import Any, Iterable, Optional, Union
 
 import sentencepiece as spm
 
-from .albert_tokenizer import VOCAB_FILE, AlbertTokenizer, _is_int
+from .albert_tokenizer import VOCAB_FILE, AlbertTokenizer
+from .inputs import is_int
 from .normalization import ALBERT_USER_DEFINED_SYMBOLS, preprocess_text
 
 # The ids of ALBERT's five special pieces, <pad> <unk> [CLS] [SEP] [MASK]: fixed in Google's 30k-clean.model and in
@@ -83,7 +84,7 @@ def train_tokenizer(
     Writes out_dir/spiece.model, tokenizer_config.json and special_tokens_map.json; returns the loaded tokenizer.
     Extra keyword arguments go to `sentencepiece.SentencePieceTrainer.train` (for example num_threads=1).
     """
-    if not _is_int(vocab_size) or isinstance(vocab_size, bool):
+    if not is_int(vocab_size) or isinstance(vocab_size, bool):
         raise TypeError(f"vocab_size must be an integer, got {vocab_size!r}")
     user_defined_symbols = list(user_defined_symbols)
     n_fixed = 5 + len(user_defined_symbols)  # <pad> <unk> [CLS] [SEP] [MASK] and the user-defined symbols
