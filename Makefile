@@ -28,7 +28,7 @@ else
 $(error TORCH_BUILD must be cpu or pypi, got $(TORCH_BUILD))
 endif
 
-.PHONY: test lab html lint clean
+.PHONY: test lab html lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,11 @@ html: $(VENV)/.installed-dev $(HTML_ASSETS)/.fetched
 		--HTMLExporter.widget_renderer_url=static/html-manager/embed-amd.js \
 		--HTMLExporter.mathjax_url="static/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe" \
 		--output-dir $(HTML_DIR) $(NOTEBOOKS)
+
+# The benchmark report: ours against transformers, interleaved in one process (see benchmarks/report.py). It writes
+# benchmarks/results/<cpu|cuda>.md, .png and .json. Pass options with BENCH_ARGS, e.g. make bench BENCH_ARGS=--quick
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/report.py $(BENCH_ARGS)
 
 # ruff check with the configuration in pyproject.toml, on everything that holds Python, notebooks included.
 lint: $(VENV)/.installed-lint

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from .config import BertConfig
-from .checks import check_head_mask, check_inputs
+from .checks import check_inputs
 from .model import AlbertEmbeddings, AlbertLayer, AlbertModelOutput, attention_bias_from_mask
 from .weights import AlbertPreTrainedModel
 
@@ -82,9 +82,8 @@ class BertModel(AlbertPreTrainedModel):
         output_hidden_states: bool = False,
     ) -> AlbertModelOutput:
         config = self.config
-        check_inputs(config, input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                     config.hidden_size)
-        head_mask = check_head_mask(head_mask, config.num_hidden_layers, config.num_attention_heads)
+        head_mask = check_inputs(config, input_ids, attention_mask, token_type_ids, position_ids, head_mask,
+                                 inputs_embeds, config.hidden_size, config.num_hidden_layers)  # (L, N)
 
         hidden_states = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, H)
         attention_bias = attention_bias_from_mask(attention_mask, hidden_states.dtype)  # (B, 1, 1, T)

@@ -4,11 +4,19 @@ argument and says what is allowed, rather than an index error from deep inside t
 `model.py` calls these at the top of every forward pass: `check_inputs` and `check_head_mask` for AlbertModel (and
 BertModel), and one label check per head. Each raises ValueError (a wrong value or shape) or TypeError (a wrong
 kind of object), with the dimension letters of the package docstring: B batch, T tokens, C choices, N heads.
+
+Checks on shapes and types read only Python attributes and cost nothing. Checks on values (an id inside the
+vocabulary, a mask of 0s and 1s, finite embeddings) must read the tensors, and asking `if ids.max() >= V:` once per
+condition would cost a host-device synchronisation each on a GPU and break `torch.compile`'s graph ("data-dependent
+branching"). So a value check only builds a boolean tensor on the tensor's device, True where a value is not
+allowed, and `ValueChecks.raise_if_any` decides all of a call's checks with one question to the device. Under
+torch.compile they become `torch._assert_async` nodes in the graph instead: no Python branch, and a RuntimeError
+with the same message if a value is wrong. Tensors on the meta device (shapes only) have no values to check.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import torch
 
@@ -32,31 +40,57 @@ def check_exactly_one_input(input_ids: Optional[torch.Tensor], inputs_embeds: Op
                          + ("both" if input_ids is not None else "neither"))
 
 
-def check_range(name: str, tensor: torch.Tensor, low: int, high: int, limit_name: str) -> None:
-    """Every value of an index tensor in [low, high)."""
-    if tensor.device.type == "meta":  # shapes only (parameter and FLOP counting): there are no values to check
-        return
-    if tensor.numel() and (tensor.min() < low or tensor.max() >= high):
-        bad = tensor[(tensor < low) | (tensor >= high)][0].item()
-        raise ValueError(f"{name} must be in [{low}, {high}) ({limit_name} = {high}), found {bad}")
+class ValueChecks:
+    """The value checks of one call, decided together (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[torch.Tensor, torch.Tensor, str]] = []  # (tensor, where it is bad, message)
+
+    def add(self, tensor: torch.Tensor, bad: Callable[[torch.Tensor], torch.Tensor], message: str) -> None:
+        """`bad(tensor)` is True where a value is not allowed; `message` says what is allowed."""
+        if tensor.device.type != "meta":
+            self.pending.append((tensor, bad(tensor), message))
+
+    def in_range(self, name: str, tensor: torch.Tensor, low: int, high: int, limit_name: str) -> None:
+        """Every value of an index tensor in [low, high)."""
+        self.add(tensor, lambda t: (t < low) | (t >= high),
+                 f"{name} must be in [{low}, {high}) ({limit_name} = {high})")
+
+    def finite(self, name: str, tensor: torch.Tensor) -> None:
+        self.add(tensor, lambda t: ~torch.isfinite(t), f"{name} must be finite (no inf or nan)")
+
+    def raise_if_any(self) -> None:
+        if not self.pending:
+            return
+        if torch.compiler.is_compiling():
+            for _, bad, message in self.pending:
+                torch._assert_async(~bad.any(), message)
+            return
+        failed = torch.stack([bad.any() for _, bad, _ in self.pending])  # (K,) on the tensors' device
+        if failed.any():  # the one synchronisation; only a failure looks further
+            tensor, bad, message = self.pending[int(failed.int().argmax())]
+            raise ValueError(f"{message}, found {tensor[bad][0].item()}")
 
 
 def check_inputs(config: Any, input_ids: Optional[torch.Tensor], attention_mask: Optional[torch.Tensor],
                  token_type_ids: Optional[torch.Tensor], position_ids: Optional[torch.Tensor],
-                 inputs_embeds: Optional[torch.Tensor], embedding_size: int) -> tuple[int, int]:
-    """Validate a batch for AlbertModel or BertModel and return (B, T)."""
+                 head_mask: Optional[torch.Tensor], inputs_embeds: Optional[torch.Tensor], embedding_size: int,
+                 num_applications: int) -> Optional[torch.Tensor]:
+    """Validate a batch for AlbertModel or BertModel; return head_mask as (A, N) (or None), see check_head_mask."""
+    values = ValueChecks()
     check_exactly_one_input(input_ids, inputs_embeds)
     if input_ids is not None:
         if not isinstance(input_ids, torch.Tensor) or input_ids.dtype not in INDEX_DTYPES or input_ids.dim() != 2:
             raise TypeError(f"input_ids must be an int64 or int32 tensor of shape (batch, sequence), "
                             f"got {describe(input_ids)}")
-        check_range("input_ids", input_ids, 0, config.vocab_size, "vocab_size")
+        values.in_range("input_ids", input_ids, 0, config.vocab_size, "vocab_size")
         batch_size, seq_len = input_ids.shape
     else:
         if not isinstance(inputs_embeds, torch.Tensor) or inputs_embeds.dim() != 3 \
                 or inputs_embeds.shape[-1] != embedding_size:
             raise ValueError(f"inputs_embeds must have shape (batch, sequence, {embedding_size}), "
                              f"got {describe(inputs_embeds)}")
+        values.finite("inputs_embeds", inputs_embeds)
         batch_size, seq_len = inputs_embeds.shape[:2]
     if seq_len > config.max_position_embeddings:
         raise ValueError(f"the sequence has {seq_len} tokens but the model accepts at most max_position_embeddings "
@@ -68,18 +102,26 @@ def check_inputs(config: Any, input_ids: Optional[torch.Tensor], attention_mask:
         if tensor is not None and wrong:
             raise ValueError(f"{name} must have shape (batch, sequence) = {(batch_size, seq_len)}, got "
                              f"{describe(tensor)}")
+    if attention_mask is not None:
+        # Any other value would scale the mask bias (1 - mask) * min instead of switching a token on or off.
+        values.add(attention_mask, lambda m: (m != 0) & (m != 1), "attention_mask must hold only 1 (a token) and 0 "
+                   "(padding)")
     for name, tensor in (("token_type_ids", token_type_ids), ("position_ids", position_ids)):
         if isinstance(tensor, torch.Tensor) and tensor.dtype not in INDEX_DTYPES:
             raise TypeError(f"{name} must be an integer tensor (int64 or int32), got {describe(tensor)}")
     if token_type_ids is not None:
-        check_range("token_type_ids", token_type_ids, 0, config.type_vocab_size, "type_vocab_size")
+        values.in_range("token_type_ids", token_type_ids, 0, config.type_vocab_size, "type_vocab_size")
     if position_ids is not None:
         if not isinstance(position_ids, torch.Tensor) or position_ids.shape[-1] != seq_len or position_ids.dim() > 2 \
                 or (position_ids.dim() == 2 and position_ids.shape[0] not in (1, batch_size)):
             raise ValueError(f"position_ids must have shape (batch, sequence), (1, sequence) or (sequence,) with "
                              f"sequence = {seq_len}, got {describe(position_ids)}")
-        check_range("position_ids", position_ids, 0, config.max_position_embeddings, "max_position_embeddings")
-    return batch_size, seq_len
+        values.in_range("position_ids", position_ids, 0, config.max_position_embeddings, "max_position_embeddings")
+    head_mask = check_head_mask(head_mask, num_applications, config.num_attention_heads)
+    if head_mask is not None:
+        values.finite("head_mask", head_mask)
+    values.raise_if_any()
+    return head_mask
 
 
 def check_head_mask(head_mask: Optional[torch.Tensor], num_applications: int, num_heads: int) -> Optional[torch.Tensor]:
@@ -126,10 +168,10 @@ def check_token_labels(name: str, labels: Optional[torch.Tensor], shape: tuple[i
     check_integer_tensor(name, labels)
     if tuple(labels.shape) != tuple(shape):
         raise ValueError(f"{name} must have the shape of input_ids {tuple(shape)}, got {tuple(labels.shape)}")
-    bad = (labels != IGNORE_INDEX) & ((labels < 0) | (labels >= high))
-    if bad.any():
-        raise ValueError(f"{name} must be -100 (ignored) or in [0, {high}) ({limit} = {high}), "
-                         f"found {labels[bad][0].item()}")
+    values = ValueChecks()
+    values.add(labels, lambda t: (t != IGNORE_INDEX) & ((t < 0) | (t >= high)),
+               f"{name} must be -100 (ignored) or in [0, {high}) ({limit} = {high})")
+    values.raise_if_any()
 
 
 def check_class_labels(name: str, labels: Optional[torch.Tensor], batch_size: int, num_classes: int) -> None:
@@ -139,9 +181,9 @@ def check_class_labels(name: str, labels: Optional[torch.Tensor], batch_size: in
     check_integer_tensor(name, labels)
     if labels.numel() != batch_size or labels.dim() > 2:
         raise ValueError(f"{name} must have shape (batch,) = ({batch_size},), got {tuple(labels.shape)}")
-    if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
-        bad = labels[(labels < 0) | (labels >= num_classes)][0].item()
-        raise ValueError(f"{name} must be in [0, {num_classes}), found {bad}")
+    values = ValueChecks()
+    values.add(labels, lambda t: (t < 0) | (t >= num_classes), f"{name} must be in [0, {num_classes})")
+    values.raise_if_any()
 
 
 def check_pretraining_labels(config: Any, input_ids, inputs_embeds, labels, sentence_order_label) -> None:
@@ -153,9 +195,24 @@ def check_pretraining_labels(config: Any, input_ids, inputs_embeds, labels, sent
         raise ValueError(f"sentence-order prediction has 2 classes; this config has num_labels = {config.num_labels}")
 
 
-def check_sequence_labels(labels: Optional[torch.Tensor], problem_type: Optional[str], batch_size: int,
-                          num_labels: int) -> None:
-    """Sequence-classification labels for the head's problem type (see AlbertForSequenceClassification)."""
+def sequence_problem_type(config: Any, labels: torch.Tensor) -> str:
+    """config.problem_type, or the reference's rule when it is None: 1 label is regression, integer labels are
+    single-label classification, anything else (float multi-hot vectors) multi-label classification."""
+    if config.problem_type is not None:
+        return config.problem_type
+    if config.num_labels == 1:
+        return "regression"
+    return "single_label_classification" if not labels.dtype.is_floating_point else "multi_label_classification"
+
+
+def check_sequence_labels(config: Any, input_ids, inputs_embeds, labels) -> Optional[str]:
+    """Sequence-classification labels for the head's problem type (see sequence_problem_type); returns that type,
+    None without labels."""
+    batch_size, _ = batch_shape(input_ids, inputs_embeds)
+    if labels is None:
+        return None
+    check_tensor("labels", labels)
+    problem_type, num_labels = sequence_problem_type(config, labels), config.num_labels
     if problem_type == "single_label_classification":
         check_class_labels("labels", labels, batch_size, num_labels)
     elif problem_type == "multi_label_classification" and tuple(labels.shape) != (batch_size, num_labels):
@@ -164,6 +221,7 @@ def check_sequence_labels(labels: Optional[torch.Tensor], problem_type: Optional
     elif problem_type == "regression" and labels.numel() != batch_size * num_labels:
         raise ValueError(f"regression labels must hold batch x num_labels = {batch_size * num_labels} values, "
                          f"got shape {tuple(labels.shape)}")
+    return problem_type
 
 
 def check_answer_positions(config: Any, input_ids, inputs_embeds, start_positions, end_positions) -> None:

@@ -85,20 +85,19 @@ class AlbertEmbeddings(nn.Module):
 #     Attention(Q, K, V) = softmax( Q K^T / sqrt(D) + M ) V
 #
 # Score s_ij = q_i . k_j / sqrt(D) says how much token i wants to read from token j; dividing by sqrt(D) keeps the
-# scores' variance near 1 whatever the head size, so the softmax does not saturate. M is the padding mask as an
-# additive bias: 0 where token j is real, the most negative float where it is padding, so padding gets a weight of
-# exactly 0. Each row of softmax(...) is a probability distribution over the T tokens; token i's output is the
-# weighted average of the value vectors. With N heads, H is split into N heads of size D = H / N; each attends on
-# its own, and the N results are concatenated back to H and mixed by W_O. Then, as in BERT (post-LN):
+# scores' variance near 1 whatever the head size, so the softmax does not saturate. M, the padding mask as an additive
+# bias (0 for a real token j, the most negative float for padding), gives padding a weight of exactly 0. Each row of
+# softmax(...) is a distribution over the T tokens; token i's output is the weighted average of the values. H is
+# split into N heads of size D = H / N, each attends on its own, and their results, concatenated back to H, are mixed
+# by W_O. Then, as in BERT (post-LN):
 #
 #     a = LayerNorm( h + Dropout( W_O concat(head_1 .. head_N) ) )
 #
 # ALBERT's attention is BERT's; what is new is that one set of these weights serves every depth (section 4).
-# Two paths compute the same thing, and the tests hold them equal:
-# - `eager_attention`, written out step by step: the only one that can return the probabilities (B, N, T, T), apply a
-#   per-head `head_mask` or add relative position terms;
-# - `sdpa`, PyTorch's fused `scaled_dot_product_attention` (flash / memory-efficient kernels on a GPU), used when
-#   none of those is needed.
+# Two paths compute the same thing, and tests/test_parity.py holds them equal: `eager_attention`, written out step by
+# step, the only one that can return the probabilities (B, N, T, T), apply a per-head `head_mask` or add relative
+# position terms; and PyTorch's fused `scaled_dot_product_attention` ("sdpa": flash / memory-efficient kernels on a
+# GPU), used when none of those is needed.
 #
 # Relative positions (Shaw et al., 2018), the reference's position_embedding_type variants: a learned vector r_(i-j)
 # of size D for every distance i - j in [-(P-1), P-1] adds q_i . r_(i-j) ("relative_key"), or also k_j . r_(i-j)
@@ -129,15 +128,12 @@ class AlbertAttention(nn.Module):
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, H) -> (B, N, T, D): each head gets its own slice of D features."""
-        batch_size, seq_len, _ = x.shape
-        x = x.view(batch_size, seq_len, self.num_attention_heads, self.attention_head_size)  # (B, T, N, D)
+        x = x.unflatten(-1, (self.num_attention_heads, self.attention_head_size))  # (B, T, N, D)
         return x.transpose(1, 2)  # (B, N, T, D)
 
     def merge_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, N, T, D) -> (B, T, H): the heads' outputs side by side again."""
-        batch_size, _, seq_len, _ = x.shape
-        x = x.transpose(1, 2)  # (B, T, N, D)
-        return x.reshape(batch_size, seq_len, self.num_attention_heads * self.attention_head_size)  # (B, T, H)
+        return x.transpose(1, 2).flatten(2)  # (B, T, N, D) -> (B, T, H), one copy
 
     def relative_position_scores(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
         """The relative position terms added to the scores: (B, N, T, T)."""
@@ -182,10 +178,8 @@ class AlbertAttention(nn.Module):
         # 2. Attend. The fused kernel cannot return probabilities, mask heads or add relative terms.
         fused_ok = not output_attentions and head_mask is None and self.position_embedding_type == "absolute"
         if self.attn_implementation == "sdpa" and fused_ok:
-            context = nn.functional.scaled_dot_product_attention(
-                q, k, v, attn_mask=attention_bias, dropout_p=self.attention_dropout.p if self.training else 0.0,
-            )  # (B, N, T, D)
-            probs = None
+            dropout_p = self.attention_dropout.p if self.training else 0.0
+            context, probs = nn.functional.scaled_dot_product_attention(q, k, v, attention_bias, dropout_p), None
         else:
             context, probs = self.eager_attention(q, k, v, attention_bias, head_mask)  # (B, N, T, D), (B, N, T, T)
 
@@ -207,17 +201,16 @@ class AlbertAttention(nn.Module):
 # against 4 H^2 for attention). `act` is `hidden_act`: "gelu" is the exact GELU(x) = x Phi(x); "gelu_new" is the tanh
 # approximation 0.5 x (1 + tanh( sqrt(2/pi) (x + 0.044715 x^3) )) that Google's BERT and ALBERT code computes and ALBERT
 # v2 checkpoints use. The two differ by up to about 1e-3, enough to fail a parity test.
-#
-# One difference from Google's code, which the reference has and we keep for parity: no dropout on the FFN output.
-# The reference's PyTorch ALBERT creates that dropout but never calls it (for ALBERT v2, dropout 0, it changes
-# nothing); `ffn_dropout_prob` turns it on for BERT.
+# Unlike Google's code, and like the reference (for parity), no dropout on the FFN output: the reference creates it
+# but never calls it (no change for ALBERT v2, whose dropout is 0); `ffn_dropout_prob` turns it on for BERT.
 
 
 class NewGELU(nn.Module):
-    """GELU's tanh approximation (Hendrycks & Gimpel, 2016), the one Google's TensorFlow ALBERT uses."""
+    """GELU's tanh approximation (Hendrycks & Gimpel, 2016), the formula above. PyTorch computes exactly it in one
+    kernel, where written out it is five passes over (B, T, I); tests/test_parity.py holds the two equal."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+        return nn.functional.gelu(x, approximate="tanh")  # (B, T, I)
 
 
 # The modules `hidden_act` can name (config.HIDDEN_ACTS lists the same names); none holds parameters.
@@ -252,11 +245,10 @@ class AlbertLayer(nn.Module):
 #     h_i = Group_g(i)( h_(i-1) )     for depth i = 1 .. L
 #
 # Cross-layer parameter sharing. BERT has L layers with L sets of weights. ALBERT keeps G groups of weights
-# (num_hidden_groups; G = 1 in every published ALBERT) and applies group g(i) = floor((i - 1) G / L) at depth i, so
-# consecutive depths share a group. With G = 1 one layer is applied L times: twelve depths, one set of weights.
-# Parameters shrink by up to L times; computation does not shrink at all, since every depth still runs a full layer.
-# A group holds `inner_group_num` layers applied in turn (1 in every published ALBERT), so a forward pass runs
-# A = L x inner_group_num "layer applications".
+# (num_hidden_groups; G = 1 in every published ALBERT) and applies group g(i) = floor((i - 1) G / L) at depth i. With
+# G = 1 one layer is applied L times: twelve depths, one set of weights. Parameters shrink by up to L times;
+# computation does not shrink at all. A group holds `inner_group_num` layers applied in turn (1 in every published
+# ALBERT), so a forward pass runs A = L x inner_group_num "layer applications".
 #
 # The paper's table 4 also shares only part of each layer; `config.sharing` picks the strategy:
 #
@@ -266,8 +258,7 @@ class AlbertLayer(nn.Module):
 #     "shared-FFN"         L x inner                     1
 #     "not-shared"         L x inner                     L x inner
 #
-# Partial sharing is done the plain PyTorch way: one nn.Module object is placed in several layers, so its parameters
-# are literally the same tensors (and model.parameters() lists them once).
+# Partial sharing is plain PyTorch: one nn.Module object placed in several layers (model.parameters() lists it once).
 #
 # Outputs, as in the reference: hidden_states holds h_0 and the output of each of the L group applications (L + 1
 # tensors (B, T, H)); attentions holds one (B, N, T, T) tensor per layer application. Row a of head_mask silences
@@ -303,12 +294,9 @@ class AlbertTransformer(nn.Module):
                 layer.full_layer_layer_norm = first.full_layer_layer_norm
 
     def group_index(self, depth: int) -> int:
-        """Which group of weights runs at depth 0..L-1: about floor(depth * G / L).
-
-        Computed with the reference's float expression so that every checkpoint behaves as in transformers. Floats
-        make it differ from the exact floor(depth * G / L) in rare configs (L = 18, G = 14, depth 9 gives group 6,
-        not 7); every published ALBERT has G = 1, where both give 0.
-        """
+        """Which group of weights runs at depth 0..L-1: about floor(depth * G / L), with the reference's float
+        expression so that every checkpoint behaves as in transformers. It differs from the exact floor in rare
+        configs (L = 18, G = 14, depth 9 gives group 6, not 7); every published ALBERT has G = 1: group 0."""
         return int(depth / (self.config.num_hidden_layers / self.config.num_hidden_groups))
 
     def forward(self, embeddings: torch.Tensor, attention_bias: Optional[torch.Tensor] = None,
@@ -338,12 +326,10 @@ class AlbertTransformer(nn.Module):
 #     h_L    = Encoder(x, attention_mask)                             (B, T, H)
 #     pooled = tanh( W_pool h_L[:, 0] + b_pool )                      (B, H)      [CLS], for sentence-level tasks
 #
-# The padding mask arrives as attention_mask (B, T), 1 for real tokens and 0 for padding, and becomes the additive
-# bias (1 - mask) * (most negative float) of shape (B, 1, 1, T), computed once and added to every layer's scores.
-# (Google's code used -10000; both give padding a weight of 0 after the softmax in float32.)
+# The padding mask attention_mask (B, T), 1 for real tokens and 0 for padding, becomes the additive bias (1 - mask) *
+# (most negative float), (B, 1, 1, T), made once for every layer (Google's -10000 gives the same weights in float32).
 #
-# Every model class derives from `AlbertPreTrainedModel` (weights.py): the reference's initialisation and
-# from_pretrained / save_pretrained.
+# Every model class derives from `AlbertPreTrainedModel` (weights.py): initialisation, from_pretrained, save_pretrained.
 
 
 @dataclass
@@ -379,21 +365,17 @@ class AlbertModel(AlbertPreTrainedModel):
                 head_mask: Optional[torch.Tensor] = None, inputs_embeds: Optional[torch.Tensor] = None,
                 output_attentions: bool = False, output_hidden_states: bool = False) -> AlbertModelOutput:
         config = self.config
-        checks.check_inputs(config, input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
-                            config.embedding_size)
-        head_mask = checks.check_head_mask(head_mask, config.num_layer_applications, config.num_attention_heads)
+        head_mask = checks.check_inputs(config, input_ids, attention_mask, token_type_ids, position_ids, head_mask,
+                                        inputs_embeds, config.embedding_size, config.num_layer_applications)  # (A, N)
 
         embeddings = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, E)
         attention_bias = attention_bias_from_mask(attention_mask, embeddings.dtype)  # (B, 1, 1, T)
-        if head_mask is not None:
-            head_mask = head_mask.to(embeddings.dtype)
-        sequence_output, hidden_states, attentions = self.encoder(
-            embeddings, attention_bias, head_mask, output_attentions, output_hidden_states
-        )  # (B, T, H)
-
-        pooled_output = None
+        head_mask = None if head_mask is None else head_mask.to(embeddings.dtype)
+        sequence_output, hidden_states, attentions = self.encoder(embeddings, attention_bias, head_mask,
+                                                                  output_attentions, output_hidden_states)  # (B, T, H)
+        pooled_output = None  # [CLS] -> (B, H) below, when there is a pooler
         if self.pooler is not None:
-            pooled_output = self.pooler_activation(self.pooler(sequence_output[:, 0]))  # [CLS]: (B, H)
+            pooled_output = self.pooler_activation(self.pooler(sequence_output[:, 0]))
         return AlbertModelOutput(sequence_output, pooled_output, hidden_states, attentions)
 
 
@@ -404,8 +386,7 @@ class AlbertModel(AlbertPreTrainedModel):
 # Pretraining (paper, sections 3.1 and 4.1) trains two heads at once, and the loss is their sum:
 # - Masked language modelling: about 15% of the pieces are hidden and predicted from their hidden state h_t,
 #       logits_t = W_word LayerNorm( act( W_dense h_t + b_dense ) ) + b          W_dense: H -> E, W_word: E -> V
-#   W_word is the word-embedding table itself ("tied"): the same V x E matrix turns pieces into vectors at the input
-#   and vectors back into scores over pieces at the output, which is why the head first maps H down to E. The loss is
+#   W_word is the word-embedding table itself ("tied"), which is why the head first maps H down to E. The loss is
 #   cross-entropy over the masked positions; every other position has label -100 (IGNORE_INDEX) and is ignored.
 # - Sentence-order prediction: two consecutive segments of one document, A then B (label 0) or swapped (label 1); a
 #   linear classifier on the pooled [CLS] vector says which. BERT's next-sentence prediction paired A with a random
@@ -418,8 +399,6 @@ class AlbertModel(AlbertPreTrainedModel):
 #     AlbertForTokenClassification       every token (B, T, H)   (B, T, num_labels)   CE, -100 ignored
 #     AlbertForQuestionAnswering         every token             start, end (B, T)    mean of start and end CE
 #     AlbertForMultipleChoice            pooled, per choice      (B, C)               CE over the C choices
-#
-# Labels are checked (shape and range) in checks.py before any computation.
 
 
 @dataclass
@@ -514,9 +493,8 @@ class AlbertForPreTraining(_MaskedLMBase):
         sop_logits = self.sop_classifier(outputs.pooler_output)  # (B, 2)
         loss = None
         if labels is not None and sentence_order_label is not None:  # the reference needs both
-            mlm_loss = nn.functional.cross_entropy(prediction_logits.view(-1, self.config.vocab_size), labels.view(-1))
-            sop_loss = nn.functional.cross_entropy(sop_logits.view(-1, 2), sentence_order_label.view(-1))
-            loss = mlm_loss + sop_loss
+            loss = (nn.functional.cross_entropy(prediction_logits.flatten(0, 1), labels.view(-1))  # MLM
+                    + nn.functional.cross_entropy(sop_logits, sentence_order_label.view(-1)))  # + SOP
         return AlbertForPreTrainingOutput(loss, prediction_logits, sop_logits, outputs.hidden_states,
                                           outputs.attentions)
 
@@ -535,9 +513,7 @@ class AlbertForMaskedLM(_MaskedLMBase):
         outputs = self.albert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
                               output_attentions, output_hidden_states)
         logits = self.predictions(outputs.last_hidden_state)  # (B, T, V)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.config.vocab_size), labels.view(-1))
+        loss = None if labels is None else nn.functional.cross_entropy(logits.flatten(0, 1), labels.view(-1))
         return TaskOutput(loss, logits, outputs.hidden_states, outputs.attentions)
 
 
@@ -549,23 +525,10 @@ class AlbertForSequenceClassification(AlbertPreTrainedModel):
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.init_weights()
 
-    def problem_type(self, labels: torch.Tensor) -> str:
-        """The reference's rule when config.problem_type is None: 1 label is regression, integer labels are
-        single-label classification, anything else (float multi-hot vectors) multi-label classification."""
-        if self.config.problem_type is not None:
-            return self.config.problem_type
-        if self.config.num_labels == 1:
-            return "regression"
-        return "single_label_classification" if not labels.dtype.is_floating_point else "multi_label_classification"
-
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, head_mask=None,
                 inputs_embeds=None, labels=None, output_attentions=False, output_hidden_states=False) -> TaskOutput:
-        batch_size, _ = checks.batch_shape(input_ids, inputs_embeds)
-        problem_type = None
-        if labels is not None:
-            checks.check_tensor("labels", labels)
-            problem_type = self.problem_type(labels)
-        checks.check_sequence_labels(labels, problem_type, batch_size, self.config.num_labels)
+        # Regression, single- or multi-label classification: config.problem_type, or the reference's rule.
+        problem_type = checks.check_sequence_labels(self.config, input_ids, inputs_embeds, labels)
         outputs = self.albert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
                               output_attentions, output_hidden_states)
         logits = self.classifier(self.dropout(outputs.pooler_output))  # (B, H) -> (B, num_labels)
@@ -596,9 +559,7 @@ class AlbertForTokenClassification(AlbertPreTrainedModel):
         outputs = self.albert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
                               output_attentions, output_hidden_states)
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (B, T, H) -> (B, T, num_labels)
-        loss = None
-        if labels is not None:
-            loss = nn.functional.cross_entropy(logits.view(-1, self.config.num_labels), labels.view(-1))
+        loss = None if labels is None else nn.functional.cross_entropy(logits.flatten(0, 1), labels.view(-1))
         return TaskOutput(loss, logits, outputs.hidden_states, outputs.attentions)
 
 
@@ -608,8 +569,7 @@ class AlbertForQuestionAnswering(AlbertPreTrainedModel):
     def __init__(self, config: AlbertConfig):
         super().__init__(config)
         self.albert = AlbertModel(config, add_pooling_layer=False)
-        # Two outputs per token, start and end (the reference reads num_labels, which is 2 for QA).
-        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)
+        self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)  # start and end: num_labels = 2
         self.init_weights()
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, head_mask=None,
@@ -648,9 +608,9 @@ class AlbertForMultipleChoice(AlbertPreTrainedModel):
         num_choices = checks.check_multiple_choice(input_ids, attention_mask, token_type_ids, position_ids,
                                                    inputs_embeds, labels)
 
-        # Every choice is an ordinary sequence: fold the choices into the batch.
         def fold(x: Optional[torch.Tensor], feature_dims: int = 0) -> Optional[torch.Tensor]:
-            return None if x is None else x.reshape(-1, *x.shape[x.dim() - 1 - feature_dims:])  # (B, C, T) -> (B*C, T)
+            """Every choice is an ordinary sequence: fold the choices into the batch, (B, C, T) -> (B*C, T)."""
+            return None if x is None else x.reshape(-1, *x.shape[x.dim() - 1 - feature_dims:])
 
         outputs = self.albert(fold(input_ids), fold(attention_mask), fold(token_type_ids), fold(position_ids),
                               head_mask, fold(inputs_embeds, feature_dims=1),  # (B, C, T, E) -> (B*C, T, E)

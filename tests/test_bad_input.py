@@ -378,6 +378,55 @@ def test_head_mask_of_the_wrong_shape_is_refused(model, shape):
         model(token_ids(), head_mask=torch.ones(shape))
 
 
+@pytest.mark.parametrize("dtype, bad_value", [(torch.float32, 2.0), (torch.float32, 0.5), (torch.float32, -1.0),
+                                              (torch.int64, 2), (torch.int64, -1)])
+def test_attention_mask_values_other_than_0_and_1_are_refused(model, dtype, bad_value):
+    mask = torch.ones(B, T, dtype=dtype)
+    mask[1, 2] = bad_value
+    with raises_before_computation(model, ValueError, r"attention_mask must hold only 1 \(a token\) and 0 "
+                                                      rf"\(padding\), found {bad_value}"):
+        model(token_ids(), attention_mask=mask)
+
+
+@pytest.mark.parametrize("dtype", [torch.bool, torch.int64, torch.float32])
+def test_attention_mask_of_0_and_1_in_any_dtype_gives_the_same_output(model, dtype):
+    mask = torch.ones(B, T, dtype=torch.long)
+    mask[1, 3:] = 0
+    with torch.no_grad():
+        expected = model(token_ids(), attention_mask=mask).last_hidden_state
+        torch.testing.assert_close(model(token_ids(), attention_mask=mask.to(dtype)).last_hidden_state, expected)
+
+
+@pytest.mark.parametrize("bad_value", [float("nan"), float("inf"), float("-inf")])
+def test_inputs_embeds_that_are_not_finite_are_refused(model, bad_value):
+    inputs_embeds = torch.randn(B, T, input_width(model))
+    inputs_embeds[0, 1, 2] = bad_value
+    with raises_before_computation(model, ValueError, rf"inputs_embeds must be finite \(no inf or nan\), "
+                                                      rf"found {bad_value}"):
+        model(inputs_embeds=inputs_embeds)
+
+
+@pytest.mark.parametrize("shape", [(N,), (L, N)])
+def test_head_mask_that_is_not_finite_is_refused(model, shape):
+    head_mask = torch.ones(shape)
+    head_mask.view(-1)[1] = float("nan")
+    with raises_before_computation(model, ValueError, r"head_mask must be finite \(no inf or nan\), found nan"):
+        model(token_ids(), head_mask=head_mask)
+
+
+def test_the_value_checks_of_a_forward_pass_ask_the_device_once(model, monkeypatch):
+    """Every value check of AlbertModel's inputs is decided by one bool() of one tensor: on a GPU, one
+    synchronisation per forward pass (counted here by wrapping Tensor.__bool__, which `if tensor:` calls)."""
+    calls = []
+    original = torch.Tensor.__bool__
+    monkeypatch.setattr(torch.Tensor, "__bool__", lambda self: calls.append(self.shape) or original(self))
+    mask = torch.ones(B, T, dtype=torch.long)
+    with torch.no_grad():
+        model(token_ids(), attention_mask=mask, token_type_ids=torch.zeros(B, T, dtype=torch.long),
+              position_ids=torch.arange(T), head_mask=torch.ones(N))
+    assert len(calls) == 1, calls
+
+
 def test_head_mask_that_is_not_a_tensor_is_refused(model):
     with raises_before_computation(model, TypeError, "head_mask must be a tensor, got list"):
         model(token_ids(), head_mask=[1.0] * N)

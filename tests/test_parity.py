@@ -5,6 +5,7 @@ saved with that side's save_pretrained and loaded by the other side's from_pretr
 checkpoint format are exercised by every comparison.
 """
 
+import math
 import warnings
 import zlib
 
@@ -147,7 +148,7 @@ def test_sequence_classification_infers_problem_type_and_loss_like_the_reference
     config_kwargs = {**SIZES, **CONFIGS["base-like"], "num_labels": num_labels}
     model, ref = build_pair("AlbertForSequenceClassification", config_kwargs, "ours->reference", tmp_path, seed=7)
     inputs = make_inputs(7)
-    assert model.problem_type(labels) == problem_type
+    assert ours.checks.sequence_problem_type(model.config, labels) == problem_type
     with torch.no_grad():
         a, b = model(**inputs, labels=labels), ref(**inputs, labels=labels)
     assert ref.config.problem_type == problem_type  # the reference infers the same
@@ -237,3 +238,38 @@ def test_gradients_match_the_reference(config_name, tmp_path):
             continue
         assert param.grad is not None and param.grad.abs().sum() > 0, f"{name} receives no gradient"
         torch.testing.assert_close(param.grad, expected, atol=ATOL, rtol=1e-4, msg=lambda m, name=name: f"{name}: {m}")
+
+
+def test_gelu_new_is_the_written_out_tanh_formula_and_the_reference_gelu_new():
+    """gelu_new runs as PyTorch's fused tanh GELU; it must be the formula of Google's code, term by term, within
+    float32 rounding, over a range that reaches both saturated ends."""
+    x = torch.linspace(-12.0, 12.0, 100_001)
+    formula = 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+    ours_gelu = ours.model.ACTIVATIONS["gelu_new"]()(x)
+    torch.testing.assert_close(ours_gelu, formula, rtol=1.3e-6, atol=1e-6)
+    torch.testing.assert_close(ours_gelu, transformers.activations.ACT2FN["gelu_new"](x), rtol=1.3e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("hidden_act", ["gelu_new", "gelu"])
+def test_sdpa_attention_equals_the_written_out_attention_forward_and_backward(hidden_act):
+    """The fused path (scaled_dot_product_attention) and the explained one (eager_attention) on the same weights and a
+    padded batch: the same hidden states and the same gradient for every weight."""
+    models = {}
+    for implementation in ("eager", "sdpa"):
+        torch.manual_seed(3)
+        models[implementation] = ours.AlbertModel(ours.AlbertConfig(**SIZES, num_hidden_layers=3, hidden_act=hidden_act,
+                                                                    attn_implementation=implementation))
+    randomize(models["eager"], 3)
+    models["sdpa"].load_state_dict(models["eager"].state_dict())
+    inputs = make_inputs(3)
+    outputs = {name: model(**inputs) for name, model in models.items()}
+    assert_outputs_equal(outputs["sdpa"], outputs["eager"], ["last_hidden_state", "pooler_output"])
+    for output in outputs.values():
+        (output.last_hidden_state.square().mean() + output.pooler_output.sum()).backward()
+    eager_grads = dict(models["eager"].named_parameters())
+    for name, param in models["sdpa"].named_parameters():
+        if param.grad is None:
+            assert eager_grads[name].grad is None, name
+            continue
+        torch.testing.assert_close(param.grad, eager_grads[name].grad, atol=ATOL, rtol=1e-4,
+                                   msg=lambda m, name=name: f"{name}: {m}")
