@@ -102,11 +102,11 @@ class Task:
     def config_overrides(self) -> dict[str, Any]:
         """What the head's config needs on top of the pretrained one: `model_class.from_pretrained(directory,
         **task.config_overrides())`. The classification heads need their labels; question answering keeps
-        num_labels = 2 (start and end) and multiple choice has one score per choice whatever num_labels says."""
+        num_labels = 2 (start and end) and multiple choice has one score per choice whatever num_labels says.
+        (label2id is not a field: config.json gets it from id2label when the config is written.)"""
         if self.id2label is None:
             return {}
-        return {"num_labels": len(self.id2label), "id2label": dict(self.id2label),
-                "label2id": {label: i for i, label in self.id2label.items()}}
+        return {"num_labels": len(self.id2label), "id2label": dict(self.id2label)}
 
 
 # --- batching --------------------------------------------------------------------------------------------------------
