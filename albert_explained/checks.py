@@ -112,7 +112,8 @@ def check_inputs(config: Any, input_ids: Optional[torch.Tensor], attention_mask:
     if token_type_ids is not None:
         values.in_range("token_type_ids", token_type_ids, 0, config.type_vocab_size, "type_vocab_size")
     if position_ids is not None:
-        if not isinstance(position_ids, torch.Tensor) or position_ids.shape[-1] != seq_len or position_ids.dim() > 2 \
+        if not isinstance(position_ids, torch.Tensor) or position_ids.dim() not in (1, 2) \
+                or position_ids.shape[-1] != seq_len \
                 or (position_ids.dim() == 2 and position_ids.shape[0] not in (1, batch_size)):
             raise ValueError(f"position_ids must have shape (batch, sequence), (1, sequence) or (sequence,) with "
                              f"sequence = {seq_len}, got {describe(position_ids)}")
@@ -248,10 +249,18 @@ def check_multiple_choice(input_ids, attention_mask, token_type_ids, position_id
         name = "input_ids" if input_ids is not None else "inputs_embeds"
         shape = "(batch, choices, sequence)" + (", embedding" if inputs_embeds is not None else "")
         raise ValueError(f"{name} must have shape {shape} for multiple choice, got {describe(first)}")
-    batch_size, num_choices = first.shape[:2]
-    for tensor in (attention_mask, token_type_ids, position_ids):
-        if tensor is not None and (not isinstance(tensor, torch.Tensor) or tensor.dim() < 2):
-            raise ValueError(f"multiple-choice inputs must have shape (batch, choices, sequence), "
-                             f"got {describe(tensor)}")
+    batch_size, num_choices, seq_len = first.shape[:3]
+    # Every tensor is flattened to (batch * choices, sequence) before the encoder, so a mask given as (choices,
+    # batch, sequence) would flatten without error and pair each choice with another example's mask: compare shapes.
+    for name, tensor in (("attention_mask", attention_mask), ("token_type_ids", token_type_ids),
+                         ("position_ids", position_ids)):
+        if tensor is not None and (not isinstance(tensor, torch.Tensor)
+                                   or tuple(tensor.shape) != (batch_size, num_choices, seq_len)):
+            raise ValueError(f"{name} must have the shape of the inputs, (batch, choices, sequence) = "
+                             f"{(batch_size, num_choices, seq_len)}, got {describe(tensor)}")
+    if isinstance(labels, torch.Tensor) and labels.numel() != batch_size and labels.dim() <= 2:
+        raise ValueError(f"labels must have shape (batch,) = ({batch_size},), one choice per example, got "
+                         f"{tuple(labels.shape)}; the inputs are read as (batch, choices, sequence) = "
+                         f"{(batch_size, num_choices, seq_len)}: are the batch and choice axes swapped?")
     check_class_labels("labels", labels, batch_size, num_choices)
     return num_choices

@@ -9,8 +9,10 @@ The issue lists the bad inputs; each has a test here, in the list's order:
   after it was made; a misspelled key in config.json (a warning naming it);
 - model inputs, for AlbertModel and BertModel alike: input_ids outside [0, vocab_size); token_type_ids outside
   [0, type_vocab_size); a sequence longer than max_position_embeddings; both or neither of input_ids and
-  inputs_embeds; inputs_embeds of the wrong width; attention_mask or head_mask of the wrong shape;
-- labels of the task heads: wrong shape or out of range (-100 is allowed where the reference ignores it).
+  inputs_embeds; inputs_embeds of the wrong width; attention_mask or head_mask of the wrong shape; position_ids with
+  no axis or three; a list where a tensor belongs;
+- labels of the task heads: wrong shape or out of range (-100 is allowed where the reference ignores it); multiple-
+  choice tensors whose batch and choice axes are swapped.
 
 "Before any computation" is checked directly: every layer of the model (every leaf module: Embedding, Linear,
 LayerNorm, ...) gets a forward pre-hook, and the test asserts that none of them ran when the error came. The message
@@ -460,6 +462,34 @@ def test_position_ids_must_be_integers(model):
         model(token_ids(), position_ids=torch.arange(T).float())
 
 
+@pytest.mark.parametrize("shape", [(), (1, 1, T)], ids=["0-d", "3-d"])
+def test_position_ids_of_no_or_too_many_dimensions_name_the_allowed_shapes(model, shape):
+    # A 0-d tensor has no last axis: without the check, indexing its shape raised an IndexError from inside the check.
+    position_ids = torch.arange(T).reshape(shape) if shape else torch.tensor(3)
+    with raises_before_computation(model, ValueError, rf"position_ids must have shape \(batch, sequence\), "
+                                                      rf"\(1, sequence\) or \(sequence,\) with sequence = {T}"):
+        model(token_ids(), position_ids=position_ids)
+
+
+@pytest.mark.parametrize("argument, exception, expected", [
+    ("input_ids", TypeError, r"input_ids must be an int64 or int32 tensor of shape \(batch, sequence\), got a list"),
+    ("inputs_embeds", ValueError, r"inputs_embeds must have shape \(batch, sequence, \d+\), got a list"),
+    ("attention_mask", ValueError, rf"attention_mask must have shape \(batch, sequence\) = \({B}, {T}\), got a list"),
+    ("token_type_ids", ValueError, rf"token_type_ids must have shape \(batch, sequence\) = \({B}, {T}\), got a list"),
+    ("position_ids", ValueError, r"position_ids must have shape .* got a list"),
+    ("head_mask", TypeError, r"head_mask must be a tensor, got list"),
+], ids=lambda value: value if isinstance(value, str) and value.isidentifier() else "")
+def test_a_list_where_a_tensor_belongs_is_named(model, argument, exception, expected):
+    # Lists are what a student has after tokenizing without return_tensors="pt".
+    as_list = {"input_ids": token_ids().tolist(), "inputs_embeds": torch.zeros(B, T, E).tolist(),
+               "attention_mask": [[1] * T] * B, "token_type_ids": [[0] * T] * B, "position_ids": list(range(T)),
+               "head_mask": [1.0] * N}[argument]
+    inputs = {} if argument == "inputs_embeds" else {"input_ids": token_ids()}
+    inputs[argument] = as_list
+    with raises_before_computation(model, exception, expected):
+        model(**inputs)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Labels of the task heads
 # ---------------------------------------------------------------------------------------------------------------
@@ -584,6 +614,27 @@ def test_multiple_choice_labels_follow_the_number_of_choices_not_num_labels(mult
 def test_multiple_choice_labels_must_have_one_answer_per_example(multiple_choice):
     with raises_before_computation(multiple_choice, ValueError, rf"labels must have shape \(batch,\) = \({B},\)"):
         multiple_choice(torch.randint(0, V, (B, 3, T)), labels=torch.zeros(B, 3, dtype=torch.long))
+
+
+@pytest.mark.parametrize("argument", ["attention_mask", "token_type_ids", "position_ids"])
+def test_multiple_choice_tensors_with_batch_and_choice_axes_swapped_are_refused(multiple_choice, argument):
+    # (choices, batch, sequence) flattens to the same (batch * choices, sequence) as the inputs, so without the check
+    # each choice would be read with another example's mask, silently.
+    num_choices = 3
+    swapped = torch.zeros(num_choices, B, T, dtype=torch.long)
+    if argument == "attention_mask":
+        swapped += 1
+    expected = (rf"{argument} must have the shape of the inputs, \(batch, choices, sequence\) = "
+                rf"\({B}, {num_choices}, {T}\), got .* \({num_choices}, {B}, {T}\)")
+    with raises_before_computation(multiple_choice, ValueError, expected):
+        multiple_choice(torch.randint(0, V, (B, num_choices, T)), **{argument: swapped})
+
+
+def test_multiple_choice_inputs_with_swapped_axes_are_caught_by_their_labels(multiple_choice):
+    num_choices = 3
+    inputs = torch.randint(0, V, (B, num_choices, T)).transpose(0, 1)  # (choices, batch, sequence)
+    with raises_before_computation(multiple_choice, ValueError, r"are the batch and choice axes swapped\?"):
+        multiple_choice(inputs, labels=torch.tensor([0, 2]))
 
 
 def test_multiple_choice_input_ids_must_have_a_choices_dimension(multiple_choice):
