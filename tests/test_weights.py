@@ -16,6 +16,9 @@ The issue's requirements, each checked here against transformers (the reference)
   without running it.
 - A hub id offline fails within seconds and says how to load a local directory; a name that is neither a directory
   nor a hub id is a FileNotFoundError.
+- A hub id whose files are in the huggingface_hub cache (laid out as huggingface_hub lays out a download) loads from
+  there with HF_HUB_OFFLINE=1, model and tokenizer, through `load_if_available`, the notebooks' optional cells;
+  offline without a cache it returns the reason in one line, within seconds.
 
 Every model has its parameters perturbed before saving: a fresh model has zero biases and identity LayerNorms, which
 would hide a bias or a LayerNorm loaded into the wrong place. No test contacts a real host: the hub tests point
@@ -24,6 +27,7 @@ HF_ENDPOINT at a closed local port.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pathlib
@@ -48,7 +52,8 @@ from albert_explained import (
     BertConfig,
 )
 from albert_explained.bert import BertModel
-from albert_explained.weights import LoadingInfo
+from albert_explained.tokenizer import AlbertTokenizer
+from albert_explained.weights import LoadingInfo, load_if_available
 
 # Tiny sizes shared by our configs and the reference's: the file runs in seconds.
 SIZES = dict(vocab_size=99, hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=37,
@@ -492,6 +497,104 @@ def test_a_hub_id_with_hf_hub_offline_and_an_empty_cache_fails_within_seconds(cl
         AlbertModel.from_pretrained("albert/albert-base-v2")
     assert time.monotonic() - start < 10
     assert "directory" in str(info.value)
+
+
+HUB_ID = "albert/albert-base-v2"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"  # a snapshot's name: the 40 hex digits of a commit
+
+
+def put_in_hub_cache(cache: pathlib.Path, repo_id: str, directory: pathlib.Path, names: list[str]) -> pathlib.Path:
+    """Lay out `names` from `directory` in `cache` as huggingface_hub's hf_hub_download does (file_download.py):
+
+        models--{owner}--{name}/blobs/{etag}                the bytes, named by their etag: sha256 for LFS files
+                                                            (weights, spiece.model), git's blob sha1 for small ones
+        models--{owner}--{name}/refs/main                   the commit hash that main points at (no newline)
+        models--{owner}--{name}/snapshots/{commit}/{file}   relative symlinks to ../../blobs/{etag}
+
+    Returns the snapshot directory."""
+    storage = cache / ("models--" + repo_id.replace("/", "--"))
+    (storage / "blobs").mkdir(parents=True)
+    snapshot = storage / "snapshots" / COMMIT
+    snapshot.mkdir(parents=True)
+    for name in names:
+        data = (directory / name).read_bytes()
+        lfs = name != "config.json"
+        etag = (hashlib.sha256(data) if lfs else hashlib.sha1(b"blob %d\0" % len(data) + data)).hexdigest()
+        (storage / "blobs" / etag).write_bytes(data)
+        (snapshot / name).symlink_to(pathlib.Path("..", "..", "blobs", etag))
+    (storage / "refs").mkdir()
+    (storage / "refs" / "main").write_text(COMMIT)
+    return snapshot
+
+
+@pytest.fixture
+def hub_cache(closed_hub, monkeypatch, tmp_path, plays_tokenizer) -> tuple[pathlib.Path, pathlib.Path]:
+    """A tiny AlbertForMaskedLM and a tokenizer of its own, saved to a directory and cached under HUB_ID as a
+    download leaves them, with HF_HUB_OFFLINE=1 and huggingface_hub's cache pointed there (the hub itself at a closed
+    port). Returns (the saved directory, the snapshot directory)."""
+    huggingface_hub = pytest.importorskip("huggingface_hub")
+    directory = tmp_path / "saved"
+    config = albert_config(vocab_size=plays_tokenizer.vocab_size, max_position_embeddings=64)
+    perturbed(AlbertForMaskedLM(config)).save_pretrained(directory)
+    plays_tokenizer.save_pretrained(directory)
+    # Only what download_from_hub fetches: the tokenizer's JSON files are not in the cache.
+    snapshot = put_in_hub_cache(tmp_path / "cache", HUB_ID, directory, ["config.json", "model.safetensors",
+                                                                         "spiece.model"])
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    # The layout is huggingface_hub's own: its scan finds the repository whole, and it resolves a file offline.
+    scan = huggingface_hub.scan_cache_dir(tmp_path / "cache")
+    assert scan.warnings == [] and [repo.repo_id for repo in scan.repos] == [HUB_ID]
+    assert huggingface_hub.hf_hub_download(HUB_ID, "spiece.model", local_files_only=True) == \
+        str(snapshot / "spiece.model")
+    return directory, snapshot
+
+
+def test_a_cached_hub_id_loads_offline_with_its_tokenizer_as_the_directory_does(hub_cache):
+    directory, snapshot = hub_cache
+    start = time.monotonic()
+    model, tokenizer, why_not = load_if_available(HUB_ID)  # what the notebooks' optional cells call
+    assert why_not is None and time.monotonic() - start < 10
+    assert isinstance(model, AlbertForMaskedLM) and not model.training
+    assert pathlib.Path(tokenizer.vocab_file).parent == snapshot  # read from the cache, not from elsewhere
+
+    local = AlbertForMaskedLM.from_pretrained(directory)
+    local_tokenizer = AlbertTokenizer.from_pretrained(directory)
+    text = "To be, or not to [MASK]: that is the question."
+    encoding, local_encoding = tokenizer(text, return_tensors="pt"), local_tokenizer(text, return_tensors="pt")
+    assert encoding["input_ids"].tolist() == local_encoding["input_ids"].tolist()
+    assert tokenizer.mask_token_id in encoding["input_ids"][0].tolist()
+    assert_same_outputs(run(model, encoding), run(local, local_encoding), ("logits",))
+
+
+def test_a_cached_hub_id_gives_the_model_class_asked_for_with_the_usual_warnings(hub_cache):
+    with pytest.warns(UserWarning, match=r"fresh initialisation .*\['pooler\.bias', 'pooler\.weight'\]"):
+        model, _, why_not = load_if_available(HUB_ID, AlbertModel)
+    assert why_not is None and type(model) is AlbertModel
+
+
+def test_load_if_available_offline_returns_why_on_one_line_within_seconds(closed_hub):
+    start = time.monotonic()
+    model, tokenizer, why_not = load_if_available(HUB_ID)
+    assert time.monotonic() - start < 10
+    assert model is None and tokenizer is None
+    assert why_not.startswith("OSError: cannot reach") and HUB_ID in why_not
+    assert "\n" not in why_not and len(why_not) <= 200 and "local copy" not in why_not
+
+
+def test_load_if_available_with_hf_hub_offline_and_an_empty_cache_returns_why(closed_hub, monkeypatch, tmp_path):
+    huggingface_hub = pytest.importorskip("huggingface_hub")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    model, _, why_not = load_if_available(HUB_ID)
+    assert model is None and why_not.startswith("OSError: could not get") and len(why_not) <= 200
+
+
+def test_load_if_available_raises_for_a_checkpoint_that_is_there_but_broken(tmp_path):
+    albert_config().to_json_file(tmp_path / "config.json")
+    (tmp_path / "model.safetensors").write_bytes(os.urandom(64))
+    with pytest.raises(ValueError, match="not a readable safetensors file"):
+        load_if_available(tmp_path)
 
 
 @pytest.mark.parametrize("name", ["{tmp}/no-such-checkpoint", "./no/such/checkpoint", "not/a/hub/id", "a name?"])
