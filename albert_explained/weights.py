@@ -83,7 +83,6 @@ HUB_TIMEOUT_SECONDS = 5.0
 _IGNORED_SUFFIXES = ("embeddings.position_ids", "embeddings.token_type_ids")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _LOCAL_HINT = "To load a local copy,"  # how the hub errors' advice begins; load_if_available leaves it out
-VOCAB_FILE = "spiece.model"  # the tokenizer's SentencePiece model, downloaded beside the weights
 # The key of model.safetensors' metadata that records the config the weights were saved with (see "A checkpoint is a
 # pair" above), and the config fields that may differ from it: they do not change what the weights compute.
 SAVED_CONFIG_KEY = "albert_explained.config"
@@ -211,12 +210,14 @@ def load_with_tokenizer(name_or_path: str | os.PathLike, model_class: Optional[t
     """(model, tokenizer) from a checkpoint directory that holds spiece.model too, or from a hub id, whose files are
     downloaded into the huggingface_hub cache (or, with HF_HUB_OFFLINE=1, read from it) and loaded from there.
 
-    The model is an AlbertForMaskedLM unless `model_class` says otherwise (as `bundled.load_pretrained`). The tokenizer
-    reads spiece.model with the reference's defaults, and tokenizer_config.json and special_tokens_map.json where the
-    directory has them; a hub download fetches spiece.model only.
+    The model is an AlbertForMaskedLM unless `model_class` says otherwise (`bundled.load_pretrained` calls this
+    with the bundled directory). The tokenizer reads spiece.model with the reference's defaults, and
+    tokenizer_config.json and special_tokens_map.json where the directory has them; a hub download fetches
+    spiece.model only.
     """
     from .model import AlbertForMaskedLM
     from .tokenizer import AlbertTokenizer
+    from .tokenizer.albert_tokenizer import VOCAB_FILE
 
     directory = resolve_checkpoint(name_or_path, also=(VOCAB_FILE,))
     model = (model_class or AlbertForMaskedLM).from_pretrained(directory)

@@ -45,17 +45,15 @@ def bundled_model_dir() -> Path:
 
 def load_pretrained(directory: Union[str, os.PathLike, None] = None,
                     model_class: Optional[type] = None) -> tuple[Any, Any]:
-    """(model, tokenizer) from a model directory, the bundled one by default.
+    """(model, tokenizer) from a model directory (the bundled one by default) or a hub id
+    (`weights.load_with_tokenizer`).
 
     The model is an AlbertForMaskedLM unless `model_class` says otherwise: AlbertForPreTraining keeps the SOP head
     too, AlbertModel is the encoder alone, and a task class gets a fresh head on the trained encoder.
     """
-    from ..model import AlbertForMaskedLM
-    from ..tokenizer import AlbertTokenizer
+    from ..weights import load_with_tokenizer
 
-    directory = bundled_model_dir() if directory is None else Path(directory)
-    model = (model_class or AlbertForMaskedLM).from_pretrained(directory)
-    return model, AlbertTokenizer.from_pretrained(directory)
+    return load_with_tokenizer(bundled_model_dir() if directory is None else directory, model_class)
 
 
 def inference_model(directory: Union[str, os.PathLike, None] = None) -> tuple[Any, Any]:

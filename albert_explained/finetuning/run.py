@@ -42,6 +42,7 @@ from ..config import AlbertConfig
 from ..device import resolve_precision
 from ..pretraining.card import hardware_description
 from ..tokenizer import AlbertTokenizer
+from ..tokenizer.albert_tokenizer import VOCAB_FILE
 from ..training.checkpoints import CHECKPOINT_NAME
 from ..training.loop import LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, check_output_dir, start_session
 from ..files import write_files
@@ -49,7 +50,6 @@ from ..weights import CONFIG_NAME, SAFETENSORS_NAME, resolve_checkpoint
 from . import TASK_NAMES, get_task
 from .task import Encoded, Task, TaskData
 
-VOCAB_FILE = "spiece.model"
 METRICS_NAME = "metrics.json"
 CARD_NAME = "README.md"
 # What a run writes in its output directory: a new run refuses a directory that holds any of them.
