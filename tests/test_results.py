@@ -152,3 +152,20 @@ def test_the_corpus_figures_are_measured_again(results_page, monkeypatch):
         masked_words += [word for word in word_spans(original, ids) if example.labels[word[0]] != IGNORE_INDEX]
     several = sum(len(word) > 1 for word in masked_words) / len(masked_words)
     assert table["masked words of several pieces, single-word masks"] == f"about 1 in {1 / several:.0f}"
+
+
+def test_the_fine_tuning_table_gives_the_figures_of_each_runs_metrics_json(results_page):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    table = results_page.table("Fine-tuning: the defaults")
+    assert len(table) == 10
+    for label, (metric, score, baseline, wall_time, path) in table.items():
+        metrics = json.loads((root / path.strip("`")).read_text(encoding="utf-8"))
+        assert metric == metrics["metric"], label
+        assert score == f"{metrics['score']:.1%}", label
+        assert baseline == f"{metrics['baseline']:.1%}", label
+        assert wall_time == f"{metrics['wall_time_seconds']:.0f} s", label
+        assert metrics["from_scratch"] == ("from scratch" in label), label
+        learning_rate = "1e-3" if "1e-3" in label else "3e-4"
+        assert metrics["training_config"]["learning_rate"] == float(learning_rate), label
