@@ -322,7 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)  # imports the package's modules: Ctrl-C may come while it does
+    except KeyboardInterrupt:
+        print("albert-explained: interrupted", file=sys.stderr)
+        return 130
     args.command_line = "albert-explained " + " ".join(shlex.quote(a) for a in argv)
     handler = args.handler
     try:

@@ -188,6 +188,8 @@ def write_text(path: PathLike, text: str) -> Path:
 def append_text(path: PathLike, text: str) -> None:
     """Append `text` (whole lines) to a log file, made if missing with the umask's permissions."""
     path = Path(path)
+    if path.exists() and not path.is_file():  # a pipe would block the run until someone reads it
+        raise OSError(f"{path} is not a plain file (a pipe, a device or a directory); remove it and run again")
     try:
         with open(path, "a", encoding="utf-8") as f:
             f.write(text)

@@ -394,6 +394,25 @@ def must_finish_within(seconds: int):
 
 
 @posix_only
+def test_a_run_log_that_is_a_pipe_is_refused_instead_of_blocking_the_run(tmp_path):
+    log = tmp_path / "log.jsonl"
+    os.mkfifo(log)  # opened for writing, a pipe with no reader blocks for ever
+    with pytest.raises(OSError, match=r"log.jsonl is not a plain file \(a pipe, a device or a directory\); remove it"):
+        files.append_text(log, "{}\n")
+
+
+def test_ctrl_c_while_the_command_line_is_being_built_is_one_line(monkeypatch, capsys):
+    import albert_explained.cli as cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert main(["params"]) == 130
+    assert capsys.readouterr().err == "albert-explained: interrupted\n"
+
+
+@posix_only
 def test_a_corpus_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path, capsys):
     fifo = tmp_path / "corpus.txt"
     os.mkfifo(fifo)

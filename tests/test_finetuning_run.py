@@ -23,7 +23,8 @@ from albert_explained.finetuning.run import (FinetuningConfig, build_model, epoc
 from albert_explained.model import AlbertForPreTraining
 from albert_explained.tokenizer import AlbertTokenizer
 from albert_explained.training.checkpoints import CHECKPOINT_NAME
-from albert_explained.training.loop import ModelLoss, TrainingConfig, TrainingLoop, start_session
+from albert_explained.training.loop import ModelLoss, TrainingConfig, TrainingLoop, lock_output_dir, start_session
+from albert_explained.training.run_directory import RunDirectoryInUse
 from albert_explained.training.optim import NO_DECAY_NAMES
 
 SIZES = dict(train_size=16, validation_size=8)
@@ -200,6 +201,15 @@ def test_bad_input_is_an_error_naming_the_argument_before_any_work(overrides, me
     with pytest.raises((ValueError, OSError), match=message):
         finetune(tiny_run(tiny_model_dir, tmp_path / "run", **overrides))
     assert not (tmp_path / "run").exists()
+
+
+def test_a_second_run_on_a_directory_in_use_is_refused_and_told_who_holds_it(tiny_model_dir, tmp_path):
+    out = tmp_path / "run"
+    with lock_output_dir(out, holder="albert-explained finetune genre (the first run)"):
+        with pytest.raises(RunDirectoryInUse, match=r"run is in use by another run: process \d+ on .*: "
+                                                    r"albert-explained finetune genre \(the first run\)"):
+            finetune(tiny_run(tiny_model_dir, out))
+        assert [p.name for p in out.iterdir()] == [".lock"]  # the refused run wrote nothing
 
 
 def test_a_model_directory_without_a_tokenizer_is_named(tiny_model_dir, tmp_path):

@@ -215,6 +215,41 @@ def test_a_loss_that_becomes_nan_stops_the_run_before_it_is_logged_and_the_last_
     assert checkpoint["state"]["step"] == 5 and all(torch.isfinite(v).all() for v in checkpoint["model"].values())
 
 
+def test_a_last_update_that_makes_a_weight_nan_stops_the_run_before_its_checkpoint(tmp_path, monkeypatch):
+    # The last step's loss is computed before its update, so only the weights show that the update diverged.
+    real_step = torch.optim.AdamW.step
+
+    def step(self, *args, **kwargs):
+        result = real_step(self, *args, **kwargs)
+        if self.state and max(int(s["step"]) for s in self.state.values()) == 25:  # the run's last update
+            with torch.no_grad():
+                self.param_groups[0]["params"][0].fill_(float("nan"))
+        return result
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", step)
+    with pytest.raises(FloatingPointError, match=r"training diverged at step 25 \(the update made 1 weight tensors NaN "
+                                                 r"or infinite, weight first\); the run stops without exporting"):
+        fit_line(tmp_path, optimizer="adamw")
+    checkpoint = torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)
+    assert checkpoint["state"]["step"] < 25 and all(torch.isfinite(v).all() for v in checkpoint["model"].values())
+
+
+def test_a_learning_rate_far_above_any_that_trains_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"learning_rate must be at most 10 .*got 1e\+38"):
+        line_config(learning_rate=1e38).check()
+
+
+def test_a_planted_lock_link_is_refused_and_the_file_it_points_to_is_untouched(tmp_path):
+    precious = tmp_path / "precious.txt"
+    precious.write_text("a student's notes\n")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / ".lock").symlink_to(precious)
+    with pytest.raises(RunDirectoryInUse, match=r"\.lock is not a plain file \(a link, a pipe or a directory\)"):
+        with lock_output_dir(tmp_path / "run", holder="a run"):
+            pass
+    assert precious.read_text() == "a student's notes\n"
+
+
 def test_a_second_run_on_a_locked_output_dir_is_refused_naming_the_holder(tmp_path):
     with lock_output_dir(tmp_path / "run", holder="the first run"):
         with pytest.raises(RunDirectoryInUse, match=r"run is in use by another run: process \d+ on .*: the first run"):

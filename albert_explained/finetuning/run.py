@@ -44,7 +44,8 @@ from ..pretraining.card import hardware_description
 from ..tokenizer import AlbertTokenizer
 from ..tokenizer.albert_tokenizer import VOCAB_FILE
 from ..training.checkpoints import CHECKPOINT_NAME
-from ..training.loop import LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, check_output_dir, start_session
+from ..training.loop import (LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, check_output_dir, lock_output_dir,
+                             start_session)
 from ..files import write_files
 from ..weights import CONFIG_NAME, SAFETENSORS_NAME, resolve_checkpoint
 from . import TASK_NAMES, get_task
@@ -169,8 +170,14 @@ class FinetuningResult:
 
 
 def finetune(config: FinetuningConfig) -> FinetuningResult:
-    """Run (or resume) a fine-tuning run as described in the module docstring."""
+    """Run (or resume) a fine-tuning run as described in the module docstring. One run at a time in an output
+    directory: a second one is refused and told who holds it (`training.loop.lock_output_dir`)."""
     config.check()
+    with lock_output_dir(Path(config.output_dir), holder=config.command or "finetune() called from Python"):
+        return _finetune(config)
+
+
+def _finetune(config: FinetuningConfig) -> FinetuningResult:
     task = get_task(config.task)
     out = Path(config.output_dir)
     check_output_dir(out, config.resume, RUN_FILES)

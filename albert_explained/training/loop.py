@@ -59,9 +59,10 @@ from .checkpoints import CHECKPOINT_NAME, TrainingState, load_checkpoint, save_c
 from .distributed import Distributed, parameter_checksum, rank_from_environment, setup_distributed
 from .optim import make_optimizer, make_scheduler
 from .progress import progress_bar
-from .run_directory import RunLock, check_finite
+from .run_directory import RunLock, check_finite, check_finite_weights
 
 LOG_NAME = "log.jsonl"
+MAX_LEARNING_RATE = 10.0  # far above any rate that trains; above it the optimizer's float arithmetic overflows
 
 
 @dataclass(kw_only=True)
@@ -111,6 +112,9 @@ class TrainingConfig:
         for name in ("learning_rate", "max_grad_norm"):  # a negative clipping norm would turn gradients around
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
                 raise ValueError(f"{name} must be a positive number, got {getattr(self, name)}")
+        if self.learning_rate > MAX_LEARNING_RATE:
+            raise ValueError(f"learning_rate must be at most {MAX_LEARNING_RATE:g} (Adam's and LAMB's useful rates are "
+                             f"below 0.1), got {self.learning_rate}")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be 0 or a positive number, got {self.weight_decay}")
         for name in ("stop_after", "num_threads"):
@@ -298,6 +302,7 @@ class TrainingLoop:
                 if state.step % config.eval_every == 0 and state.step < config.steps:
                     self.evaluate(evaluate)
                 if state.step % config.checkpoint_every == 0 or state.step == stop:
+                    check_finite_weights(model, state.step)  # the loss above was computed before this update
                     self.checkpoint()
                 if state.step >= stop:
                     break

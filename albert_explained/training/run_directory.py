@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Mapping, Optional, Union
 
+import torch
+
 LOCK_NAME = ".lock"
 
 
@@ -53,7 +55,11 @@ class RunLock:
         self._made_directory = not self.directory.exists()
         self.directory.mkdir(parents=True, exist_ok=True)
         while True:
-            handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
+                # Never written through: a link planted here would make us overwrite the file it points to.
+                raise RunDirectoryInUse(f"{self.path} is not a plain file (a link, a pipe or a directory); remove it "
+                                        f"if no run is using {self.directory}")
+            handle = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
             if not _try_lock(handle):
                 held_by = os.read(handle, 4096).decode("utf-8", "replace").strip() or "(not yet recorded)"
                 os.close(handle)
@@ -130,3 +136,15 @@ def check_finite(values: Mapping[str, float], step: int) -> None:
         raise FloatingPointError(f"training diverged at step {step} ({found}); the run stops without exporting a "
                                  f"model, and its checkpoints hold the weights from before. Start a new run with a "
                                  f"lower learning rate or max_grad_norm")
+
+
+def check_finite_weights(model: torch.nn.Module, step: int) -> None:
+    """Stop a run whose last update made a weight NaN or infinite (its loss, computed before the update, was still
+    finite): FloatingPointError, as `check_finite`. Called before each checkpoint, so no checkpoint or export holds
+    such weights."""
+    bad = [name for name, weight in model.named_parameters() if not torch.isfinite(weight).all()]
+    if bad:
+        raise FloatingPointError(f"training diverged at step {step} (the update made {len(bad)} weight tensors NaN or "
+                                 f"infinite, {bad[0]} first); the run stops without exporting a model, and its "
+                                 f"checkpoints hold the weights from before. Start a new run with a lower learning "
+                                 f"rate or max_grad_norm")
