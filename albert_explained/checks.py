@@ -227,16 +227,26 @@ def check_sequence_labels(config: Any, input_ids, inputs_embeds, labels) -> Opti
 
 def check_answer_positions(config: Any, input_ids, inputs_embeds, start_positions, end_positions) -> None:
     """Question answering: num_labels = 2 (start, end), and one start and one end position per example, shape (B,)
-    or (B, 1). Positions outside the sequence are allowed (the loss ignores them, as the reference's does)."""
+    or (B, 1), both or neither. Positions at or past the sequence's end are allowed (the loss ignores them, as the
+    reference's does: an answer truncated away); negative ones are not (the reference would silently clamp them to 0,
+    the [CLS] piece)."""
     batch_size, _ = batch_shape(input_ids, inputs_embeds)
     if config.num_labels != 2:
         raise ValueError(f"question answering needs num_labels = 2 (start and end), got {config.num_labels}")
+    if (start_positions is None) != (end_positions is None):
+        given = "start_positions" if end_positions is None else "end_positions"
+        raise ValueError(f"{given} is given without its partner: a loss needs both start_positions and end_positions "
+                         f"(or neither, for logits only)")
+    values = ValueChecks()
     for name, positions in (("start_positions", start_positions), ("end_positions", end_positions)):
         if positions is None:
             continue
         check_integer_tensor(name, positions)
         if positions.numel() != batch_size or positions.dim() > 2:
             raise ValueError(f"{name} must have shape (batch,) = ({batch_size},), got {tuple(positions.shape)}")
+        values.add(positions, lambda p: p < 0, f"{name} must be 0 or more (a position at or past the sequence's end "
+                   f"is ignored by the loss)")
+    values.raise_if_any()
 
 
 def check_multiple_choice(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, labels) -> int:

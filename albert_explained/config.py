@@ -93,13 +93,15 @@ def _check_probability(config: Any, *names: str) -> None:
 def _check_numbers(config: Any) -> None:
     """The values that the types and choices do not cover: each would give NaNs, a crash deep in torch, or a silently
     different model."""
-    if not (math.isfinite(config.layer_norm_eps) and config.layer_norm_eps > 0):
-        # LayerNorm divides by sqrt(variance + eps): eps keeps a constant vector (variance 0) from giving NaN.
-        raise ValueError(f"layer_norm_eps must be a small positive number (the reference uses 1e-12), got "
+    if not (math.isfinite(config.layer_norm_eps) and 0 < config.layer_norm_eps < 1):
+        # LayerNorm divides by sqrt(variance + eps): eps keeps a constant vector (variance 0) from giving NaN. An eps
+        # as large as the variance itself flattens every vector towards its mean: every token's output the same.
+        raise ValueError(f"layer_norm_eps must be a small positive number, below 1 (the reference uses 1e-12), got "
                          f"{config.layer_norm_eps}")
-    if not (math.isfinite(config.initializer_range) and config.initializer_range >= 0):
-        raise ValueError(f"initializer_range is the standard deviation of the initial weights and must be 0 or a "
-                         f"positive number (the reference uses 0.02), got {config.initializer_range}")
+    if not (math.isfinite(config.initializer_range) and 0 <= config.initializer_range <= 1):
+        # Weights drawn with a standard deviation above 1 make activations grow layer after layer, to inf.
+        raise ValueError(f"initializer_range is the standard deviation of the initial weights and must be between 0 "
+                         f"and 1 (the reference uses 0.02), got {config.initializer_range}")
     if not 0 <= config.pad_token_id < config.vocab_size:
         # nn.Embedding would read a negative padding index from the end of the table: a different token, silently.
         raise ValueError(f"pad_token_id must be a token id, between 0 and vocab_size - 1 ({config.vocab_size - 1}), "

@@ -248,8 +248,10 @@ IMPOSSIBLE_VALUES = [
     ("layer_norm_eps", 0.0, "layer_norm_eps must be a small positive number"),
     ("layer_norm_eps", -1e-12, "layer_norm_eps must be a small positive number"),
     ("layer_norm_eps", float("nan"), "layer_norm_eps must be a small positive number"),
-    ("initializer_range", -0.02, "initializer_range is the standard deviation .* must be 0 or a positive number"),
+    ("layer_norm_eps", 1e30, "layer_norm_eps must be a small positive number, below 1"),
+    ("initializer_range", -0.02, "initializer_range is the standard deviation .* must be between 0 and 1"),
     ("initializer_range", float("inf"), "initializer_range is the standard deviation"),
+    ("initializer_range", 1e30, "initializer_range is the standard deviation .* must be between 0 and 1"),
     ("pad_token_id", V, rf"pad_token_id must be a token id, between 0 and vocab_size - 1 \({V - 1}\)"),
     ("pad_token_id", -1, "pad_token_id must be a token id"),
 ]
@@ -674,6 +676,17 @@ def test_question_answering_positions_must_have_one_per_example():
     with raises_before_computation(model, ValueError, rf"start_positions must have shape \(batch,\) = \({B},\)"):
         model(token_ids(), start_positions=torch.zeros(B + 1, dtype=torch.long),
               end_positions=torch.zeros(B, dtype=torch.long))
+
+
+def test_question_answering_positions_come_in_pairs_and_are_not_negative():
+    model = AlbertForQuestionAnswering(albert_config()).eval()
+    with raises_before_computation(model, ValueError, "start_positions is given without its partner"):
+        model(token_ids(), start_positions=torch.zeros(B, dtype=torch.long))  # the reference returns no loss
+    with raises_before_computation(model, ValueError, r"end_positions must be 0 or more .*, found -3"):
+        model(token_ids(), start_positions=torch.zeros(B, dtype=torch.long),
+              end_positions=torch.tensor([1, -3]))  # the reference would train towards [CLS]
+    past_the_end = torch.full((B,), T + 5)  # an answer truncated away: ignored, as in the reference
+    assert model(token_ids(), start_positions=past_the_end, end_positions=past_the_end).loss is not None
 
 
 def test_task_heads_check_their_inputs_like_albert_model():
