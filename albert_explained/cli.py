@@ -88,20 +88,21 @@ def _finetune(args: argparse.Namespace) -> None:
     from .finetuning.run import FinetuningConfig, finetune
 
     values = {k: v for k, v in vars(args).items() if k not in ("command", "handler", "command_line")}
-    result = finetune(FinetuningConfig(**values, command=args.command_line))
+    config = FinetuningConfig(**values, command=args.command_line)
+    result = finetune(config)
     if result.summary:
         s = result.summary
         print(f"{s['task']} after {s['steps']} steps: validation {s['metric']} {s['score']:.1%} (baseline "
               f"{s['baseline']:.1%}: {s['baseline_name']}); {s['wall_time_seconds']:.0f} s on {s['device']}, "
               f"{s['precision']}")
         print(f"model, card and metrics.json written to {result.output_dir}")
-    elif result.step < args.steps:
-        print(f"stopped at step {result.step} of {args.steps}; continue with --resume")
+    elif result.step < config.steps:
+        print(f"stopped at step {result.step} of {config.steps}; continue with --resume")
 
 
 def _add_finetune_command(commands: argparse._SubParsersAction) -> None:
     from .device import PRECISIONS
-    from .finetuning import TASK_NAMES
+    from .finetuning import TASK_NAMES, TASKS
     from .finetuning.run import FinetuningConfig
 
     d = FinetuningConfig()
@@ -130,7 +131,9 @@ def _add_finetune_command(commands: argparse._SubParsersAction) -> None:
                      "(default: %(default)s)")
     opt.add_argument("--weight-decay", type=float, default=d.weight_decay, help="(default: %(default)s)")
     opt.add_argument("--warmup-steps", type=int, default=None, help="(default: a tenth of --steps, at most 400)")
-    opt.add_argument("--steps", type=int, default=d.steps, help="optimizer steps in all (default: %(default)s)")
+    task_steps = ", ".join(f"{task.steps} for {name}" for name, task in TASKS.items())
+    opt.add_argument("--steps", type=int, default=None, help=f"optimizer steps in all (default: the task's, "
+                     f"{task_steps})")
     opt.add_argument("--batch-size", type=int, default=d.batch_size, help="examples per step and process "
                      "(default: %(default)s)")
     opt.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm, help="(default: %(default)s)")

@@ -408,7 +408,7 @@ def test_accuracy_is_the_share_of_equal_positions():
 # ----------------------------------------------------------------------------------------------------------------
 
 def test_get_task_names_the_tasks():
-    with pytest.raises(ValueError, match="task must be one of .*'question-answering'.*got 'ner'"):
+    with pytest.raises(ValueError, match="task must be one of .*question-answering.*got 'ner'"):
         get_task("ner")
 
 

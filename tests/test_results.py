@@ -154,18 +154,30 @@ def test_the_corpus_figures_are_measured_again(results_page, monkeypatch):
     assert table["masked words of several pieces, single-word masks"] == f"about 1 in {1 / several:.0f}"
 
 
-def test_the_fine_tuning_table_gives_the_figures_of_each_runs_metrics_json(results_page):
+@pytest.mark.parametrize("heading, rows", [("Fine-tuning: the defaults", 8),
+                                           ("Fine-tuning: how the defaults were found", 11)])
+def test_the_fine_tuning_tables_give_the_figures_of_each_runs_metrics_json(results_page, heading, rows):
     from pathlib import Path
 
+    from albert_explained.finetuning import get_task
+    from albert_explained.finetuning.run import FinetuningConfig
+
     root = Path(__file__).resolve().parent.parent
-    table = results_page.table("Fine-tuning: the defaults")
-    assert len(table) == 10
-    for label, (metric, score, baseline, wall_time, path) in table.items():
+    table = results_page.table(heading)
+    assert len(table) == rows
+    for label, (steps, rate, metric, score, baseline, wall_time, path) in table.items():
         metrics = json.loads((root / path.strip("`")).read_text(encoding="utf-8"))
+        assert int(steps.replace(",", "")) == metrics["steps"], label
+        assert float(rate) == metrics["training_config"]["learning_rate"], label
         assert metric == metrics["metric"], label
         assert score == f"{metrics['score']:.1%}", label
         assert baseline == f"{metrics['baseline']:.1%}", label
         assert wall_time == f"{metrics['wall_time_seconds']:.0f} s", label
         assert metrics["from_scratch"] == ("from scratch" in label), label
-        learning_rate = "1e-3" if "1e-3" in label else "3e-4"
-        assert metrics["training_config"]["learning_rate"] == float(learning_rate), label
+        if heading == "Fine-tuning: the defaults":  # made with the package's defaults, as they are now
+            config = FinetuningConfig(task=metrics["task"])
+            assert metrics["training_config"]["learning_rate"] == config.learning_rate, label
+            assert metrics["steps"] == get_task(metrics["task"]).steps == config.steps, label
+            assert metrics["training_config"]["train_size"] is None, label  # the task's default number of examples
+            assert "--steps" not in metrics["command"] and "--learning-rate" not in metrics["command"], label
+            assert metrics["score"] > metrics["baseline"] or metrics["from_scratch"], label  # what the text says

@@ -52,7 +52,7 @@ def get_task(name: str) -> Task:
     """The task called `name`: one of "sequence-classification", "token-classification", "question-answering",
     "multiple-choice" (the names of the heads they train)."""
     if name not in TASKS:
-        raise ValueError(f"task must be one of {list(TASK_NAMES)}, got {name!r}")
+        raise ValueError(f"task must be one of {', '.join(TASK_NAMES)}, got {name!r}")
     return TASKS[name]
 
 

@@ -38,7 +38,7 @@ from .task import (Encoded, PieceCounter, Task, TaskData, check_labels, check_si
 GENRE_OF_FOLDER = {"comedies": "comedy", "histories": "history", "romances": "romance", "tragedies": "tragedy"}
 ID2LABEL = {0: "comedy", 1: "history", 2: "romance", 3: "tragedy"}
 LABEL2ID = {label: i for i, label in ID2LABEL.items()}
-TRAIN_SIZE, VALIDATION_SIZE = 2000, 400
+TRAIN_SIZE, VALIDATION_SIZE = 6000, 400
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,7 @@ TASK = Task(
     metric="accuracy",
     id2label=ID2LABEL,
     baseline_name="always the most frequent genre of the training examples",
+    steps=300,
     make_examples=make_examples,
     collate=collate,
     predict=predict,

@@ -47,7 +47,7 @@ from .task import (Encoded, PieceCounter, Task, TaskData, check_sizes, collate, 
 
 ID2LABEL = {0: "O", 1: "B-PER", 2: "I-PER"}
 LABEL2ID = {label: i for i, label in ID2LABEL.items()}
-TRAIN_SIZE, VALIDATION_SIZE = 2000, 400
+TRAIN_SIZE, VALIDATION_SIZE = 8000, 400
 
 
 @dataclass(frozen=True)
@@ -210,6 +210,7 @@ TASK = Task(
     metric="entity_f1",
     id2label=ID2LABEL,
     baseline_name="a dictionary of the names tagged in the training examples",
+    steps=400,
     make_examples=make_examples,
     collate=collate,
     predict=predict,

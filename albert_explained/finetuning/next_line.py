@@ -36,7 +36,7 @@ from .plays import Play, load_plays, split_plays
 from .task import Encoded, PieceCounter, Task, TaskData, check_sizes, collate, model_outputs, share_out, split_rng
 
 NUM_CHOICES = 4
-TRAIN_SIZE, VALIDATION_SIZE = 1000, 400
+TRAIN_SIZE, VALIDATION_SIZE = 6000, 400
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -175,6 +175,7 @@ TASK = Task(
     metric="accuracy",
     id2label=None,
     baseline_name="chance (1 / 4)",
+    steps=300,
     make_examples=make_examples,
     collate=collate,
     predict=predict,

@@ -76,8 +76,11 @@ class Task:
     id2label: class index -> label name, for the heads with one output per class; None for question answering
         (two outputs per piece, start and end) and multiple choice (one score per choice).
     baseline_name: what the simple baseline does ("always the most frequent genre of the training examples").
+    steps: the default length of a run, in optimizer steps of `FinetuningConfig.batch_size` examples: enough for
+        the bundled model to pass the baseline clearly, a few minutes on a 2-core CPU (docs/results.md).
     make_examples(tokenizer, max_seq_length=64, train_size=None, validation_size=None, seed=0) -> TaskData
-        (None sizes: the task's defaults, small enough to fine-tune on a CPU in a minute or two).
+        (None sizes: the task's defaults: a few thousand training examples, so that a default run sees each about
+        twice to five times; 400 validation examples).
     collate(examples, pad_id) -> dict[str, Tensor], the head's keyword arguments.
     predict(model, examples, batch_size=64, device=None) -> one readable prediction per example.
     evaluate(model, examples, batch_size=64, device=None) -> {metric: score, ...}.
@@ -92,6 +95,7 @@ class Task:
     metric: str
     id2label: Optional[dict[int, str]]
     baseline_name: str
+    steps: int
     make_examples: Callable[..., TaskData]
     collate: Callable[[Sequence[Encoded], int], dict[str, torch.Tensor]]
     predict: Callable[..., list]
