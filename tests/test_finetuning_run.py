@@ -6,6 +6,7 @@ work."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -17,7 +18,7 @@ from torch.testing import assert_close
 from albert_explained import AlbertConfig
 from albert_explained.bundled import bundled_model_dir
 from albert_explained.cli import main
-from albert_explained.finetuning import TASK_NAMES, get_task
+from albert_explained.finetuning import TASK_NAMES, get_task, who_says
 from albert_explained.finetuning.run import (FinetuningConfig, build_model, epoch_batches, finetune,
                                              resolve_model_dir)
 from albert_explained.model import AlbertForPreTraining
@@ -172,9 +173,26 @@ def test_the_run_directory_loads_in_transformers_with_our_logits_and_its_pipelin
             tags = [task.id2label[i] for i in logits.argmax(-1).tolist()]
             ours_tagged = {(i, tag) for i, tag in enumerate(tags) if tag != "O" and encoded.word_ids[i] is not None}
             assert {(p["index"], p["entity"]) for p in pipe(encoded.example.text)} == ours_tagged
-    # No pipeline check for question answering: transformers' AlbertTokenizerFast (what its pipeline uses) splits
-    # the questions' quote marks differently from the slow, sentencepiece tokenizer ('"and' against '"', 'and'), so
-    # the pipeline would run on other pieces. The logits above are the reference's on the same pieces.
+    elif task_name == "question-answering":
+        # With the slow (sentencepiece) tokenizer, as ours: transformers' AlbertTokenizerFast, the pipeline's default,
+        # splits the questions' quote marks differently ('"', '▁how' against ours '"', 'how'), so it would run on
+        # other pieces. The slow pipeline answers in whole words of the context (split at whitespace): the words
+        # that our span of pieces touches.
+        pipe = transformers.pipeline("question-answering", model=str(out), device="cpu",
+                                     tokenizer=transformers.AlbertTokenizer.from_pretrained(out))
+        with torch.no_grad():
+            output = ours(**batch)
+        for row, encoded in enumerate(validation):
+            first, last = who_says.context_pieces(encoded.inputs["token_type_ids"])
+            start, end = who_says.best_span(output.start_logits[row], output.end_logits[row], first, last)
+            start_char, end_char = encoded.offset_mapping[start][0], encoded.offset_mapping[end][1]
+            context = encoded.example.context
+            words = [word for word in re.finditer(r"\S+", context) if word.end() > start_char and
+                     word.start() < end_char]
+            answer = pipe(question=encoded.example.question, context=context,
+                          max_answer_len=who_says.MAX_ANSWER_LENGTH)
+            assert answer["answer"] == " ".join(word.group() for word in words), encoded.example
+            assert answer["start"] == words[0].start()
 
 
 def test_from_scratch_trains_the_same_architecture_from_random_weights(tiny_model_dir, tmp_path):
