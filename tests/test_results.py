@@ -181,3 +181,37 @@ def test_the_fine_tuning_tables_give_the_figures_of_each_runs_metrics_json(resul
             assert metrics["training_config"]["train_size"] is None, label  # the task's default number of examples
             assert "--steps" not in metrics["command"] and "--learning-rate" not in metrics["command"], label
             assert metrics["score"] > metrics["baseline"] or metrics["from_scratch"], label  # what the text says
+
+
+def test_the_nsp_against_sop_table_gives_the_figures_of_each_runs_metrics_json(results_page):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    table = results_page.table("NSP against SOP")
+    assert set(table) == {"trained on NSP", "trained on SOP"}
+    for label, (steps, mlm, sop, nsp, pair_loss, wall_time, path) in table.items():
+        metrics = json.loads((root / path.strip("`")).read_text(encoding="utf-8"))
+        v = metrics["validation"]
+        assert f"--objective {label.split()[-1].lower()} " in metrics["command"], label
+        assert metrics["training_config"]["objective"] == label.split()[-1].lower(), label
+        assert int(steps.replace(",", "")) == metrics["steps"], label
+        assert (mlm, sop, nsp) == tuple(f"{v[key]:.1%}" for key in ("mlm_accuracy", "sop_accuracy", "nsp_accuracy"))
+        assert pair_loss == f"{v['sop_loss']:.3f}", label
+        assert wall_time == f"{metrics['wall_time_seconds']:.0f} s", label
+        # What the text says: every pair score within 1.4 points of chance, on 2,011 pairs.
+        assert all(abs(v[key] - 0.5) <= 0.014 for key in ("sop_accuracy", "nsp_accuracy")) and v["pairs"] == 2011
+
+
+
+def test_the_fine_tuning_run_alone_is_what_the_page_and_the_readme_say(results_page):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    path = "docs/runs/finetuning/alone/multiple-choice/metrics.json"
+    metrics = json.loads((root / path).read_text(encoding="utf-8"))
+    said = f"took {metrics['wall_time_seconds']:.0f} s and scored the same {metrics['score']:.1%}"
+    assert " ".join(said.split()) in " ".join(results_page.section("Fine-tuning: the defaults").split())
+    assert metrics["score"] == json.loads((root / "docs/runs/finetuning/multiple-choice-pretrained/metrics.json")
+                                          .read_text(encoding="utf-8"))["score"]
+    assert "--num-threads" not in metrics["command"] and metrics["hardware"].startswith("AMD EPYC, 2 torch threads")
+    assert f"the slowest, {metrics['wall_time_seconds']:.0f} s" in (root / "README.md").read_text(encoding="utf-8")
