@@ -59,8 +59,11 @@ def run_arguments(output_dir: Path, corpus: Path, *extra: str) -> list[str]:
 
 
 def in_child(hook: str, then: str) -> subprocess.CompletedProcess:
-    """Run Python in a child process: `hook` installs the fault, `then` does the work."""
-    program = "import os, signal, sys\n" + textwrap.dedent(hook) + "\n" + textwrap.dedent(then)
+    """Run Python in a child process: `hook` installs the fault, `then` does the work. Ctrl-C raises
+    KeyboardInterrupt there even when this process was started in the background by a shell, which makes SIGINT
+    ignored for its children (and Python then leaves it ignored)."""
+    program = ("import os, signal, sys\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+               + textwrap.dedent(hook) + "\n" + textwrap.dedent(then))
     return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
 
 
