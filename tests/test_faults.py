@@ -259,6 +259,32 @@ def test_a_run_lock_is_exclusive_within_one_process_too(tmp_path):
 
 
 @posix_only
+def test_a_run_that_loses_the_race_by_a_moment_still_learns_who_holds_the_lock(tmp_path):
+    """The holder writes its record just after it takes the lock; a second run that looks in between waits for the
+    record instead of reporting an empty one. Here another process takes the lock on an empty file and writes its
+    record 0.3 s later."""
+    run = tmp_path / "run"
+    run.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import fcntl, os, sys, time
+        handle = os.open({str(run / ".lock")!r}, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        print("locked", flush=True)
+        time.sleep(0.3)
+        os.write(handle, b"process 1234 on elsewhere, since now: the first run\\n")
+        sys.stdin.read()
+        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        with pytest.raises(RunDirectoryInUse, match="in use by another run: process 1234 on elsewhere, since now: "
+                                                    "the first run. Wait"):
+            with RunLock(run, holder="second"):
+                pass
+    finally:
+        holder.communicate("")
+
+
+@posix_only
 def test_ctrl_c_during_a_checkpoint_gives_one_line_and_the_run_resumes(tmp_path, corpus):
     out = tmp_path / "run"
     # Ctrl-C (a real SIGINT) arrives while the second checkpoint (step 2) is being written.

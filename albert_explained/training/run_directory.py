@@ -61,7 +61,7 @@ class RunLock:
                                         f"if no run is using {self.directory}")
             handle = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
             if not _try_lock(handle):
-                held_by = os.read(handle, 4096).decode("utf-8", "replace").strip() or "(not yet recorded)"
+                held_by = _read_record(handle)
                 os.close(handle)
                 self._remove_directory_if_made()
                 raise RunDirectoryInUse(f"{self.directory} is in use by another run: {held_by}. Wait for it to end, "
@@ -92,6 +92,18 @@ class RunLock:
                 self.directory.rmdir()  # only if empty: a run that wrote something keeps it
             except OSError:
                 pass
+
+
+def _read_record(handle: int, patience: float = 1.0) -> str:
+    """Who holds the lock, as its holder wrote it. The holder writes its record just after it takes the lock, so a
+    run that lost a race by microseconds may find the file still empty: it waits up to `patience` seconds for it."""
+    deadline = time.monotonic() + patience
+    while True:
+        os.lseek(handle, 0, os.SEEK_SET)
+        record = os.read(handle, 4096).decode("utf-8", "replace").strip()
+        if record or time.monotonic() > deadline:
+            return record or "(not yet recorded)"
+        time.sleep(0.01)
 
 
 def _try_lock(handle: int) -> bool:
