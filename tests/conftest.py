@@ -1,5 +1,6 @@
 """Fixtures that several test files share: a slice of Shakespeare, a small tokenizer trained on it, the slice as a
-corpus folder, the results page read as tables, and a disk that fills up while a chosen file is written.
+corpus folder, a tiny ALBERT checkpoint directory to fine-tune, the results page read as tables, and a disk that fills
+up while a chosen file is written.
 
 test_tokenizer.py and test_visualize.py train tokenizers of their own on purpose: the first on text full of accents,
 scripts and symbols (to compare with the reference), the second a word-level one that keeps toy sentences short."""
@@ -12,8 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
 
 import albert_explained.files
+from albert_explained import AlbertConfig
+from albert_explained.bundled import bundled_model_dir
+from albert_explained.model import AlbertForPreTraining
 from albert_explained.pretraining.corpus import Document, load_plays
 from albert_explained.tokenizer import AlbertTokenizer, train_tokenizer
 
@@ -70,6 +75,22 @@ def small_corpus_dir(small_plays, tmp_path_factory) -> Path:
     for play in small_plays:
         (folder / f"{play.name}.txt").write_text("\n".join(play.sentences[:150]) + "\n", encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A random tiny ALBERT (relative positions, as the bundled model) saved with the bundled tokenizer: a
+    checkpoint directory like a pretraining run's model/. No dropout, so that two implementations compute the same."""
+    directory = tmp_path_factory.mktemp("tiny-albert")
+    tokenizer = AlbertTokenizer.from_pretrained(bundled_model_dir())
+    config = AlbertConfig.from_preset("tiny", vocab_size=len(tokenizer), embedding_size=16, hidden_size=32,
+                                      num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                                      max_position_embeddings=64, position_embedding_type="relative_key",
+                                      classifier_dropout_prob=0.0)
+    torch.manual_seed(0)
+    AlbertForPreTraining(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
 
 
 class _FillsUp:

@@ -15,8 +15,6 @@ import transformers
 from torch import nn
 from torch.testing import assert_close
 
-from albert_explained import AlbertConfig
-from albert_explained.bundled import bundled_model_dir
 from albert_explained.cli import main
 from albert_explained.finetuning import TASK_NAMES, get_task, who_says
 from albert_explained.finetuning.run import (FinetuningConfig, build_model, epoch_batches, finetune,
@@ -29,22 +27,6 @@ from albert_explained.training.run_directory import RunDirectoryInUse
 from albert_explained.training.optim import NO_DECAY_NAMES
 
 SIZES = dict(train_size=16, validation_size=8)
-
-
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory):
-    """A random tiny ALBERT (relative positions, as the bundled model) saved with the bundled tokenizer: a
-    checkpoint directory like a pretraining run's model/. No dropout, so that two implementations compute the same."""
-    directory = tmp_path_factory.mktemp("tiny-albert")
-    tokenizer = AlbertTokenizer.from_pretrained(bundled_model_dir())
-    config = AlbertConfig.from_preset("tiny", vocab_size=len(tokenizer), embedding_size=16, hidden_size=32,
-                                      num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                                      max_position_embeddings=64, position_embedding_type="relative_key",
-                                      classifier_dropout_prob=0.0)
-    torch.manual_seed(0)
-    AlbertForPreTraining(config).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
 
 
 @pytest.fixture(scope="module")

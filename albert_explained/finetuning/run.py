@@ -12,7 +12,9 @@ pretrained encoder and train the whole model briefly on labelled examples, with 
 3. Train the head's own loss (`model(**batch).loss`, with `labels` or start/end positions in the batch) in the loop
    that pretraining uses (`training/loop.py`: AdamW, warm-up then linear decay, clipping, evaluation every
    `eval_every` steps, checkpoints with exact resume, bf16 autocast, DDP under torchrun). Each epoch is the training
-   examples shuffled by (seed, epoch), cut into full batches, so a resumed run takes the same batches.
+   examples shuffled by (seed, epoch), cut into full batches, so a resumed run takes the same batches. Under
+   `torchrun --nproc_per_node N -m albert_explained finetune TASK ...` each process takes every N-th batch
+   (`--batch-size` is per process) and DDP averages the gradients, so the processes keep identical weights.
 4. Write the run directory, which is also a model directory: config.json (with id2label / label2id for the
    classification heads) and model.safetensors, which our `from_pretrained` and transformers' `AlbertFor<Task>`
    load alike, the tokenizer files (so transformers' pipelines run on it), metrics.json (the task, its metric, the
@@ -40,7 +42,7 @@ import torch
 from ..bundled import bundled_model_dir
 from ..config import AlbertConfig
 from ..device import resolve_precision
-from ..pretraining.card import hardware_description
+from ..pretraining.card import command_for_card, hardware_description
 from ..tokenizer import AlbertTokenizer
 from ..tokenizer.albert_tokenizer import VOCAB_FILE
 from ..training.checkpoints import CHECKPOINT_NAME
@@ -255,7 +257,7 @@ def export_run(model: torch.nn.Module, tokenizer: AlbertTokenizer, out: Path, co
         "torch": torch.__version__,
         "python": sys.version.split()[0],
         "parameters": sum(p.numel() for p in model.parameters()),
-        "command": config.command,
+        "command": command_for_card(config.command, dist),
         "examples": task.show(model, data.validation[:3], device=device),
         "evaluations": [{"step": r["step"], **r["eval"]} for r in loop.state.history if "eval" in r],
         "training_config": dataclasses.asdict(config),
