@@ -576,6 +576,28 @@ def test_a_checkpoint_with_damaged_entries_is_one_line(tmp_path, corpus, capsys)
     assert "is damaged and cannot be resumed from" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("step", "2", "state.step must be an integer >= 0, got '2'"),
+    ("step", -1, "state.step must be an integer >= 0, got -1"),
+    ("batch_in_epoch", 1.5, "state.batch_in_epoch must be an integer >= 0, got 1.5"),
+    ("elapsed_seconds", float("nan"), "state.elapsed_seconds must be a number >= 0, got nan"),
+    ("history", "[]", "state.history must be a list of records (dicts), got str"),
+    ("history", [1, 2], "state.history must be a list of records (dicts), got list"),
+])
+def test_a_checkpoint_whose_state_no_run_could_write_is_one_line_naming_the_field(tmp_path, corpus, capsys, field,
+                                                                                   value, message):
+    out = tmp_path / "run"
+    assert main(run_arguments(out, corpus, "--stop-after", "2", "--no-export")) == 0
+    contents = torch.load(out / CHECKPOINT_NAME, weights_only=True)
+    contents["state"][field] = value
+    torch.save(contents, out / CHECKPOINT_NAME)
+    capsys.readouterr()
+    assert main(run_arguments(out, corpus, "--resume")) == 2
+    error = capsys.readouterr().err
+    assert error == (f"albert-explained pretrain: error: {out / CHECKPOINT_NAME} is damaged and cannot be resumed "
+                     f"from: {message}\n")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Weights that would be wrong without a word
 # ---------------------------------------------------------------------------------------------------------------

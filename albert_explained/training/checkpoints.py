@@ -92,6 +92,21 @@ def last_checkpoint_step(directory: Path) -> Optional[int]:
         return None
 
 
+def check_state(state: TrainingState) -> None:
+    """A ValueError naming the first field of a restored TrainingState that no run could have written: the counters
+    are integers >= 0, the clocks numbers >= 0, the history a list of records (dicts)."""
+    for name in ("step", "epoch", "batch_in_epoch"):
+        value = getattr(state, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"state.{name} must be an integer >= 0, got {value!r}")
+    for name in ("elapsed_seconds", "cpu_seconds"):
+        value = getattr(state, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ValueError(f"state.{name} must be a number >= 0, got {value!r}")
+    if not isinstance(state.history, list) or not all(isinstance(record, dict) for record in state.history):
+        raise ValueError(f"state.history must be a list of records (dicts), got {type(state.history).__name__}")
+
+
 def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, config: Any) -> TrainingState:
     """Restore a run from `path`; any disagreement with the current config is an error before anything changes."""
     checkpoint = read_checkpoint(path)
@@ -110,6 +125,7 @@ def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, config: 
     # Each restore below checks its own part; any of them failing means the file is damaged, not the run.
     try:
         state = TrainingState(**checkpoint["state"])
+        check_state(state)
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         scheduler.load_state_dict(checkpoint["scheduler"])
