@@ -23,6 +23,7 @@ What loading reports, as the reference does:
 - **mis-shaped** keys are an error: the config and the weights disagree.
 
 What loading refuses, before the weights reach the model:
+- a config.json that describes a model larger than this machine's memory (checked before anything is allocated);
 - weights that are not floating point (an integer or complex tensor would be cast without a word) or that hold NaN or
   infinity (a model that diverged in training);
 - a pytorch_model.bin that is a pickle asking to run code. Unpickling can run arbitrary code, so it is read with
@@ -172,6 +173,7 @@ def load_pretrained(cls: type, name_or_path: str | os.PathLike, *, output_loadin
     """Build `cls` from a checkpoint directory or hub id (see the module docstring)."""
     directory = resolve_checkpoint(name_or_path)
     config = cls.config_class.from_json_file(directory / CONFIG_NAME, **config_overrides)
+    check_fits_in_memory(cls, config, directory / CONFIG_NAME)
     model = cls(config)
     # A file can hold more than this model's tensors (a task model reads the encoder of a pretraining checkpoint),
     # but never more than twice as many elements, even in float64, and a megabyte of names and layout.
@@ -189,6 +191,24 @@ def load_pretrained(cls: type, name_or_path: str | os.PathLike, *, output_loadin
                       stacklevel=3)
     model.eval()  # as the reference: dropout off until you call model.train()
     return (model, info) if output_loading_info else model
+
+
+def check_fits_in_memory(cls: type, config: Any, source: Path) -> None:
+    """Refuse a config whose model cannot fit in this machine's memory, before any of it is allocated: a damaged or
+    mistaken config.json (vocab_size 7,000,000,000 is a 3.6 TB embedding) would otherwise fail deep in the allocator,
+    or be killed by the operating system. The model is first built on PyTorch's "meta" device, which records shapes
+    and allocates nothing, to count its elements. Where the memory size is unknown (not POSIX), nothing is checked."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return
+    with torch.device("meta"):
+        shapes_only = cls(config)
+    elements = sum(tensor.numel() for tensor in [*shapes_only.parameters(), *shapes_only.buffers()])  # shared: once
+    needed = elements * torch.get_default_dtype().itemsize
+    if needed > memory:
+        raise ValueError(f"{source} describes a model of {elements:,} parameters ({needed / 1e9:,.1f} GB), more "
+                         f"than this machine's memory ({memory / 1e9:,.1f} GB): is config.json the right one?")
 
 
 def resolve_checkpoint(name_or_path: str | os.PathLike, also: Sequence[str] = ()) -> Path:

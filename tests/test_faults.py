@@ -602,6 +602,30 @@ def test_a_checkpoint_whose_state_no_run_could_write_is_one_line_naming_the_fiel
 # Weights that would be wrong without a word
 # ---------------------------------------------------------------------------------------------------------------
 
+@posix_only
+def test_a_config_too_large_for_memory_is_refused_before_anything_is_allocated(tmp_path):
+    """vocab_size 7e9 asks for a 3.6 TB embedding: refused by name, in one line, with no allocation (the allocator's
+    own error, or the kernel's OOM killer, would come first otherwise). Shared parameters are counted once."""
+    small = AlbertForMaskedLM(small_config())
+    small.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "vocab_size": 7_000_000_000}))
+    # Each word costs an embedding row (E = 16; the MLM decoder shares it) and one output bias.
+    elements = sum(t.numel() for t in [*small.parameters(), *small.buffers()]) + (7_000_000_000 - 50) * (16 + 1)
+    with pytest.raises(ValueError, match=rf"config\.json describes a model of {elements:,} parameters "
+                                         rf"\({elements * 4 / 1e9:,.1f} GB\), more than this machine's memory"):
+        AlbertForMaskedLM.from_pretrained(tmp_path)
+    resident = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import resource
+        from albert_explained import AlbertForMaskedLM
+        try:
+            AlbertForMaskedLM.from_pretrained({str(tmp_path)!r})
+        except ValueError:
+            print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        """)], capture_output=True, text=True, timeout=120)
+    assert int(resident.stdout) < 2_000_000, resident.stderr  # kilobytes: under 2 GB, nothing like 3.6 TB
+
+
 @pytest.mark.parametrize("value, message", [
     (torch.ones(50, 16, dtype=torch.int32), "holds torch.int32 values; weights must be floating point"),
     (torch.ones(50, 16, dtype=torch.complex64), "holds torch.complex64 values"),
