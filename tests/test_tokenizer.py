@@ -610,6 +610,13 @@ def test_missing_empty_or_corrupt_model_file_is_named_in_the_error(tmp_path):
     corrupt.write_bytes(b"this is not a sentencepiece model")
     with pytest.raises(ValueError, match=re.escape(str(corrupt)) + " is not a valid SentencePiece model"):
         AlbertTokenizer(corrupt)
+    huge = tmp_path / "huge.model"  # 8 GB that take no disk (a sparse file): refused before a byte is read
+    with open(huge, "wb") as f:
+        f.write(b"\x0a\x05hello")
+        f.truncate(8 << 30)
+    with pytest.raises(ValueError, match=re.escape(str(huge)) + " holds 8,589,934,592 bytes, more than a "
+                                         "SentencePiece model has"):
+        AlbertTokenizer(huge)
 
 
 def test_corrupt_tokenizer_config_is_named_in_the_error(trained_dir, tmp_path):

@@ -51,6 +51,9 @@ from .normalization import SPIECE_UNDERLINE, lower_each_character, preprocess_te
 from .offsets import encode_with_offsets, offsets_with_special_tokens
 
 VOCAB_FILE = "spiece.model"
+# The largest .model file we load. Real ones are small (ALBERT's 30,000 pieces: 0.8 MB; vocabularies of 250,000
+# pieces: about 5 MB); SentencePiece would read a file of any size whole before finding it is not a model.
+MAX_SENTENCEPIECE_BYTES = 1 << 28  # 256 MiB
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
 
@@ -133,8 +136,12 @@ class AlbertTokenizer:
         """Load a .model file; errors name the file (missing, empty or not a SentencePiece model)."""
         if not path.is_file():
             raise FileNotFoundError(f"SentencePiece model file not found: {path}")
-        if path.stat().st_size == 0:
+        size = path.stat().st_size
+        if size == 0:
             raise ValueError(f"SentencePiece model file {path} is empty")
+        if size > MAX_SENTENCEPIECE_BYTES:  # SentencePiece reads the whole file into memory, then parses it
+            raise ValueError(f"{path} holds {size:,} bytes, more than a SentencePiece model has (at most "
+                             f"{MAX_SENTENCEPIECE_BYTES:,} are read): is it the right file?")
         processor = spm.SentencePieceProcessor(**sp_model_kwargs)
         try:
             processor.Load(str(path))
