@@ -183,7 +183,7 @@ def test_every_file_the_package_writes_follows_the_umask(tmp_path):
         assert stat.S_IMODE((directory / "export").stat().st_mode) == 0o777 & ~umask
 
 
-def test_a_full_disk_while_saving_a_tokenizer_leaves_the_old_one_whole(tmp_path, disk_fills_while_writing):
+def test_a_full_disk_while_training_a_tokenizer_leaves_the_old_one_whole(tmp_path, disk_fills_while_writing):
     lines = [f"line {i} of some text to learn pieces from" for i in range(200)]
     old = train_tokenizer(lines, 60, tmp_path, num_threads=1)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -193,6 +193,11 @@ def test_a_full_disk_while_saving_a_tokenizer_leaves_the_old_one_whole(tmp_path,
         train_tokenizer([f"{i} other words, {i * 7} other numbers" for i in range(200)], 60, tmp_path, num_threads=1)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
     assert AlbertTokenizer.from_pretrained(tmp_path).tokenize("line 7") == old.tokenize("line 7")
+    # The three files are one tokenizer: a failure on the last of them leaves the first unchanged as well.
+    disk_fills_while_writing("special_tokens_map.json")
+    with pytest.raises(OSError, match="no space left on device while writing .*special_tokens_map.json"):
+        train_tokenizer([f"{i} other words, {i * 7} other numbers" for i in range(200)], 60, tmp_path, num_threads=1)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 # ---------------------------------------------------------------------------------------------------------------

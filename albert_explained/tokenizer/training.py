@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
 import sentencepiece as spm
 
-from ..files import read_text_file, write_bytes
+from ..files import read_text_file
 from .albert_tokenizer import VOCAB_FILE, AlbertTokenizer
 from .inputs import is_int
 from .normalization import ALBERT_USER_DEFINED_SYMBOLS, preprocess_text
@@ -111,10 +112,13 @@ def train_tokenizer(
         raise ValueError(f"SentencePiece could not train with vocab_size={vocab_size} on {len(lines)} lines: "
                          f"{error}") from error
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_bytes(out_dir / VOCAB_FILE, model.getvalue())
-    tokenizer = AlbertTokenizer(out_dir / VOCAB_FILE, do_lower_case=do_lower_case, remove_space=remove_space,
-                                keep_accents=keep_accents, model_max_length=model_max_length)
-    tokenizer.save_pretrained(out_dir)
-    return tokenizer
+    # The tokenizer is built from a scratch copy of the model (a private file, deleted at once: no reader can see
+    # it half written), and its three files then replace any earlier ones together (save_pretrained), so that a
+    # failure never leaves a new spiece.model beside old settings.
+    with tempfile.TemporaryDirectory() as scratch:
+        (Path(scratch) / VOCAB_FILE).write_bytes(model.getvalue())
+        tokenizer = AlbertTokenizer(Path(scratch) / VOCAB_FILE, do_lower_case=do_lower_case,
+                                    remove_space=remove_space, keep_accents=keep_accents,
+                                    model_max_length=model_max_length)
+        tokenizer.save_pretrained(out_dir)
+    return AlbertTokenizer.from_pretrained(out_dir)
