@@ -19,6 +19,7 @@ import json
 import random
 import re
 import unicodedata
+import warnings
 
 import pytest
 import torch
@@ -527,7 +528,9 @@ def test_options_survive_the_round_trip_in_both_directions(tokenizers, tmp_path)
     ours.save_pretrained(tmp_path / "ours")
     ref.save_pretrained(str(tmp_path / "ref"))
     from_ours = transformers.AlbertTokenizer.from_pretrained(str(tmp_path / "ours"))
-    from_ref = AlbertTokenizer.from_pretrained(tmp_path / "ref")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every key the reference writes is known: no "did you mean"
+        from_ref = AlbertTokenizer.from_pretrained(tmp_path / "ref")
     assert from_ours.keep_accents and from_ref.keep_accents
     for text in TRICKY:
         assert from_ref.encode(text) == from_ours.encode(text) == ref.encode(text), text
@@ -624,6 +627,22 @@ def test_corrupt_tokenizer_config_is_named_in_the_error(trained_dir, tmp_path):
     (tmp_path / "tokenizer_config.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match="tokenizer_config.json is not valid JSON"):
         AlbertTokenizer.from_pretrained(tmp_path)
+
+
+def test_a_misspelt_setting_in_tokenizer_config_is_warned_about_by_name(trained_dir, tmp_path):
+    """The reference ignores a key it does not know; so do we, but one close to a setting of ours is named."""
+    (tmp_path / "spiece.model").write_bytes((trained_dir / "spiece.model").read_bytes())
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"do_lowercase": False, "keep_accent": True}))
+    with pytest.warns(UserWarning) as caught:
+        tokenizer = AlbertTokenizer.from_pretrained(tmp_path)
+    assert [str(w.message) for w in caught] == [
+        f"{tmp_path / 'tokenizer_config.json'}: 'do_lowercase' is not a setting the tokenizer reads, so it is "
+        f"ignored; did you mean 'do_lower_case'?",
+        f"{tmp_path / 'tokenizer_config.json'}: 'keep_accent' is not a setting the tokenizer reads, so it is "
+        f"ignored; did you mean 'keep_accents'?"]
+    reference = transformers.AlbertTokenizer.from_pretrained(str(tmp_path))
+    assert tokenizer.do_lower_case and reference.do_lower_case  # both keep the defaults
+    assert not tokenizer.keep_accents and not reference.keep_accents
 
 
 def test_a_model_without_albert_special_tokens_is_refused(tmp_path):

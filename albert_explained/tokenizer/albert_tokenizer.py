@@ -36,9 +36,11 @@ Shapes: a batch of B texts -> input_ids, token_type_ids, attention_mask of shape
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -168,6 +170,11 @@ class AlbertTokenizer:
     _CONFIG_KEYS = ("do_lower_case", "remove_space", "keep_accents", "bos_token", "eos_token", "unk_token",
                     "sep_token", "pad_token", "cls_token", "mask_token", "model_max_length",
                     "clean_up_tokenization_spaces", "sp_model_kwargs")
+    # Keys that transformers writes or reads in tokenizer_config.json and that this tokenizer has no use for.
+    _REFERENCE_KEYS = ("added_tokens_decoder", "extra_special_tokens", "tokenizer_class", "name_or_path",
+                       "processor_class", "model_input_names", "padding_side", "truncation_side",
+                       "additional_special_tokens", "add_prefix_space", "add_bos_token", "add_eos_token", "legacy",
+                       "split_special_tokens", "tokenizer_file", "auto_map", "special_tokens_map_file")
 
     @classmethod
     def from_pretrained(cls, path: Union[str, os.PathLike], **overrides: Any) -> "AlbertTokenizer":
@@ -196,6 +203,11 @@ class AlbertTokenizer:
                 raise ValueError(f"{config_file} is not valid JSON: {error}") from error
             if not isinstance(data, dict):
                 raise ValueError(f"{config_file} must hold a JSON object, got {type(data).__name__}")
+            for key in data:  # a typo of one of our settings would otherwise be ignored without a word
+                near = difflib.get_close_matches(key, cls._CONFIG_KEYS, n=1, cutoff=0.8)
+                if key not in cls._CONFIG_KEYS and key not in cls._REFERENCE_KEYS and near:
+                    warnings.warn(f"{config_file}: {key!r} is not a setting the tokenizer reads, so it is ignored; "
+                                  f"did you mean {near[0]!r}?", stacklevel=2)
             for key in cls._CONFIG_KEYS:
                 if key in data:
                     value = data[key]
