@@ -461,6 +461,16 @@ def test_a_corpus_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path, capsys
         assert main(["pretrain", "--corpus", "/dev/zero", "--output-dir", str(tmp_path / "run")]) == 2
     assert "corpus file /dev/zero is a device, not a regular file" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+    # In a corpus folder: named, not skipped (the run would train on less than the folder seems to hold).
+    folder = tmp_path / "folder"
+    (folder / "act-1").mkdir(parents=True)
+    (folder / "act-1" / "scene-1.txt").write_text("a line\n")
+    os.mkfifo(folder / "act-1" / "scene-2.txt")
+    (folder / "scene-3.md").symlink_to(tmp_path / "nothing-here")
+    with must_finish_within(20), pytest.raises(ValueError, match=re.escape(
+            f"corpus folder {folder} holds act-1/scene-2.txt, scene-3.md, which are not regular files (a pipe, a "
+            f"device, a socket or a broken link): they cannot be read as text; move them out of the folder")):
+        read_corpus(folder)
 
 
 def test_a_corpus_larger_than_the_bound_is_refused_before_it_is_read(tmp_path):

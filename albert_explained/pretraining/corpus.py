@@ -192,7 +192,13 @@ def read_corpus(path: str | Path) -> list[Document]:
     if not path.exists():
         raise FileNotFoundError(f"corpus path does not exist: {path}")
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".txt", ".md"))
+        named = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".md") and not p.is_dir())
+        unreadable = [str(p.relative_to(path)) for p in named if not p.is_file()]
+        if unreadable:  # a pipe would block the reader; a link to nothing has no text
+            which = "which is not a regular file" if len(unreadable) == 1 else "which are not regular files"
+            raise ValueError(f"corpus folder {path} holds {', '.join(unreadable[:3])}, {which} (a pipe, a device, a "
+                             f"socket or a broken link): they cannot be read as text; move them out of the folder")
+        files = named
         if not files:
             raise ValueError(f"corpus folder {path} has no .txt or .md files")
         size = sum(file.stat().st_size for file in files)
