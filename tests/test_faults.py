@@ -469,7 +469,7 @@ def test_a_corpus_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path, capsys
     (folder / "scene-3.md").symlink_to(tmp_path / "nothing-here")
     with must_finish_within(20), pytest.raises(ValueError, match=re.escape(
             f"corpus folder {folder} holds act-1/scene-2.txt, scene-3.md, which are not regular files (a pipe, a "
-            f"device, a socket or a broken link): they cannot be read as text; move them out of the folder")):
+            f"device, a socket or a broken link) and cannot be read as text; move them out of the folder")):
         read_corpus(folder)
 
 

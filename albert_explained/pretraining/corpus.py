@@ -195,9 +195,10 @@ def read_corpus(path: str | Path) -> list[Document]:
         named = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".md") and not p.is_dir())
         unreadable = [str(p.relative_to(path)) for p in named if not p.is_file()]
         if unreadable:  # a pipe would block the reader; a link to nothing has no text
-            which = "which is not a regular file" if len(unreadable) == 1 else "which are not regular files"
+            which, it = ("which is not a regular file", "it") if len(unreadable) == 1 else \
+                ("which are not regular files", "them")
             raise ValueError(f"corpus folder {path} holds {', '.join(unreadable[:3])}, {which} (a pipe, a device, a "
-                             f"socket or a broken link): they cannot be read as text; move them out of the folder")
+                             f"socket or a broken link) and cannot be read as text; move {it} out of the folder")
         files = named
         if not files:
             raise ValueError(f"corpus folder {path} has no .txt or .md files")
