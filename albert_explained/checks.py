@@ -222,6 +222,15 @@ def check_sequence_labels(config: Any, input_ids, inputs_embeds, labels) -> Opti
     elif problem_type == "regression" and labels.numel() != batch_size * num_labels:
         raise ValueError(f"regression labels must hold batch x num_labels = {batch_size * num_labels} values, "
                          f"got shape {tuple(labels.shape)}")
+    # The reference takes any float: a NaN target makes the loss NaN, and a multi-label target outside [0, 1] gives
+    # binary cross-entropy with no meaning (it is not even bounded below).
+    values = ValueChecks()
+    if problem_type == "regression":
+        values.finite("regression labels", labels)
+    elif problem_type == "multi_label_classification":
+        values.add(labels, lambda t: ~((t >= 0) & (t <= 1)), "multi-label labels must be between 0 and 1 (each "
+                   "label's probability; 0 or 1 for plain yes/no labels)")
+    values.raise_if_any()
     return problem_type
 
 

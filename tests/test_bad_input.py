@@ -561,6 +561,26 @@ def test_multi_label_classification_labels_must_be_batch_by_num_labels(sequence_
         sequence_classifier(token_ids(), labels=torch.zeros(B, 4))  # float labels: multi-label, as the reference
 
 
+@pytest.mark.parametrize("bad_value", [1.5, -0.25, float("nan")])
+def test_multi_label_classification_labels_outside_0_to_1_are_refused(sequence_classifier, bad_value):
+    labels = torch.tensor([[0.0, 1.0, 0.5], [1.0, bad_value, 0.0]])
+    with raises_before_computation(sequence_classifier, ValueError, rf"multi-label labels must be between 0 and 1 "
+                                                                    rf"\(each label's probability.*\), found "
+                                                                    rf"{re.escape(str(bad_value))}"):
+        sequence_classifier(token_ids(), labels=labels)
+
+
+@pytest.mark.parametrize("bad_value", [float("nan"), float("inf")])
+def test_regression_labels_that_are_not_finite_are_refused(bad_value):
+    torch.manual_seed(0)
+    regressor = AlbertForSequenceClassification(albert_config(num_labels=1)).eval()
+    with raises_before_computation(regressor, ValueError, rf"regression labels must be finite \(no inf or nan\), "
+                                                          rf"found {bad_value}"):
+        regressor(token_ids(), labels=torch.tensor([0.5, bad_value]))
+    with torch.no_grad():
+        assert torch.isfinite(regressor(token_ids(), labels=torch.tensor([0.5, -3.0])).loss)
+
+
 @pytest.fixture(scope="module")
 def token_classifier() -> AlbertForTokenClassification:
     torch.manual_seed(0)
