@@ -178,9 +178,9 @@ def load_pretrained(cls: type, name_or_path: str | os.PathLike, *, output_loadin
     # A file can hold more than this model's tensors (a task model reads the encoder of a pretraining checkpoint),
     # but never more than twice as many elements, even in float64, and a megabyte of names and layout.
     most_bytes = 2 * 8 * sum(tensor.numel() for tensor in model.state_dict().values()) + (1 << 20)
-    state_dict = read_state_dict(directory, most_bytes)
+    state_dict, saved_config = read_state_dict(directory, most_bytes)
     info = load_reference_state_dict(model, state_dict)
-    check_saved_together(directory, config, config_overrides)
+    check_saved_together(directory, config, config_overrides, saved_config)
     if info.missing_keys:
         warnings.warn(f"{cls.__name__}: these weights were not in {directory} and keep their fresh initialisation "
                       f"(train them before use): {info.missing_keys}", stacklevel=3)
@@ -312,14 +312,21 @@ def _check_reachable(endpoint: str, repo_id: str, local_hint: str) -> None:
         raise OSError(f"cannot reach {endpoint} to download {repo_id!r} (offline?): {error}. {local_hint}") from error
 
 
-def read_state_dict(directory: Path, most_bytes: Optional[int] = None) -> dict[str, torch.Tensor]:
-    """The tensors of a checkpoint directory; a truncated, corrupt, oversized or unsafe file is an error that names it
-    (see the module docstring). `most_bytes`: the largest file the model could need."""
+def read_state_dict(directory: Path, most_bytes: Optional[int] = None) -> tuple[dict[str, torch.Tensor],
+                                                                                Optional[str]]:
+    """The tensors of a checkpoint directory, and the config model.safetensors records that they were saved with
+    (None if it records none, or for a pytorch_model.bin); a truncated, corrupt, oversized or unsafe file is an error
+    that names it (see the module docstring). `most_bytes`: the largest file the model could need. Tensors and record
+    come from one opening of the file, so a save that replaces it meanwhile cannot pair one file's record with
+    another's tensors."""
     safetensors_file, pickle_file = directory / SAFETENSORS_NAME, directory / PICKLE_NAME
+    saved_config = None
     if safetensors_file.is_file():
         _check_size(safetensors_file, safetensors_file.stat().st_size, most_bytes)
         try:
-            state_dict = safetensors.torch.load_file(safetensors_file)
+            with safetensors.safe_open(safetensors_file, framework="pt") as f:
+                saved_config = (f.metadata() or {}).get(SAVED_CONFIG_KEY)
+                state_dict = {key: f.get_tensor(key) for key in f.keys()}
         except Exception as error:  # safetensors raises its own error type for every kind of damage
             raise ValueError(f"{safetensors_file} is not a readable safetensors file (truncated or corrupt?): "
                              f"{error}") from error
@@ -329,7 +336,7 @@ def read_state_dict(directory: Path, most_bytes: Optional[int] = None) -> dict[s
     else:
         raise FileNotFoundError(f"no weights in {directory}: expected {SAFETENSORS_NAME} or {PICKLE_NAME}")
     check_weight_values({k: v for k, v in state_dict.items() if not k.endswith(_IGNORED_SUFFIXES)}, source)
-    return state_dict
+    return state_dict, saved_config
 
 
 def _check_size(path: Path, size: int, most_bytes: Optional[int]) -> None:
@@ -385,15 +392,12 @@ def check_weight_values(state_dict: dict[str, torch.Tensor], source: Any) -> Non
             raise ValueError(f"{source}: {key} holds NaN or infinite values (did its training diverge?)")
 
 
-def check_saved_together(directory: Path, config: Any, overrides: dict[str, Any]) -> None:
-    """Refuse a config.json that is not the one model.safetensors was saved with (see "A checkpoint is a pair")."""
+def check_saved_together(directory: Path, config: Any, overrides: dict[str, Any], record: Optional[str]) -> None:
+    """Refuse a config.json that is not the one model.safetensors was saved with (see "A checkpoint is a pair");
+    `record` is the config the weights file records (read_state_dict), None when it records none."""
     weights = directory / SAFETENSORS_NAME
-    if not weights.is_file():
-        return
-    with safetensors.safe_open(weights, framework="pt") as f:
-        record = (f.metadata() or {}).get(SAVED_CONFIG_KEY)
     if record is None:
-        return  # written by another program, or before the record existed
+        return  # written by another program, or before the record existed, or a pytorch_model.bin
     saved, current = json.loads(record), config.to_dict()
     differ = [f"{key}: the weights {saved[key]!r}, config.json {current[key]!r}" for key in sorted(saved)
               if key in current and key not in _FREE_FIELDS and key not in overrides and saved[key] != current[key]]

@@ -121,6 +121,28 @@ def test_a_save_killed_between_its_two_files_is_refused_not_loaded_as_another_mo
     assert AlbertModel.from_pretrained(tmp_path).config.num_hidden_layers == 4
 
 
+def test_a_save_that_lands_while_a_load_reads_cannot_mix_into_it(tmp_path, monkeypatch):
+    """The weights and the config they record are read from one opening of model.safetensors: a save that replaces
+    the pair in the middle of a load (here, between reading the tensors and checking the record) leaves the load
+    with the first pair, whole, and not the first tensors checked against the second record."""
+    import albert_explained.weights as weights
+
+    torch.manual_seed(0)
+    first = AlbertModel(small_config(num_hidden_layers=4))
+    first.save_pretrained(tmp_path)
+    copy_tensors = weights.load_reference_state_dict
+
+    def a_save_lands_meanwhile(model, state_dict):
+        AlbertModel(small_config(num_hidden_layers=2)).save_pretrained(tmp_path)
+        return copy_tensors(model, state_dict)
+
+    monkeypatch.setattr(weights, "load_reference_state_dict", a_save_lands_meanwhile)
+    loaded = AlbertModel.from_pretrained(tmp_path)
+    assert loaded.config.num_hidden_layers == 4
+    for name, tensor in first.state_dict().items():
+        assert torch.equal(loaded.state_dict()[name], tensor), name
+
+
 def test_a_config_json_edited_in_what_does_not_change_the_weights_still_loads(tmp_path):
     AlbertModel(small_config()).save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
