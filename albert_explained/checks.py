@@ -40,6 +40,15 @@ def check_exactly_one_input(input_ids: Optional[torch.Tensor], inputs_embeds: Op
                          + ("both" if input_ids is not None else "neither"))
 
 
+def check_embeds_dtype(inputs_embeds: torch.Tensor, weight_dtype: torch.dtype) -> None:
+    """inputs_embeds come in the weights' dtype: float64 embeddings given to a float32 model would otherwise fail
+    inside LayerNorm with "mixed dtype". Under autocast PyTorch casts each operation's inputs itself, so any floating
+    dtype is accepted there."""
+    if inputs_embeds.dtype != weight_dtype and not torch.is_autocast_enabled(inputs_embeds.device.type):
+        raise TypeError(f"inputs_embeds must have the model's dtype ({weight_dtype}), got {inputs_embeds.dtype}: "
+                        f"convert them with inputs_embeds.to(model.dtype)")
+
+
 class ValueChecks:
     """The value checks of one call, decided together (see the module docstring)."""
 

@@ -63,6 +63,8 @@ class AlbertEmbeddings(nn.Module):
                 inputs_embeds: Optional[torch.Tensor] = None) -> torch.Tensor:
         if inputs_embeds is None:
             inputs_embeds = self.word_embeddings(input_ids)  # (B, T) -> (B, T, E)
+        else:
+            checks.check_embeds_dtype(inputs_embeds, self.word_embeddings.weight.dtype)
         batch_size, seq_len, _ = inputs_embeds.shape
         if token_type_ids is None:
             # A single sentence: everything is segment A.

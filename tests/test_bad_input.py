@@ -367,6 +367,15 @@ def test_inputs_embeds_of_the_wrong_width_are_refused(model, extra):
         model(inputs_embeds=torch.randn(B, T, width + extra))
 
 
+def test_inputs_embeds_in_another_dtype_than_the_model_are_refused_except_under_autocast(model):
+    width = input_width(model)
+    with raises_before_computation(model, TypeError, r"inputs_embeds must have the model's dtype \(torch.float32\), "
+                                                     r"got torch.float64: convert them with inputs_embeds.to"):
+        model(inputs_embeds=torch.randn(B, T, width, dtype=torch.float64))
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):  # PyTorch casts per operation here
+        model(inputs_embeds=torch.randn(B, T, width, dtype=torch.bfloat16))
+
+
 @pytest.mark.parametrize("shape", [(B, T + 1), (B, T - 1), (B + 1, T), (B,), (B * T,), (T, B)])
 def test_attention_mask_of_the_wrong_shape_is_refused(model, shape):
     with raises_before_computation(model, ValueError, rf"attention_mask must have shape \(batch, sequence\) = "
