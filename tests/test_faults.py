@@ -663,6 +663,21 @@ def test_a_config_too_large_for_memory_is_refused_before_anything_is_allocated(t
     assert int(resident.stdout) < 2_000_000, resident.stderr  # kilobytes: under 2 GB, nothing like 3.6 TB
 
 
+@posix_only
+@pytest.mark.parametrize("name", ["model.safetensors", "pytorch_model.bin"])
+def test_a_weights_file_that_is_a_pipe_or_a_directory_is_named_not_reported_missing(tmp_path, name):
+    AlbertModel(small_config()).save_pretrained(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
+    os.mkfifo(tmp_path / name)
+    with must_finish_within(20), pytest.raises(ValueError, match=re.escape(
+            f"{tmp_path / name} is not a regular file (a directory, a pipe or a device); a weights file must be")):
+        AlbertModel.from_pretrained(tmp_path)
+    (tmp_path / name).unlink()
+    (tmp_path / name).mkdir()
+    with pytest.raises(ValueError, match=re.escape(f"{tmp_path / name} is not a regular file")):
+        AlbertModel.from_pretrained(tmp_path)
+
+
 @pytest.mark.parametrize("value, message", [
     (torch.ones(50, 16, dtype=torch.int32), "holds torch.int32 values; weights must be floating point"),
     (torch.ones(50, 16, dtype=torch.complex64), "holds torch.complex64 values"),
