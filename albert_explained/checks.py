@@ -112,6 +112,9 @@ def check_inputs(config: Any, input_ids: Optional[torch.Tensor], attention_mask:
             raise ValueError(f"{name} must have shape (batch, sequence) = {(batch_size, seq_len)}, got "
                              f"{describe(tensor)}")
     if attention_mask is not None:
+        if attention_mask.is_complex():
+            raise TypeError(f"attention_mask must be a tensor of 0s and 1s (integer, bool or float), got "
+                            f"{describe(attention_mask)}")
         # Any other value would scale the mask bias (1 - mask) * min instead of switching a token on or off.
         values.add(attention_mask, lambda m: (m != 0) & (m != 1), "attention_mask must hold only 1 (a token) and 0 "
                    "(padding)")

@@ -410,6 +410,13 @@ def test_attention_mask_of_0_and_1_in_any_dtype_gives_the_same_output(model, dty
         torch.testing.assert_close(model(token_ids(), attention_mask=mask.to(dtype)).last_hidden_state, expected)
 
 
+def test_a_complex_attention_mask_is_refused(model):
+    # 1 + 0j equals 1, so the value check alone would let it through and torch would drop the imaginary part.
+    with raises_before_computation(model, TypeError, r"attention_mask must be a tensor of 0s and 1s \(integer, bool "
+                                                     r"or float\), got a torch.complex64 tensor"):
+        model(token_ids(), attention_mask=torch.ones(B, T, dtype=torch.complex64))
+
+
 @pytest.mark.parametrize("bad_value", [float("nan"), float("inf"), float("-inf")])
 def test_inputs_embeds_that_are_not_finite_are_refused(model, bad_value):
     inputs_embeds = torch.randn(B, T, input_width(model))
