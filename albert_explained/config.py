@@ -57,6 +57,14 @@ _IGNORED_KEYS = {
 }
 
 
+def _as_label_indices(label2id: Any) -> Optional[dict[str, int]]:
+    """label2id as {label: index}, or None if it is not a mapping of labels to whole numbers."""
+    try:
+        return {str(label): int(index) for label, index in label2id.items() if int(index) == index}
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
 def _check_field_types(config: Any) -> None:
     """Raise TypeError naming the first field whose value has the wrong type (json can hold "12" for 12)."""
     allowed = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
@@ -160,6 +168,11 @@ class _JsonConfig:
                 raise ValueError(f'id2label keys must be class indices ("0", "1", ...), got {list(id2label)}')
             kwargs["id2label"] = {int(i): str(label) for i, label in id2label.items()}
             kwargs.setdefault("num_labels", len(kwargs["id2label"]))
+            label2id = data.get("label2id")
+            inverse = {label: i for i, label in kwargs["id2label"].items()}
+            if label2id is not None and _as_label_indices(label2id) != inverse:
+                warnings.warn(f"{source}: label2id {label2id} is not the inverse of id2label {id2label}; id2label is "
+                              f"used, and label2id is written from it when the config is saved", stacklevel=3)
         return cls(**kwargs)
 
     @classmethod

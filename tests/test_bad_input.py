@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from contextlib import contextmanager
 
 import pytest
@@ -283,6 +284,20 @@ def test_a_misspelled_key_in_config_json_warns_naming_it_and_the_field_it_resemb
         config = AlbertConfig.from_json_file(path)
     assert str(path) in str(record[0].message)
     assert config.num_hidden_layers == L  # the misspelled value was not used
+
+
+def test_a_label2id_that_disagrees_with_id2label_warns_and_id2label_is_used(tmp_path):
+    path = tmp_path / "config.json"
+    saved = albert_config(id2label={0: "no", 1: "yes"}).to_dict()
+    assert saved["label2id"] == {"no": 0, "yes": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as saved: no warning
+        AlbertConfig.from_dict(saved)
+    path.write_text(json.dumps({**saved, "label2id": {"no": 1, "yes": 0}}), encoding="utf-8")
+    with pytest.warns(UserWarning, match=re.escape(f"{path}: label2id {{'no': 1, 'yes': 0}} is not the inverse of "
+                                                   f"id2label")):
+        config = AlbertConfig.from_json_file(path)
+    assert config.id2label == {0: "no", 1: "yes"} and config.to_dict()["label2id"] == {"no": 0, "yes": 1}
 
 
 def test_an_override_that_is_not_a_field_is_refused():
