@@ -41,12 +41,13 @@ def check_exactly_one_input(input_ids: Optional[torch.Tensor], inputs_embeds: Op
 
 
 def check_embeds_dtype(inputs_embeds: torch.Tensor, weight_dtype: torch.dtype) -> None:
-    """inputs_embeds come in the weights' dtype: float64 embeddings given to a float32 model would otherwise fail
-    inside LayerNorm with "mixed dtype". Under autocast PyTorch casts each operation's inputs itself, so any floating
-    dtype is accepted there."""
-    if inputs_embeds.dtype != weight_dtype and not torch.is_autocast_enabled(inputs_embeds.device.type):
-        raise TypeError(f"inputs_embeds must have the model's dtype ({weight_dtype}), got {inputs_embeds.dtype}: "
-                        f"convert them with inputs_embeds.to(model.dtype)")
+    """inputs_embeds must not widen the model's dtype: the first addition (embeddings + token-type embeddings) takes
+    the wider of the two, so float64 embeddings given to a float32 model would fail inside LayerNorm with "mixed
+    dtype" (autocast does not narrow float64 either). A narrower dtype (bfloat16 into float32) is widened by that
+    addition and works, as in the reference."""
+    if torch.promote_types(inputs_embeds.dtype, weight_dtype) != weight_dtype:
+        raise TypeError(f"inputs_embeds must be in the model's dtype ({weight_dtype}) or a narrower one, got "
+                        f"{inputs_embeds.dtype}: convert them with inputs_embeds.to(model.dtype)")
 
 
 class ValueChecks:

@@ -382,13 +382,21 @@ def test_inputs_embeds_of_the_wrong_width_are_refused(model, extra):
         model(inputs_embeds=torch.randn(B, T, width + extra))
 
 
-def test_inputs_embeds_in_another_dtype_than_the_model_are_refused_except_under_autocast(model):
+def test_inputs_embeds_wider_than_the_model_are_refused(model):
     width = input_width(model)
-    with raises_before_computation(model, TypeError, r"inputs_embeds must have the model's dtype \(torch.float32\), "
-                                                     r"got torch.float64: convert them with inputs_embeds.to"):
+    with raises_before_computation(model, TypeError, r"inputs_embeds must be in the model's dtype \(torch.float32\) "
+                                                     r"or a narrower one, got torch.float64: convert them with "
+                                                     r"inputs_embeds.to\(model.dtype\)"):
         model(inputs_embeds=torch.randn(B, T, width, dtype=torch.float64))
-    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):  # PyTorch casts per operation here
-        model(inputs_embeds=torch.randn(B, T, width, dtype=torch.bfloat16))
+    embeds = torch.randn(B, T, width)
+    with torch.no_grad():
+        expected = model(inputs_embeds=embeds.bfloat16().float()).last_hidden_state
+        # Narrower: widened by the first addition, as in the reference.
+        torch.testing.assert_close(model(inputs_embeds=embeds.bfloat16()).last_hidden_state, expected)
+        with torch.autocast("cpu", dtype=torch.bfloat16):  # as under `--precision bf16`
+            model(inputs_embeds=embeds.bfloat16())
+        with torch.autocast("cpu", dtype=torch.bfloat16), pytest.raises(TypeError, match="or a narrower one"):
+            model(inputs_embeds=embeds.double())  # autocast does not narrow float64
 
 
 @pytest.mark.parametrize("shape", [(B, T + 1), (B, T - 1), (B + 1, T), (B,), (B * T,), (T, B)])
