@@ -645,6 +645,17 @@ def test_a_misspelt_setting_in_tokenizer_config_is_warned_about_by_name(trained_
     assert not tokenizer.keep_accents and not reference.keep_accents
 
 
+def test_a_switch_that_is_not_true_or_false_is_refused(trained_dir, tmp_path):
+    """"no" is a non-empty string, so taken as it stands it would switch lower-casing on."""
+    (tmp_path / "spiece.model").write_bytes((trained_dir / "spiece.model").read_bytes())
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": "no"}))
+    with pytest.raises(TypeError, match=re.escape(f"the tokenizer in {tmp_path}: do_lower_case must be true or "
+                                                  f"false, got 'no'")):
+        AlbertTokenizer.from_pretrained(tmp_path)
+    with pytest.raises(TypeError, match="keep_accents must be true or false, got 1"):
+        AlbertTokenizer(tmp_path / "spiece.model", keep_accents=1)
+
+
 def test_a_model_without_albert_special_tokens_is_refused(tmp_path):
     import sentencepiece as spm
 

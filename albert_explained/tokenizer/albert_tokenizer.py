@@ -97,6 +97,11 @@ class AlbertTokenizer:
         sp_model_kwargs: Optional[dict[str, Any]] = None,
     ):
         self.vocab_file = str(vocab_file)
+        switches = dict(do_lower_case=do_lower_case, remove_space=remove_space, keep_accents=keep_accents,
+                        clean_up_tokenization_spaces=clean_up_tokenization_spaces)
+        for name, value in switches.items():  # "no" in a tokenizer_config.json would otherwise count as true
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be true or false, got {value!r}")
         self.do_lower_case = do_lower_case
         self.remove_space = remove_space
         self.keep_accents = keep_accents
@@ -214,7 +219,10 @@ class AlbertTokenizer:
                     # The reference writes [MASK] as {"content": "[MASK]", "lstrip": true, ...}.
                     kwargs[key] = value["content"] if isinstance(value, dict) and "content" in value else value
         kwargs.update(overrides)
-        return cls(vocab_file, **kwargs)
+        try:
+            return cls(vocab_file, **kwargs)
+        except TypeError as error:  # a setting of the wrong kind, read from one of the files above
+            raise TypeError(f"the tokenizer in {path}: {error}") from None
 
     def save_pretrained(self, out_dir: Union[str, os.PathLike]) -> tuple[str, ...]:
         """Write spiece.model and the two JSON files the reference reads; returns the paths written."""
