@@ -597,6 +597,19 @@ def test_a_checkpoint_missing_an_entry_is_one_line_naming_it(tmp_path, corpus, c
                      f"no {entry}\n")
 
 
+@posix_only
+def test_a_checkpoint_that_is_a_pipe_or_a_directory_is_named_as_such(tmp_path, corpus, capsys):
+    out = tmp_path / "run"
+    assert main(run_arguments(out, corpus, "--stop-after", "2", "--no-export")) == 0
+    (out / CHECKPOINT_NAME).unlink()
+    os.mkfifo(out / CHECKPOINT_NAME)
+    capsys.readouterr()
+    with must_finish_within(60):
+        assert main(run_arguments(out, corpus, "--resume")) == 2
+    assert capsys.readouterr().err == (f"albert-explained pretrain: error: cannot resume: {out / CHECKPOINT_NAME} is "
+                                       f"not a regular file (a pipe, a device or a directory); a checkpoint is one\n")
+
+
 def test_a_checkpoint_with_damaged_entries_is_one_line(tmp_path, corpus, capsys):
     out = tmp_path / "run"
     assert main(run_arguments(out, corpus, "--stop-after", "2", "--no-export")) == 0

@@ -177,7 +177,11 @@ def check_output_dir(output_dir: Path, resume: bool, run_files: Sequence[str]) -
     if output_dir.exists() and not output_dir.is_dir():
         raise ValueError(f"output_dir {output_dir} is a file; it must be a directory (made if missing)")
     leftovers = [name for name in run_files if (output_dir / name).exists()]
-    if resume and not (output_dir / CHECKPOINT_NAME).is_file():
+    checkpoint = output_dir / CHECKPOINT_NAME
+    if resume and checkpoint.exists() and not checkpoint.is_file():
+        raise ValueError(f"cannot resume: {checkpoint} is not a regular file (a pipe, a device or a directory); a "
+                         f"checkpoint is one")
+    if resume and not checkpoint.is_file():
         stopped = f"; {output_dir} holds a run stopped before its first checkpoint ({', '.join(leftovers)}): " \
                   f"delete it to start again" if leftovers else ""
         raise FileNotFoundError(f"cannot resume: no checkpoint at {output_dir / CHECKPOINT_NAME}{stopped}")
