@@ -16,6 +16,7 @@ ValueError instead; the tests check exactly that.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import unicodedata
@@ -643,6 +644,14 @@ def test_a_misspelt_setting_in_tokenizer_config_is_warned_about_by_name(trained_
     reference = transformers.AlbertTokenizer.from_pretrained(str(tmp_path))
     assert tokenizer.do_lower_case and reference.do_lower_case  # both keep the defaults
     assert not tokenizer.keep_accents and not reference.keep_accents
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_settings_file_that_is_a_pipe_is_refused_not_skipped(trained_dir, tmp_path):
+    (tmp_path / "spiece.model").write_bytes((trained_dir / "spiece.model").read_bytes())
+    os.mkfifo(tmp_path / "tokenizer_config.json")
+    with pytest.raises(ValueError, match=re.escape(f"{tmp_path / 'tokenizer_config.json'} is not a regular file")):
+        AlbertTokenizer.from_pretrained(tmp_path)
 
 
 def test_a_switch_that_is_not_true_or_false_is_refused(trained_dir, tmp_path):

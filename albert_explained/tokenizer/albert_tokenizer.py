@@ -200,8 +200,10 @@ class AlbertTokenizer:
         kwargs: dict[str, Any] = {}
         for name in (TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE):  # the second wins for special tokens
             config_file = path / name
-            if not config_file.is_file():
+            if not config_file.exists():
                 continue
+            if not config_file.is_file():  # skipped, the tokenizer would load with other settings than saved
+                raise ValueError(f"{config_file} is not a regular file (a pipe, a device or a directory)")
             try:
                 data = json.loads(read_text_file(config_file, "tokenizer file", MAX_JSON_BYTES))
             except json.JSONDecodeError as error:
