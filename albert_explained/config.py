@@ -168,11 +168,12 @@ class _JsonConfig:
                 raise ValueError(f'id2label keys must be class indices ("0", "1", ...), got {list(id2label)}')
             kwargs["id2label"] = {int(i): str(label) for i, label in id2label.items()}
             kwargs.setdefault("num_labels", len(kwargs["id2label"]))
-            label2id = data.get("label2id")
-            inverse = {label: i for i, label in kwargs["id2label"].items()}
-            if label2id is not None and _as_label_indices(label2id) != inverse:
-                warnings.warn(f"{source}: label2id {label2id} is not the inverse of id2label {id2label}; id2label is "
-                              f"used, and label2id is written from it when the config is saved", stacklevel=3)
+        # The file's own pair (an id2label override, as fine-tuning passes, replaces both).
+        label2id, id2label = data.get("label2id"), data.get("id2label")
+        if "id2label" not in overrides and isinstance(id2label, dict) and label2id is not None \
+                and _as_label_indices(label2id) != {str(label): int(i) for i, label in kwargs["id2label"].items()}:
+            warnings.warn(f"{source}: label2id {label2id} is not the inverse of id2label {id2label}; id2label is "
+                          f"used, and label2id is written from it when the config is saved", stacklevel=3)
         return cls(**kwargs)
 
     @classmethod

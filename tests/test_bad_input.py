@@ -298,6 +298,11 @@ def test_a_label2id_that_disagrees_with_id2label_warns_and_id2label_is_used(tmp_
                                                    f"id2label")):
         config = AlbertConfig.from_json_file(path)
     assert config.id2label == {0: "no", 1: "yes"} and config.to_dict()["label2id"] == {"no": 0, "yes": 1}
+    # New labels passed on top of a file's own consistent pair (as fine-tuning does): no warning.
+    path.write_text(json.dumps(saved), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert AlbertConfig.from_json_file(path, id2label={0: "a", 1: "b", 2: "c"}).num_labels == 3
 
 
 def test_an_override_that_is_not_a_field_is_refused():
