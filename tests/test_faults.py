@@ -146,7 +146,8 @@ def test_a_save_that_lands_while_a_load_reads_cannot_mix_into_it(tmp_path, monke
 def test_a_config_json_edited_in_what_does_not_change_the_weights_still_loads(tmp_path):
     AlbertModel(small_config()).save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
-    config.update(hidden_dropout_prob=0.1, attn_implementation="eager", id2label={"0": "no", "1": "yes"})
+    config.update(hidden_dropout_prob=0.1, attn_implementation="eager", id2label={"0": "no", "1": "yes"},
+                  label2id={"no": 0, "yes": 1})
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert AlbertModel.from_pretrained(tmp_path).config.attn_implementation == "eager"
 

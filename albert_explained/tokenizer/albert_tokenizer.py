@@ -36,37 +36,30 @@ Shapes: a batch of B texts -> input_ids, token_type_ids, attention_mask of shape
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
-import warnings
 from pathlib import Path
 from typing import Any, Optional, Union
 
 import sentencepiece as spm
 
-from ..files import MAX_JSON_BYTES, read_text_file, write_files
+from ..files import write_files
 from .inputs import (BatchEncoding, check_text, gather_inputs, is_int, pad, resolve_strategies, to_list, to_tensor,
                      truncate)
 from .normalization import SPIECE_UNDERLINE, lower_each_character, preprocess_text
 from .offsets import encode_with_offsets, offsets_with_special_tokens
+from .settings import SPECIAL_TOKENS_MAP_FILE, TOKENIZER_CONFIG_FILE, read_settings, settings_files
 
 VOCAB_FILE = "spiece.model"
 # The largest .model file we load. Real ones are small (ALBERT's 30,000 pieces: 0.8 MB; vocabularies of 250,000
 # pieces: about 5 MB); SentencePiece would read a file of any size whole before finding it is not a model.
 MAX_SENTENCEPIECE_BYTES = 1 << 28  # 256 MiB
-TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
-SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
 
 # The reference writes int(1e30) for "no maximum length" (transformers' VERY_LARGE_INTEGER); above this means that.
 _NO_LIMIT_ABOVE = 1e20
 
 TextInput = Union[str, tuple[str, str], list[str]]
-
-
-
-
 
 
 class AlbertTokenizer:
@@ -172,15 +165,6 @@ class AlbertTokenizer:
     # Loading and saving in the reference's layout: spiece.model, tokenizer_config.json, special_tokens_map.json
     # ------------------------------------------------------------------------------------------------------------
 
-    _CONFIG_KEYS = ("do_lower_case", "remove_space", "keep_accents", "bos_token", "eos_token", "unk_token",
-                    "sep_token", "pad_token", "cls_token", "mask_token", "model_max_length",
-                    "clean_up_tokenization_spaces", "sp_model_kwargs")
-    # Keys that transformers writes or reads in tokenizer_config.json and that this tokenizer has no use for.
-    _REFERENCE_KEYS = ("added_tokens_decoder", "extra_special_tokens", "tokenizer_class", "name_or_path",
-                       "processor_class", "model_input_names", "padding_side", "truncation_side",
-                       "additional_special_tokens", "add_prefix_space", "add_bos_token", "add_eos_token", "legacy",
-                       "split_special_tokens", "tokenizer_file", "auto_map", "special_tokens_map_file")
-
     @classmethod
     def from_pretrained(cls, path: Union[str, os.PathLike], **overrides: Any) -> "AlbertTokenizer":
         """Load from a directory in the reference's layout, or from a `.model` file; keyword arguments override.
@@ -197,29 +181,7 @@ class AlbertTokenizer:
         vocab_file = path / VOCAB_FILE
         if not vocab_file.is_file():
             raise FileNotFoundError(f"{path} has no {VOCAB_FILE}, the SentencePiece model of an ALBERT tokenizer")
-        kwargs: dict[str, Any] = {}
-        for name in (TOKENIZER_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE):  # the second wins for special tokens
-            config_file = path / name
-            if not config_file.exists():
-                continue
-            if not config_file.is_file():  # skipped, the tokenizer would load with other settings than saved
-                raise ValueError(f"{config_file} is not a regular file (a pipe, a device or a directory)")
-            try:
-                data = json.loads(read_text_file(config_file, "tokenizer file", MAX_JSON_BYTES))
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{config_file} is not valid JSON: {error}") from error
-            if not isinstance(data, dict):
-                raise ValueError(f"{config_file} must hold a JSON object, got {type(data).__name__}")
-            for key in data:  # a typo of one of our settings would otherwise be ignored without a word
-                near = difflib.get_close_matches(key, cls._CONFIG_KEYS, n=1, cutoff=0.8)
-                if key not in cls._CONFIG_KEYS and key not in cls._REFERENCE_KEYS and near:
-                    warnings.warn(f"{config_file}: {key!r} is not a setting the tokenizer reads, so it is ignored; "
-                                  f"did you mean {near[0]!r}?", stacklevel=2)
-            for key in cls._CONFIG_KEYS:
-                if key in data:
-                    value = data[key]
-                    # The reference writes [MASK] as {"content": "[MASK]", "lstrip": true, ...}.
-                    kwargs[key] = value["content"] if isinstance(value, dict) and "content" in value else value
+        kwargs = read_settings(path)
         kwargs.update(overrides)
         try:
             return cls(vocab_file, **kwargs)
@@ -233,36 +195,15 @@ class AlbertTokenizer:
             raise ValueError(f"out_dir {out_dir} exists and is not a directory")
         out_dir.mkdir(parents=True, exist_ok=True)
         vocab_file = out_dir / VOCAB_FILE
-
-        def token_entry(token: str) -> dict[str, Any]:
-            # How the reference describes a special token; only [MASK] strips the spaces on its left.
-            return {"content": token, "lstrip": token == self.mask_token, "normalized": False, "rstrip": False,
-                    "single_word": False, "special": True}
-
-        special = {name: getattr(self, name) for name in ("bos_token", "eos_token", "unk_token", "sep_token",
-                                                          "pad_token", "cls_token", "mask_token")}
-        config: dict[str, Any] = {
-            "added_tokens_decoder": {str(i): token_entry(t) for t, i in sorted(self._special_token_ids.items(),
-                                                                              key=lambda item: item[1])},
-            **special,
-            "clean_up_tokenization_spaces": self.clean_up_tokenization_spaces,
-            "do_lower_case": self.do_lower_case,
-            "extra_special_tokens": {},
-            "keep_accents": self.keep_accents,
-            "remove_space": self.remove_space,
-            "sp_model_kwargs": self.sp_model_kwargs,
-            "tokenizer_class": "AlbertTokenizer",
-        }
-        if self.model_max_length is not None:  # leaving it out is how the reference says "no limit"
-            config["model_max_length"] = self.model_max_length
-        special_map: dict[str, Any] = dict(special)
-        special_map["mask_token"] = {k: v for k, v in token_entry(self.mask_token).items() if k != "special"}
+        settings = settings_files(self)
         config_file, special_file = out_dir / TOKENIZER_CONFIG_FILE, out_dir / SPECIAL_TOKENS_MAP_FILE
-        as_json = lambda data: (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()  # noqa: E731
+        as_json = lambda name: (json.dumps(settings[name], indent=2, sort_keys=True, ensure_ascii=False)  # noqa: E731
+                                + "\n").encode()
         model = self.sp_model.serialized_model_proto()
         # The three files are written together (files.write_files): a failure leaves an existing tokenizer as it was.
-        write_files({vocab_file: lambda f: f.write(model), config_file: lambda f: f.write(as_json(config)),
-                     special_file: lambda f: f.write(as_json(special_map))})
+        write_files({vocab_file: lambda f: f.write(model),
+                     config_file: lambda f: f.write(as_json(TOKENIZER_CONFIG_FILE)),
+                     special_file: lambda f: f.write(as_json(SPECIAL_TOKENS_MAP_FILE))})
         return str(config_file), str(special_file), str(vocab_file)
 
     # ------------------------------------------------------------------------------------------------------------
