@@ -43,9 +43,10 @@ def check_exactly_one_input(input_ids: Optional[torch.Tensor], inputs_embeds: Op
 def check_embeds_dtype(inputs_embeds: torch.Tensor, weight_dtype: torch.dtype) -> None:
     """inputs_embeds must not widen the model's dtype: the first addition (embeddings + token-type embeddings) takes
     the wider of the two, so float64 embeddings given to a float32 model would fail inside LayerNorm with "mixed
-    dtype" (autocast does not narrow float64 either). A narrower dtype (bfloat16 into float32) is widened by that
-    addition and works, as in the reference."""
-    if torch.promote_types(inputs_embeds.dtype, weight_dtype) != weight_dtype:
+    dtype". A narrower dtype (bfloat16 into float32) is widened by that addition and works, as in the reference.
+    Under autocast the device's own casting rules decide (CUDA runs LayerNorm in float32), so nothing is checked."""
+    widened = torch.promote_types(inputs_embeds.dtype, weight_dtype) != weight_dtype
+    if widened and not torch.is_autocast_enabled(inputs_embeds.device.type):
         raise TypeError(f"inputs_embeds must be in the model's dtype ({weight_dtype}) or a narrower one, got "
                         f"{inputs_embeds.dtype}: convert them with inputs_embeds.to(model.dtype)")
 

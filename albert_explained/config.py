@@ -60,7 +60,7 @@ _IGNORED_KEYS = {
 def _as_label_indices(label2id: Any) -> Optional[dict[str, int]]:
     """label2id as {label: index}, or None if it is not a mapping of labels to whole numbers."""
     try:
-        return {str(label): int(index) for label, index in label2id.items() if int(index) == index}
+        return {str(label): int(index) for label, index in label2id.items() if int(index) == float(index)}
     except (AttributeError, TypeError, ValueError):
         return None
 

@@ -320,9 +320,12 @@ def read_state_dict(directory: Path, most_bytes: Optional[int] = None) -> tuple[
     come from one opening of the file, so a save that replaces it meanwhile cannot pair one file's record with
     another's tensors."""
     safetensors_file, pickle_file = directory / SAFETENSORS_NAME, directory / PICKLE_NAME
-    for path in (safetensors_file, pickle_file):
-        if path.exists() and not path.is_file():  # a pipe would block the reader; a directory is no weights file
-            raise ValueError(f"{path} is not a regular file (a directory, a pipe or a device); a weights file must be")
+    for path in (safetensors_file, pickle_file):  # the first that exists is the one read
+        if path.exists():
+            if not path.is_file():  # a pipe would block the reader; a directory is no weights file
+                raise ValueError(f"{path} is not a regular file (a directory, a pipe or a device); a weights file "
+                                 f"must be")
+            break
     saved_config = None
     if safetensors_file.is_file():
         _check_size(safetensors_file, safetensors_file.stat().st_size, most_bytes)

@@ -298,7 +298,12 @@ def test_a_label2id_that_disagrees_with_id2label_warns_and_id2label_is_used(tmp_
                                                    f"id2label")):
         config = AlbertConfig.from_json_file(path)
     assert config.id2label == {0: "no", 1: "yes"} and config.to_dict()["label2id"] == {"no": 0, "yes": 1}
-    # New labels passed on top of a file's own consistent pair (as fine-tuning does): no warning.
+    # Indices written as strings are the same indices; new labels passed on top of a file's own consistent pair
+    # (as fine-tuning does): no warning either way.
+    path.write_text(json.dumps({**saved, "label2id": {"no": "0", "yes": "1"}}), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        AlbertConfig.from_json_file(path)
     path.write_text(json.dumps(saved), encoding="utf-8")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -400,8 +405,6 @@ def test_inputs_embeds_wider_than_the_model_are_refused(model):
         torch.testing.assert_close(model(inputs_embeds=embeds.bfloat16()).last_hidden_state, expected)
         with torch.autocast("cpu", dtype=torch.bfloat16):  # as under `--precision bf16`
             model(inputs_embeds=embeds.bfloat16())
-        with torch.autocast("cpu", dtype=torch.bfloat16), pytest.raises(TypeError, match="or a narrower one"):
-            model(inputs_embeds=embeds.double())  # autocast does not narrow float64
 
 
 @pytest.mark.parametrize("shape", [(B, T + 1), (B, T - 1), (B + 1, T), (B,), (B * T,), (T, B)])

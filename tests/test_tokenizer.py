@@ -633,7 +633,8 @@ def test_corrupt_tokenizer_config_is_named_in_the_error(trained_dir, tmp_path):
 def test_a_misspelt_setting_in_tokenizer_config_is_warned_about_by_name(trained_dir, tmp_path):
     """The reference ignores a key it does not know; so do we, but one close to a setting of ours is named."""
     (tmp_path / "spiece.model").write_bytes((trained_dir / "spiece.model").read_bytes())
-    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"do_lowercase": False, "keep_accent": True}))
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"do_lowercase": False, "keep_accent": True,
+                                                                   "pad_token_id": 0}))
     with pytest.warns(UserWarning) as caught:
         tokenizer = AlbertTokenizer.from_pretrained(tmp_path)
     assert [str(w.message) for w in caught] == [
@@ -658,11 +659,14 @@ def test_a_switch_that_is_not_true_or_false_is_refused(trained_dir, tmp_path):
     """"no" is a non-empty string, so taken as it stands it would switch lower-casing on."""
     (tmp_path / "spiece.model").write_bytes((trained_dir / "spiece.model").read_bytes())
     (tmp_path / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": "no"}))
-    with pytest.raises(TypeError, match=re.escape(f"the tokenizer in {tmp_path}: do_lower_case must be true or "
-                                                  f"false, got 'no'")):
+    with pytest.raises(TypeError, match=re.escape(f"{tmp_path / 'tokenizer_config.json'}: do_lower_case must be true "
+                                                  f"or false, got 'no'")):
         AlbertTokenizer.from_pretrained(tmp_path)
-    with pytest.raises(TypeError, match="keep_accents must be true or false, got 1"):
+    with pytest.raises(TypeError, match="^keep_accents must be true or false, got 1$"):
         AlbertTokenizer(tmp_path / "spiece.model", keep_accents=1)
+    with pytest.raises(TypeError, match="^do_lower_case must be true or false, got 0$"):  # before any training
+        train_tokenizer(["some text"] * 10, 50, tmp_path / "new", do_lower_case=0)
+    assert not (tmp_path / "new").exists()
 
 
 def test_a_model_without_albert_special_tokens_is_refused(tmp_path):

@@ -192,13 +192,15 @@ def read_corpus(path: str | Path) -> list[Document]:
     if not path.exists():
         raise FileNotFoundError(f"corpus path does not exist: {path}")
     if path.is_dir():
-        named = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".md") and not p.is_dir())
+        # A link to nothing is skipped (an editor's lock file, such as Emacs's .#hamlet.txt, is one); a pipe, a
+        # device or a socket is named, since the folder seems to hold text that the run would not read.
+        named = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".md") and p.exists() and not p.is_dir())
         unreadable = [str(p.relative_to(path)) for p in named if not p.is_file()]
-        if unreadable:  # a pipe would block the reader; a link to nothing has no text
+        if unreadable:
             which, it = ("which is not a regular file", "it") if len(unreadable) == 1 else \
                 ("which are not regular files", "them")
-            raise ValueError(f"corpus folder {path} holds {', '.join(unreadable[:3])}, {which} (a pipe, a device, a "
-                             f"socket or a broken link) and cannot be read as text; move {it} out of the folder")
+            raise ValueError(f"corpus folder {path} holds {', '.join(unreadable[:3])}, {which} (a pipe, a device or "
+                             f"a socket) and cannot be read as text; move {it} out of the folder")
         files = named
         if not files:
             raise ValueError(f"corpus folder {path} has no .txt or .md files")

@@ -49,7 +49,7 @@ from .inputs import (BatchEncoding, check_text, gather_inputs, is_int, pad, reso
                      truncate)
 from .normalization import SPIECE_UNDERLINE, lower_each_character, preprocess_text
 from .offsets import encode_with_offsets, offsets_with_special_tokens
-from .settings import SPECIAL_TOKENS_MAP_FILE, TOKENIZER_CONFIG_FILE, read_settings, settings_files
+from .settings import SPECIAL_TOKENS_MAP_FILE, TOKENIZER_CONFIG_FILE, check_switches, read_settings, settings_files
 
 VOCAB_FILE = "spiece.model"
 # The largest .model file we load. Real ones are small (ALBERT's 30,000 pieces: 0.8 MB; vocabularies of 250,000
@@ -90,11 +90,8 @@ class AlbertTokenizer:
         sp_model_kwargs: Optional[dict[str, Any]] = None,
     ):
         self.vocab_file = str(vocab_file)
-        switches = dict(do_lower_case=do_lower_case, remove_space=remove_space, keep_accents=keep_accents,
-                        clean_up_tokenization_spaces=clean_up_tokenization_spaces)
-        for name, value in switches.items():  # "no" in a tokenizer_config.json would otherwise count as true
-            if not isinstance(value, bool):
-                raise TypeError(f"{name} must be true or false, got {value!r}")
+        check_switches(dict(do_lower_case=do_lower_case, remove_space=remove_space, keep_accents=keep_accents,
+                            clean_up_tokenization_spaces=clean_up_tokenization_spaces))
         self.do_lower_case = do_lower_case
         self.remove_space = remove_space
         self.keep_accents = keep_accents
@@ -183,10 +180,7 @@ class AlbertTokenizer:
             raise FileNotFoundError(f"{path} has no {VOCAB_FILE}, the SentencePiece model of an ALBERT tokenizer")
         kwargs = read_settings(path)
         kwargs.update(overrides)
-        try:
-            return cls(vocab_file, **kwargs)
-        except TypeError as error:  # a setting of the wrong kind, read from one of the files above
-            raise TypeError(f"the tokenizer in {path}: {error}") from None
+        return cls(vocab_file, **kwargs)
 
     def save_pretrained(self, out_dir: Union[str, os.PathLike]) -> tuple[str, ...]:
         """Write spiece.model and the two JSON files the reference reads; returns the paths written."""

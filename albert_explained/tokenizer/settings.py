@@ -29,8 +29,20 @@ SETTINGS = ("do_lower_case", "remove_space", "keep_accents", "bos_token", "eos_t
 REFERENCE_ONLY_KEYS = ("added_tokens_decoder", "extra_special_tokens", "tokenizer_class", "name_or_path",
                        "processor_class", "model_input_names", "padding_side", "truncation_side",
                        "additional_special_tokens", "add_prefix_space", "add_bos_token", "add_eos_token", "legacy",
-                       "split_special_tokens", "tokenizer_file", "auto_map", "special_tokens_map_file")
+                       "split_special_tokens", "tokenizer_file", "auto_map", "special_tokens_map_file",
+                       *(f"{token}_id" for token in ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token",
+                                                     "cls_token", "mask_token")))
 SPECIAL_TOKENS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+# The on/off settings among them.
+SWITCHES = ("do_lower_case", "remove_space", "keep_accents", "clean_up_tokenization_spaces")
+
+
+def check_switches(values: dict[str, Any], where: str = "") -> None:
+    """Every switch in `values` is true or false: "no" or 0, taken as they stand, would count as on or off by
+    Python's truth rules rather than by what they say. `where` starts the message (a file's name)."""
+    for name in SWITCHES:
+        if name in values and not isinstance(values[name], bool):
+            raise TypeError(f"{where}{name} must be true or false, got {values[name]!r}")
 
 
 def read_settings(directory: Path) -> dict[str, Any]:
@@ -50,6 +62,7 @@ def read_settings(directory: Path) -> dict[str, Any]:
             raise ValueError(f"{path} is not valid JSON: {error}") from error
         if not isinstance(data, dict):
             raise ValueError(f"{path} must hold a JSON object, got {type(data).__name__}")
+        check_switches(data, where=f"{path}: ")
         for key in data:  # a typo of one of our settings would otherwise be ignored without a word
             near = difflib.get_close_matches(key, SETTINGS, n=1, cutoff=0.8)
             if key not in SETTINGS and key not in REFERENCE_ONLY_KEYS and near:

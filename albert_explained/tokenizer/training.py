@@ -17,6 +17,7 @@ import sentencepiece as spm
 from ..files import read_text_file
 from .albert_tokenizer import VOCAB_FILE, AlbertTokenizer
 from .inputs import is_int
+from .settings import check_switches
 from .normalization import ALBERT_USER_DEFINED_SYMBOLS, preprocess_text
 
 # The ids of ALBERT's five special pieces, <pad> <unk> [CLS] [SEP] [MASK]: fixed in Google's 30k-clean.model and in
@@ -86,6 +87,7 @@ def train_tokenizer(
     Writes out_dir/spiece.model, tokenizer_config.json and special_tokens_map.json; returns the loaded tokenizer.
     Extra keyword arguments go to `sentencepiece.SentencePieceTrainer.train` (for example num_threads=1).
     """
+    check_switches(dict(do_lower_case=do_lower_case, remove_space=remove_space, keep_accents=keep_accents))
     if not is_int(vocab_size) or isinstance(vocab_size, bool):
         raise TypeError(f"vocab_size must be an integer, got {vocab_size!r}")
     user_defined_symbols = list(user_defined_symbols)

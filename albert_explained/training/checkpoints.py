@@ -16,6 +16,7 @@ ValueError that names the file.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -94,15 +95,15 @@ def last_checkpoint_step(directory: Path) -> Optional[int]:
 
 def check_state(state: TrainingState) -> None:
     """A ValueError naming the first field of a restored TrainingState that no run could have written: the counters
-    are integers >= 0, the clocks numbers >= 0, the history a list of records (dicts)."""
+    are integers >= 0, the clocks finite numbers, the history a list of records (dicts)."""
     for name in ("step", "epoch", "batch_in_epoch"):
         value = getattr(state, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"state.{name} must be an integer >= 0, got {value!r}")
-    for name in ("elapsed_seconds", "cpu_seconds"):
+    for name in ("elapsed_seconds", "cpu_seconds"):  # may be negative: the wall clock can be set back mid-run
         value = getattr(state, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise ValueError(f"state.{name} must be a number >= 0, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"state.{name} must be a finite number of seconds, got {value!r}")
     if not isinstance(state.history, list) or not all(isinstance(record, dict) for record in state.history):
         raise ValueError(f"state.history must be a list of records (dicts), got {type(state.history).__name__}")
 
