@@ -15,6 +15,7 @@ import json
 import re
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -307,6 +308,34 @@ def test_a_run_that_loses_the_race_by_a_moment_still_learns_who_holds_the_lock(t
         with pytest.raises(RunDirectoryInUse, match="in use by another run: process 1234 on elsewhere, since now: "
                                                     "the first run. Wait"):
             with RunLock(run, holder="second"):
+                pass
+    finally:
+        holder.communicate("")
+
+
+@posix_only
+def test_a_stale_record_of_a_killed_run_is_not_taken_for_the_holder(tmp_path):
+    """A killed run leaves its record in .lock; the next holder locks the file and only then rewrites it. A run that
+    looks in between waits for the new record instead of naming the dead process."""
+    run = tmp_path / "run"
+    run.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (run / ".lock").write_text(f"process {dead.stdout.strip()} on {socket.gethostname()}, since then: killed\n")
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import fcntl, os, sys, time
+        handle = os.open({str(run / ".lock")!r}, os.O_RDWR)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        print("locked", flush=True)
+        time.sleep(0.3)
+        os.ftruncate(handle, 0)
+        os.write(handle, b"process 1234 on elsewhere, since now: the second run\\n")
+        sys.stdin.read()
+        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        with pytest.raises(RunDirectoryInUse, match="in use by another run: process 1234 on elsewhere, since now: "
+                                                    "the second run. Wait"):
+            with RunLock(run, holder="third"):
                 pass
     finally:
         holder.communicate("")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -96,14 +97,29 @@ class RunLock:
 
 def _read_record(handle: int, patience: float = 1.0) -> str:
     """Who holds the lock, as its holder wrote it. The holder writes its record just after it takes the lock, so a
-    run that lost a race by microseconds may find the file still empty: it waits up to `patience` seconds for it."""
+    run that lost a race by microseconds may find the file still empty, or still holding the record of a killed run
+    (a process of this machine that no longer exists): it waits up to `patience` seconds for the real one."""
     deadline = time.monotonic() + patience
     while True:
         os.lseek(handle, 0, os.SEEK_SET)
         record = os.read(handle, 4096).decode("utf-8", "replace").strip()
-        if record or time.monotonic() > deadline:
-            return record or "(not yet recorded)"
+        if (record and not _names_a_dead_process(record)) or time.monotonic() > deadline:
+            return record if record and not _names_a_dead_process(record) else "(not yet recorded)"
         time.sleep(0.01)
+
+
+def _names_a_dead_process(record: str) -> bool:
+    """Whether a lock record names a process of this machine that has ended (POSIX only: elsewhere, False)."""
+    written_by = re.match(r"process (\d+) on (\S+),", record)
+    if os.name != "posix" or not written_by or written_by.group(2) != socket.gethostname():
+        return False
+    try:
+        os.kill(int(written_by.group(1)), 0)  # signal 0: nothing is sent, only whether the process exists
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False  # exists, under another user (or a number no process can have)
+    return False
 
 
 def _try_lock(handle: int) -> bool:
