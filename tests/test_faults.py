@@ -667,6 +667,7 @@ def test_a_checkpoint_with_damaged_entries_is_one_line(tmp_path, corpus, capsys)
     ("elapsed_seconds", float("nan"), "state.elapsed_seconds must be a finite number of seconds, got nan"),
     ("history", "[]", "state.history must be a list of records (dicts), got str"),
     ("history", [1, 2], "state.history must be a list of records (dicts), got list"),
+    ("processes", 0, "state.processes must be an integer >= 1, got 0"),
 ])
 def test_a_checkpoint_whose_state_no_run_could_write_is_one_line_naming_the_field(tmp_path, corpus, capsys, field,
                                                                                    value, message):
@@ -680,6 +681,42 @@ def test_a_checkpoint_whose_state_no_run_could_write_is_one_line_naming_the_fiel
     error = capsys.readouterr().err
     assert error == (f"albert-explained pretrain: error: {out / CHECKPOINT_NAME} is damaged and cannot be resumed "
                      f"from: {message}\n")
+
+
+def test_a_checkpoint_past_the_end_of_its_epoch_is_refused_rather_than_skipping_the_epoch(tmp_path, corpus, capsys):
+    """A run stops at most at the end of an epoch, so batch_in_epoch beyond it is damage; read as it is, the loop
+    would start the next epoch and the resumed run would differ from the uninterrupted one without a word."""
+    out = tmp_path / "run"
+    assert main(run_arguments(out, corpus, "--stop-after", "2", "--no-export")) == 0
+    contents = torch.load(out / CHECKPOINT_NAME, weights_only=True)
+    contents["state"]["batch_in_epoch"] = 10_000
+    torch.save(contents, out / CHECKPOINT_NAME)
+    capsys.readouterr()
+    assert main(run_arguments(out, corpus, "--resume")) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"albert-explained pretrain: error: {out / CHECKPOINT_NAME} is damaged and cannot be "
+                            f"resumed from: state.batch_in_epoch is 10000, but epoch 0 has ")
+    assert error.endswith(" batches per process\n")
+
+
+def test_a_checkpoint_of_two_processes_is_not_resumed_by_one(tmp_path, corpus, capsys):
+    """Each process takes its share of an epoch's batches, so a run of two processes resumed by one would take other
+    batches than the uninterrupted run: refused, saying how many to start. (A checkpoint written before processes
+    were recorded holds one, as every such run did.)"""
+    out = tmp_path / "run"
+    assert main(run_arguments(out, corpus, "--stop-after", "2", "--no-export")) == 0
+    contents = torch.load(out / CHECKPOINT_NAME, weights_only=True)
+    assert contents["state"]["processes"] == 1
+    contents["state"]["processes"] = 2
+    torch.save(contents, out / CHECKPOINT_NAME)
+    capsys.readouterr()
+    assert main(run_arguments(out, corpus, "--resume")) == 2
+    assert capsys.readouterr().err == (f"albert-explained pretrain: error: the checkpoint {out / CHECKPOINT_NAME} was "
+                                       f"written by a run of 2 process(es); resume it with as many (torchrun "
+                                       f"--nproc-per-node 2), not 1\n")
+    del contents["state"]["processes"]
+    torch.save(contents, out / CHECKPOINT_NAME)
+    assert main(run_arguments(out, corpus, "--resume")) == 0
 
 
 # ---------------------------------------------------------------------------------------------------------------

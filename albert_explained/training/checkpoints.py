@@ -38,7 +38,8 @@ class TrainingState:
 
     step: int = 0
     epoch: int = 0
-    batch_in_epoch: int = 0
+    batch_in_epoch: int = 0  # batches of this epoch taken by each process
+    processes: int = 1  # how many processes train together (torchrun's world size): each takes its share of a batch
     history: list[dict[str, Any]] = field(default_factory=list)  # one record per step (and per evaluation)
     elapsed_seconds: float = 0.0  # wall time of the run so far, over all its sessions (setup included)
     cpu_seconds: float = 0.0  # CPU time of this process, likewise
@@ -95,11 +96,11 @@ def last_checkpoint_step(directory: Path) -> Optional[int]:
 
 def check_state(state: TrainingState) -> None:
     """A ValueError naming the first field of a restored TrainingState that no run could have written: the counters
-    are integers >= 0, the clocks finite numbers, the history a list of records (dicts)."""
-    for name in ("step", "epoch", "batch_in_epoch"):
+    are integers >= 0 (the processes >= 1), the clocks finite numbers, the history a list of records (dicts)."""
+    for name, least in (("step", 0), ("epoch", 0), ("batch_in_epoch", 0), ("processes", 1)):
         value = getattr(state, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"state.{name} must be an integer >= 0, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ValueError(f"state.{name} must be an integer >= {least}, got {value!r}")
     for name in ("elapsed_seconds", "cpu_seconds"):  # may be negative: the wall clock can be set back mid-run
         value = getattr(state, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

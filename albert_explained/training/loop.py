@@ -230,6 +230,11 @@ class TrainingLoop:
         if config.resume:
             self.state = load_checkpoint(self.output_dir / CHECKPOINT_NAME, model, self.optimizer, self.scheduler,
                                          config)
+            if self.state.processes != dist.world_size:  # the batches, and so the run, would not be the same
+                raise ValueError(f"the checkpoint {self.output_dir / CHECKPOINT_NAME} was written by a run of "
+                                 f"{self.state.processes} process(es); resume it with as many (torchrun "
+                                 f"--nproc-per-node {self.state.processes}), not {dist.world_size}")
+        self.state.processes = dist.world_size
         self._earlier_seconds = self.state.elapsed_seconds, self.state.cpu_seconds  # of earlier sessions
 
     def update_clock(self) -> None:
@@ -282,6 +287,10 @@ class TrainingLoop:
                 raise ValueError(f"epoch {state.epoch} gives {len(every_batch)} batches of {config.batch_size}, fewer "
                                  f"than one batch per process ({dist.world_size}); lower batch_size or use more "
                                  f"data")
+            if state.batch_in_epoch > len(mine):  # only a damaged checkpoint says so: the run would skip an epoch
+                raise ValueError(f"{self.output_dir / CHECKPOINT_NAME} is damaged and cannot be resumed from: "
+                                 f"state.batch_in_epoch is {state.batch_in_epoch}, but epoch {state.epoch} has "
+                                 f"{len(mine)} batches per process")
             for chunk in mine[state.batch_in_epoch:]:
                 batch = {k: v.to(device) for k, v in collate(chunk).items()}
                 with autocast(device, config.precision):
