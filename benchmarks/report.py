@@ -613,9 +613,10 @@ def plot(model_groups: list[Group], path: Path) -> None:
         axes_row[0].set_ylabel(f"{section}: time / transformers SDPA")
         axes_row[1].axhline(100, color="black", linewidth=0.8)
         axes_row[1].set_ylabel(f"{section}: % of torch.matmul's rate")
-        axes_row[0].legend(fontsize=8)
+    # One legend under the panels, where it hides no bar.
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=5, fontsize=9)
     fig.suptitle("albert-explained against transformers (median and interquartile range of per-round ratios)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

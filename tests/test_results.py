@@ -215,3 +215,39 @@ def test_the_fine_tuning_run_alone_is_what_the_page_and_the_readme_say(results_p
                                           .read_text(encoding="utf-8"))["score"]
     assert "--num-threads" not in metrics["command"] and metrics["hardware"].startswith("AMD EPYC, 2 torch threads")
     assert f"the slowest, {metrics['wall_time_seconds']:.0f} s" in (root / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_speed_table_gives_the_figures_of_the_committed_benchmark_report(results_page):
+    """The Intel Xeon table of the speed section is benchmarks/results/cpu.json, computed as the report computes it
+    (ratios round by round, % of matmul at the median), and the README quotes the same figures."""
+    import runpy
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    report = runpy.run_path(str(root / "benchmarks" / "report.py"), run_name="report")
+    data = json.loads((root / "benchmarks" / "results" / "cpu.json").read_text(encoding="utf-8"))
+    assert "--only forward,train --presets albert-base-v2 --shapes 1x16,8x128 --threads 2" in data["command"]
+    groups = {(g["section"], g["shape"]): report["Group"](**g) for s in data["sections"].values() for g in s}
+    columns = [("forward", "1 x 16"), ("forward", "8 x 128"), ("train", "1 x 16"), ("train", "8 x 128")]
+    section = results_page.section("Speed: the hot path (issue 27)")
+    lines = section[section.index("| albert-base-v2, Intel Xeon |"):].splitlines()
+    table = {row[0]: row[1:] for row in ([c.strip() for c in line.strip("|").split("|")] for line in lines[2:6])}
+
+    def shown(row: str, column: str) -> list[str]:
+        cells = []
+        for key in columns:
+            low, median, high = report["ratios"](groups[key].times, row, column)
+            cells.append(f"{median:.2f} ({low:.2f}-{high:.2f})")
+        return cells
+
+    ours_sdpa, ours_eager = report["OURS_SDPA"], report["OURS_EAGER"]
+    assert table["ours / transformers, SDPA"] == shown(ours_sdpa, report["REF_SDPA"])
+    assert table["ours / transformers, eager"] == shown(ours_eager, report["REF_EAGER"])
+    assert table["ours compiled / transformers SDPA"] == shown(report["OURS_COMPILED"], report["REF_SDPA"])
+    assert table["ours (SDPA), % of torch.matmul's rate"] == [f"{groups[key].percent_of_matmul(ours_sdpa):.0f}%"
+                                                             for key in columns]
+    readme = " ".join((root / "README.md").read_text(encoding="utf-8").split())
+    forward, train = groups[("forward", "8 x 128")], groups[("train", "8 x 128")]
+    quoted = (f"{report['ratios'](forward.times, ours_sdpa, report['REF_SDPA'])[1]:.2f} for the forward pass and "
+              f"{report['ratios'](train.times, ours_sdpa, report['REF_SDPA'])[1]:.2f} for a training step at 8 x 128")
+    assert quoted in readme
