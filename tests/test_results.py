@@ -205,7 +205,8 @@ def test_the_nsp_against_sop_table_gives_the_figures_of_each_runs_metrics_json(r
     assert abs(nsp["validation"]["sop_accuracy"] - 0.5) < 0.02 and abs(sop["validation"]["nsp_accuracy"] - 0.5) < 0.02
     assert sop["validation"]["sop_accuracy"] > 0.6 and nsp["validation"]["nsp_accuracy"] > 0.55  # 5+ standard errors
     nsp_curve, sop_curve = ({r["step"]: r for r in run["learning_curve"]} for run in (nsp, sop))
-    assert f"{nsp_curve[1000]['sop_loss']:.3f}" == "0.694" and nsp_curve[11000]["sop_loss"] > nsp_curve[1000]["sop_loss"]
+    first, last = nsp_curve[1000]["sop_loss"], nsp_curve[11000]["sop_loss"]
+    assert (f"{first:.3f}", f"{last:.3f}") == ("0.694", "0.716")
     assert (f"{sop_curve[4000]['sop_accuracy']:.1%}", f"{sop_curve[5000]['sop_accuracy']:.1%}") == ("50.7%", "55.5%")
     assert abs(sop["validation"]["mlm_accuracy"] - nsp["validation"]["mlm_accuracy"]) < 0.01
     for objective in ("nsp", "sop"):  # the earlier, shorter pair: neither pair task learned
