@@ -264,3 +264,27 @@ def test_the_speed_table_gives_the_figures_of_the_committed_benchmark_report(res
     quoted = (f"{report['ratios'](forward.times, ours_sdpa, report['REF_SDPA'])[1]:.2f} for the forward pass and "
               f"{report['ratios'](train.times, ours_sdpa, report['REF_SDPA'])[1]:.2f} for a training step at 8 x 128")
     assert quoted in readme
+
+
+def test_the_tokenizer_and_memory_figures_are_those_of_the_committed_report(results_page):
+    from pathlib import Path
+
+    report = (Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "tokenizer-memory" /
+              "cpu.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip() + "/" + line.split("|")[4].strip(): line for line in report.splitlines()
+            if line.startswith("| lists") or line.startswith("| padded")}
+    assert "| 0.124 (" in rows["lists/ours"] and "| 0.350 (" in rows["lists/ours"]
+    assert "| 0.135 (" in rows["padded tensors/ours"] and "| 0.368 (" in rows["padded tensors/ours"]
+    assert "differ from the slow one's on 252 of 5,000 lines" in report
+    for row in ("| albert-base-v2 | 768 | 8 x 128 | 11,683,584 | 178 MiB | 823 MiB |",
+                "| BERT like albert-base-v2 | 768 | 8 x 128 | 109,081,344 | 1,664 MiB | 1,940 MiB |",
+                "| albert-large-v2 | 1024 | 8 x 128 | 17,683,968 | 270 MiB | 1,864 MiB |",
+                "| BERT like albert-large-v2 | 1024 | 8 x 128 | 334,607,360 | 5,106 MiB | 5,496 MiB |"):
+        assert row in report
+    assert "2.36x ALBERT's, 1,117 MiB more" in report and "2.95x ALBERT's, 3,632 MiB more" in report
+    assert (f"{109_081_344 / 11_683_584:.1f}x", f"{334_607_360 / 17_683_968:.1f}x") == ("9.3x", "18.9x")
+    page = " ".join(results_page.section("Speed: the hot path (issue 27)").split())
+    for quoted in ("ours 0.124 as lists and 0.135 as padded tensors", "0.350 and 0.368", "252 of the 5,000 lines",
+                   "823 MiB against 1,940 MiB", "1,864 MiB against 5,496 MiB", "(1,117 MiB and 3,632 MiB)",
+                   "9.3x and 18.9x the parameters"):
+        assert quoted in page
