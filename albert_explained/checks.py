@@ -70,6 +70,11 @@ class ValueChecks:
     def finite(self, name: str, tensor: torch.Tensor) -> None:
         self.add(tensor, lambda t: ~torch.isfinite(t), f"{name} must be finite (no inf or nan)")
 
+    def whole(self, failed: torch.Tensor, message: str) -> None:
+        """A condition on a tensor as a whole: `failed` is a 0-d boolean tensor, True when it does not hold."""
+        if failed.device.type != "meta":
+            self.pending.append((None, failed, message))
+
     def raise_if_any(self) -> None:
         if not self.pending:
             return
@@ -80,7 +85,7 @@ class ValueChecks:
         failed = torch.stack([bad.any() for _, bad, _ in self.pending])  # (K,) on the tensors' device
         if failed.any():  # the one synchronisation; only a failure looks further
             tensor, bad, message = self.pending[int(failed.int().argmax())]
-            raise ValueError(f"{message}, found {tensor[bad][0].item()}")
+            raise ValueError(message if tensor is None else f"{message}, found {tensor[bad][0].item()}")
 
 
 def check_inputs(config: Any, input_ids: Optional[torch.Tensor], attention_mask: Optional[torch.Tensor],
@@ -177,7 +182,8 @@ def check_integer_tensor(name: str, labels: Any) -> None:
 
 def check_token_labels(name: str, labels: Optional[torch.Tensor], shape: tuple[int, int], high: int,
                        limit: str) -> None:
-    """Per-token labels: shape (B, T), each -100 (ignored) or in [0, high)."""
+    """Per-token labels: shape (B, T), each -100 (ignored) or in [0, high), and not all -100: the loss averages over
+    the labelled positions, and over none it is 0 / 0 = NaN (the reference returns that NaN)."""
     if labels is None:
         return
     check_integer_tensor(name, labels)
@@ -186,6 +192,8 @@ def check_token_labels(name: str, labels: Optional[torch.Tensor], shape: tuple[i
     values = ValueChecks()
     values.add(labels, lambda t: (t != IGNORE_INDEX) & ((t < 0) | (t >= high)),
                f"{name} must be -100 (ignored) or in [0, {high}) ({limit} = {high})")
+    values.whole((labels == IGNORE_INDEX).all(), f"{name} holds only -100 (ignored): no position takes part in the "
+                 f"loss, which would be NaN; label at least one position")
     values.raise_if_any()
 
 

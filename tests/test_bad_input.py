@@ -658,6 +658,16 @@ def test_token_classification_label_minus_100_is_allowed(token_classifier):
     torch.testing.assert_close(output.loss, expected)
 
 
+@pytest.mark.parametrize("head", ["token_classifier", "masked_lm", "pretraining"])
+def test_labels_that_are_all_minus_100_are_refused_rather_than_giving_a_nan_loss(head, request):
+    """Cross-entropy averages over the labelled positions; over none it is 0 / 0, and the reference returns NaN."""
+    model = request.getfixturevalue(head)
+    extra = {"sentence_order_label": torch.tensor([0, 1])} if head == "pretraining" else {}
+    with raises_before_computation(model, ValueError, r"labels holds only -100 \(ignored\): no position takes part "
+                                                      r"in the loss, which would be NaN; label at least one position"):
+        model(token_ids(), labels=torch.full((B, T), -100), **extra)
+
+
 @pytest.fixture(scope="module")
 def multiple_choice() -> AlbertForMultipleChoice:
     torch.manual_seed(0)
