@@ -176,8 +176,10 @@ def check_tensor(name: str, value: Any) -> None:
 
 
 def check_integer_tensor(name: str, labels: Any) -> None:
-    if not isinstance(labels, torch.Tensor) or labels.dtype.is_floating_point or labels.dtype == torch.bool:
-        raise TypeError(f"{name} must be an integer tensor, got {describe(labels)}")
+    """Class indices for a loss: int64, the only integer type PyTorch's cross_entropy takes."""
+    if not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64:
+        raise TypeError(f"{name} must be an integer tensor of dtype int64 (torch.long), got {describe(labels)}; "
+                        f"convert it with .long()")
 
 
 def check_token_labels(name: str, labels: Optional[torch.Tensor], shape: tuple[int, int], high: int,

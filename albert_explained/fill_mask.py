@@ -69,6 +69,11 @@ def fill_mask(text: str, top_k: int = 5, model: Optional[torch.nn.Module] = None
         from .bundled import inference_model
 
         model, tokenizer = inference_model()
+    untrained = [key for key in getattr(model, "missing_keys", []) if key.startswith("predictions.")]
+    if untrained:  # loaded from a directory without an MLM head, such as a fine-tuned task model
+        raise ValueError(f"the model's masked-language-model head was not in its checkpoint ({', '.join(untrained)} "
+                         f"left at random values), so its predictions would be noise: fill-mask needs a pretrained "
+                         f"checkpoint, such as the bundled model or one written by `albert-explained pretrain`")
     mask_token = tokenizer.mask_token
     if mask_token not in text:
         raise ValueError(f"text has no {mask_token} to fill in: {text!r}; write {mask_token} where a word is missing, "

@@ -190,6 +190,7 @@ def load_pretrained(cls: type, name_or_path: str | os.PathLike, *, output_loadin
         warnings.warn(f"{cls.__name__}: these weights in {directory} are not used by this model: {unused}",
                       stacklevel=3)
     model.eval()  # as the reference: dropout off until you call model.train()
+    model.missing_keys = info.missing_keys  # read by fill_mask, which refuses an untrained MLM head
     return (model, info) if output_loading_info else model
 
 
@@ -241,7 +242,12 @@ def load_with_tokenizer(name_or_path: str | os.PathLike, model_class: Optional[t
 
     directory = resolve_checkpoint(name_or_path, also=(VOCAB_FILE,))
     model = (model_class or AlbertForMaskedLM).from_pretrained(directory)
-    return model, AlbertTokenizer.from_pretrained(directory)
+    tokenizer = AlbertTokenizer.from_pretrained(directory)
+    if len(tokenizer) != model.config.vocab_size:  # ids would name other pieces' embeddings, or none at all
+        raise ValueError(f"{directory / VOCAB_FILE} has {len(tokenizer):,} pieces but {directory / CONFIG_NAME} says "
+                         f"vocab_size = {model.config.vocab_size:,}: the tokenizer and the model were not made "
+                         f"together")
+    return model, tokenizer
 
 
 def load_if_available(name_or_path: str | os.PathLike,

@@ -773,3 +773,66 @@ def test_task_heads_check_their_inputs_like_albert_model():
     input_ids[0, 0] = V
     with raises_before_computation(model, ValueError, rf"input_ids must be in \[0, {V}\)"):
         model(input_ids, labels=torch.tensor([0, 1]))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# From the third adversarial review
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_int32_labels_are_named_before_torchs_cross_entropy_refuses_them(sequence_classifier, token_classifier):
+    """cross_entropy takes int64 class indices only; int32 labels passed our checks and failed inside torch."""
+    message = r"labels must be an integer tensor of dtype int64 \(torch.long\), got a torch.int32 tensor"
+    with raises_before_computation(sequence_classifier, TypeError, message):
+        sequence_classifier(token_ids(), labels=torch.tensor([0, 1], dtype=torch.int32))
+    with raises_before_computation(token_classifier, TypeError, message):
+        token_classifier(token_ids(), labels=torch.zeros(B, T, dtype=torch.int32))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("output_dir", "", "output_dir must name a directory, got an empty string"),
+    ("seed", 2**64, f"seed must be an integer in \\[0, 2\\*\\*63\\), got {2**64}"),
+    ("num_threads", 10_000, r"num_threads must be at most the number of CPUs here \(\d+\), got 10000"),
+])
+def test_run_settings_that_would_misplace_or_stall_a_run_are_refused(field, value, message, tmp_path):
+    """An empty --output-dir wrote the run into the current directory; a seed past 64 bits failed with "Overflow when
+    unpacking long long"; 10,000 threads on 2 CPUs made a 2-second run take 91 seconds."""
+    from albert_explained.finetuning.run import FinetuningConfig
+    from albert_explained.pretraining.run import PretrainingConfig
+
+    for config in (FinetuningConfig(task="sequence-classification", output_dir=str(tmp_path)),
+                   PretrainingConfig(output_dir=str(tmp_path))):
+        setattr(config, field, value)
+        with pytest.raises(ValueError, match=message):
+            config.check()
+
+
+def test_fill_mask_refuses_a_model_whose_mlm_head_was_not_in_its_checkpoint(tmp_path, capsys):
+    """A fine-tuned task model has no MLM head: loaded for fill-mask, the head is random and its answers noise."""
+    from albert_explained.bundled import BUNDLED_MODEL_DIR
+    from albert_explained.cli import main
+    from albert_explained.tokenizer import AlbertTokenizer
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fresh classifier's warning
+        AlbertForSequenceClassification.from_pretrained(BUNDLED_MODEL_DIR).save_pretrained(tmp_path)
+    AlbertTokenizer.from_pretrained(BUNDLED_MODEL_DIR).save_pretrained(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # from_pretrained's own warning about the same weights
+        assert main(["fill-mask", "To be, or not to [MASK]", "--model", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "the model's masked-language-model head was not in its checkpoint (predictions." in error
+    assert "fill-mask needs a pretrained checkpoint" in error
+
+
+def test_a_tokenizer_and_a_config_of_different_vocabularies_are_refused_together(tmp_path, plays_tokenizer):
+    """A 300-piece spiece.model beside a config of 4,000 words loaded and gave ids that name other pieces' rows."""
+    import shutil
+
+    from albert_explained.bundled import BUNDLED_MODEL_DIR
+    from albert_explained.weights import load_with_tokenizer
+
+    shutil.copytree(BUNDLED_MODEL_DIR, tmp_path / "model")
+    shutil.copy(plays_tokenizer.vocab_file, tmp_path / "model" / "spiece.model")
+    with pytest.raises(ValueError, match=r"spiece.model has 300 pieces but .*config.json says vocab_size = 4,000: the "
+                                         r"tokenizer and the model were not made together"):
+        load_with_tokenizer(tmp_path / "model")

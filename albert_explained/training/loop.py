@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,13 @@ class TrainingConfig:
         for name in ("stop_after", "num_threads"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer (or None: no limit), got {getattr(self, name)}")
+        cpus = os.cpu_count() or 1
+        if self.num_threads is not None and self.num_threads > cpus:  # more threads than CPUs only wait on each other
+            raise ValueError(f"num_threads must be at most the number of CPUs here ({cpus}), got {self.num_threads}")
+        if not 0 <= self.seed < 2**63:  # what torch.manual_seed and random.Random both take
+            raise ValueError(f"seed must be an integer in [0, 2**63), got {self.seed}")
+        if str(getattr(self, "output_dir", None)).strip() == "":  # the configs built on this one have an output_dir
+            raise ValueError("output_dir must name a directory, got an empty string")
         if self.device is not None:
             try:
                 device = torch.device(self.device)
