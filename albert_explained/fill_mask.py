@@ -19,7 +19,7 @@ answers:
     ['him', 'you', 'me']
 
 It reads both sides of the blank: "not to" is mostly followed by "be" in the plays, but "to ___:" mostly by "me",
-"you" or "him", and with the colon the pronouns win (notebook 08, section 9, counts both). Its card says how far its
+"you" or "him", and with the colon the pronouns win (notebook 08's appendix counts both). Its card says how far its
 training got.
 
 Pass `model` and `tokenizer` to ask any other AlbertForMaskedLM or AlbertForPreTraining (ours or transformers').

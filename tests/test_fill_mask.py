@@ -125,7 +125,7 @@ def test_the_bundled_model_is_small_and_loads_in_transformers():
 
 @pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
 def test_the_bundled_model_answers_be_when_nothing_follows_the_blank():
-    # In the training plays "be" is the word that most often follows "not to" (notebook 08, section 9, counts it).
+    # In the training plays "be" is the word that most often follows "not to" (notebook 08's appendix counts it).
     assert fill_mask("To be, or not to [MASK]")[0]["token_str"] == "be"
 
 
