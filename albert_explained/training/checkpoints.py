@@ -39,7 +39,7 @@ class TrainingState:
     step: int = 0
     epoch: int = 0
     batch_in_epoch: int = 0  # batches of this epoch taken by each process
-    processes: int = 1  # how many processes train together (torchrun's world size): each takes its share of a batch
+    processes: int = 1  # processes training together (torchrun's world size), each taking its share of the batches
     history: list[dict[str, Any]] = field(default_factory=list)  # one record per step (and per evaluation)
     elapsed_seconds: float = 0.0  # wall time of the run so far, over all its sessions (setup included)
     cpu_seconds: float = 0.0  # CPU time of this process, likewise

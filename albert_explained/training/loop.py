@@ -124,7 +124,7 @@ class TrainingConfig:
         cpus = os.cpu_count() or 1
         if self.num_threads is not None and self.num_threads > cpus:  # more threads than CPUs only wait on each other
             raise ValueError(f"num_threads must be at most the number of CPUs here ({cpus}), got {self.num_threads}")
-        if not 0 <= self.seed < 2**63:  # what torch.manual_seed and random.Random both take
+        if not 0 <= self.seed < 2**63:  # within what torch.manual_seed and random.Random take
             raise ValueError(f"seed must be an integer in [0, 2**63), got {self.seed}")
         if str(getattr(self, "output_dir", None)).strip() == "":  # the configs built on this one have an output_dir
             raise ValueError("output_dir must name a directory, got an empty string")
