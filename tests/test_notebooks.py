@@ -1,6 +1,7 @@
-"""The course's reading load. A numbered notebook's main path, its markdown up to the first "Appendix" heading, teaches
-the idea in at most 2,000 words; measurements and deep dives that would push it over go to an appendix or to
-docs/results.md. Words are counted as runs of non-space characters, so an equation or a table cell counts as well."""
+"""The course's reading load. A numbered notebook is its main path: it teaches the idea in at most 2,000 words of
+markdown. Measurements and deep dives that would push it over go to its appendix notebook (appendix_NN_*.ipynb,
+linked from where they were) or to docs/results.md. Words are counted as runs of non-space characters, so an equation
+or a table cell counts as well."""
 
 from __future__ import annotations
 
@@ -10,20 +11,15 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+APPENDICES = sorted(NOTEBOOK_DIR.glob("appendix_*.ipynb"))
 WORD_BUDGET = 2_000
 
 
-def main_path_words(notebook: Path) -> int:
-    total = 0
-    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
-        if cell["cell_type"] != "markdown":
-            continue
-        text = "".join(cell["source"])
-        if re.match(r"#+\s*Appendix", text.strip()):
-            break
-        total += len(text.split())
-    return total
+def markdown_cells(notebook: Path) -> list[str]:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown"]
 
 
 def test_every_numbered_notebook_is_counted():
@@ -32,6 +28,18 @@ def test_every_numbered_notebook_is_counted():
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
-def test_the_main_path_keeps_to_the_word_budget(notebook):
-    words = main_path_words(notebook)
-    assert words <= WORD_BUDGET, f"{notebook.name}: {words:,} words of markdown before its appendix"
+def test_a_numbered_notebook_keeps_to_the_word_budget_and_holds_no_appendix(notebook):
+    texts = markdown_cells(notebook)
+    words = sum(len(text.split()) for text in texts)
+    assert words <= WORD_BUDGET, f"{notebook.name}: {words:,} words of markdown"
+    headings = [line for text in texts for line in text.splitlines() if re.match(r"#+\s*Appendix", line)]
+    assert not headings, f"{notebook.name}: appendices go to an appendix notebook: {headings}"
+
+
+@pytest.mark.parametrize("appendix", APPENDICES, ids=lambda path: path.stem)
+def test_an_appendix_belongs_to_a_numbered_notebook_that_links_to_it(appendix):
+    number, name = re.fullmatch(r"appendix_(\d\d)_(.+)\.ipynb", appendix.name).groups()
+    notebook = NOTEBOOK_DIR / f"{number}_{name}.ipynb"
+    assert notebook in NOTEBOOKS, f"{appendix.name} has no notebook {notebook.name}"
+    assert any(f"]({appendix.name}" in text for text in markdown_cells(notebook)), f"{notebook.name} never links it"
+    assert any(f"]({notebook.name})" in text for text in markdown_cells(appendix)), f"{appendix.name} never links back"

@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from albert_explained import AlbertConfig, AlbertForMaskedLM  # noqa: E402
+from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertModel  # noqa: E402
 from albert_explained import views  # noqa: E402
 from albert_explained.bundled import inference_model  # noqa: E402
 from albert_explained.views import analysis, bertviz_adapters  # noqa: E402
@@ -551,3 +551,33 @@ def test_notebook_07s_reading_of_head_masking_holds_for_other_draws_of_the_masks
     assert -0.085 < min(largest_gap[1], largest_gap[2]) < -0.075  # "up to 8 points behind"
     assert 0.05 < largest_gap[3] < 0.06  # "leads by up to 5.5"
     assert importance[0][3, 1] > 0.995 and 0.085 < importance[1][3, 1] < 0.095  # "1.00 ... 0.09"
+
+
+def test_layer_transitions_measure_each_step_over_real_tokens_only():
+    torch.manual_seed(0)
+    config = AlbertConfig(vocab_size=50, embedding_size=8, hidden_size=16, num_hidden_layers=3, num_attention_heads=2,
+                          intermediate_size=32, max_position_embeddings=16)
+    model = AlbertModel(config).train()
+    ids = torch.randint(5, 50, (2, 6))
+    mask = torch.ones_like(ids)
+    mask[1, 4:] = 0  # the second sentence ends in two padding tokens
+    distances, angles = analysis.layer_transitions(model, ids, mask)
+    assert model.training  # the mode it was in is put back
+
+    with torch.no_grad():
+        model.eval()
+        hidden = model(ids, attention_mask=mask, output_hidden_states=True).hidden_states
+    real = [(b, t) for b in range(2) for t in range(6) if mask[b, t]]
+    for i in range(config.num_hidden_layers):  # an independent computation in numpy, token by token
+        a = [hidden[i][b, t].numpy().astype(np.float64) for b, t in real]
+        c = [hidden[i + 1][b, t].numpy().astype(np.float64) for b, t in real]
+        pairs = list(zip(a, c, strict=True))
+        expected_distance = np.mean([np.linalg.norm(y - x) for x, y in pairs])
+        cosines = [np.clip(x @ y / np.linalg.norm(x) / np.linalg.norm(y), -1, 1) for x, y in pairs]
+        expected_angle = np.mean([math.degrees(math.acos(cosine)) for cosine in cosines])
+        assert distances[i] == pytest.approx(expected_distance, rel=1e-5)
+        assert angles[i] == pytest.approx(expected_angle, rel=1e-4, abs=1e-3)
+
+    fig = views.plot_layer_transitions([("tiny", {"ALBERT": (distances, angles)})])
+    assert [ax.get_ylabel() for ax in fig.axes] == ["L2 distance", "angle (degrees)"]
+    plt.close(fig)

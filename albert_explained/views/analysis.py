@@ -1,4 +1,5 @@
 """Numbers about attention heads: what each head looks at, what it is worth, and what sharing does across depth.
+(And one number per layer: how far it moves the hidden state.)
 
 Pictures of attention (plots.py) show one sentence at a time. The analyses here turn attention into numbers
 that can be averaged over many sentences, compared between heads and tested. Each is a function that returns
@@ -51,6 +52,14 @@ measures how differently head h attends at depths a and b with the Jensen-Shanno
 averaged over query tokens. In BERT every depth has its own weights, so different behaviour per depth is expected;
 in ALBERT it has to come from the input alone. `head_mask` rows are per layer application, so importance is per
 (depth, head) too, even though pruning a shared head for real would remove it at every depth.
+
+**How far each layer moves the hidden state** (the paper's figure 1). Not attention but the layer as a whole: for
+each layer application i = 1 .. L, between its input h_(i-1) and its output h_i, per real token,
+
+    d_i = || h_i - h_(i-1) ||_2        theta_i = arccos( h_i . h_(i-1) / (||h_i|| ||h_(i-1)||) )   in degrees
+
+averaged over the real tokens of the batch (`layer_transitions`). The paper finds ALBERT's curves smoother than
+BERT's and not falling to zero with depth.
 
 Shapes: attentions A x (B, N, T, T); attention_mask (B, T); per-head results (A, N); rollout (B, T, T).
 """
@@ -346,3 +355,20 @@ def mask_tokens_for_mlm(input_ids: torch.Tensor, attention_mask: Optional[torch.
     chosen = candidates & (ranks < per_row[:, None])  # (B, T)
     labels = torch.where(chosen, input_ids, torch.full_like(input_ids, -100))
     return {"input_ids": input_ids.masked_fill(chosen, mask_id), "labels": labels}
+
+
+@torch.inference_mode()
+def layer_transitions(model: torch.nn.Module, input_ids: torch.Tensor,
+                      attention_mask: torch.Tensor) -> tuple[list[float], list[float]]:
+    """The paper's figure 1 for one batch: per layer i = 1 .. L, the mean L2 distance d_i and the mean angle theta_i
+    (degrees) between the layer's input h_(i-1) and its output h_i, over the real tokens. Returns (distances,
+    angles), L values each. `model` is an AlbertModel or a BertModel (anything that returns hidden_states)."""
+    with eval_mode(model):
+        hidden = model(input_ids, attention_mask=attention_mask, output_hidden_states=True).hidden_states  # L + 1
+    real = attention_mask.bool()  # (B, T)
+    distances, angles = [], []
+    for h_in, h_out in zip(hidden[:-1], hidden[1:], strict=True):  # (B, T, H) each
+        distances.append((h_out - h_in).norm(dim=-1)[real].mean().item())
+        cosine = torch.nn.functional.cosine_similarity(h_in, h_out, dim=-1)[real].clamp(-1, 1)  # (real tokens,)
+        angles.append(torch.rad2deg(torch.arccos(cosine)).mean().item())
+    return distances, angles

@@ -3,7 +3,8 @@
 One head as a heatmap (rows are the tokens that attend, columns the tokens attended to) or as bertviz-style lines, all
 heads of a layer, every layer x head at once, and the figures of the analyses in analysis.py: a number per head as a
 layer x head table, entropy, shares, rollout, the head-masking curve, and ALBERT's own view, one head of the shared
-layer at every depth. Every function returns the Figure, so it can be shown or saved (`save_figure`).
+layer at every depth; and the paper's figure 1, how far each layer moves the hidden state. Every function returns
+the Figure, so it can be shown or saved (`save_figure`).
 """
 
 from __future__ import annotations
@@ -269,5 +270,33 @@ def plot_head_across_depths(attentions: torch.Tensor, tokens: Sequence[str], hea
         ax.set_ylabel("depth")
     which = "mean of the heads" if head is None else f"head {head}"
     fig.suptitle(f"{which}: the same weights W_Q, W_K, W_V at every depth")
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_transitions(panels: Sequence[tuple[str, Mapping[str, tuple[Sequence[float], Sequence[float]]]]]):
+    """The paper's figure 1, one row per (title, {name: (distances, angles)}) from `layer_transitions`: the L2
+    distance on the left, the angle on the right, against the layer."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(panels), 2, figsize=(11, 3.6 * len(panels)), squeeze=False)
+    for row, (title, curves) in enumerate(panels):
+        for name, (distances, angles) in curves.items():
+            layers = range(1, len(distances) + 1)
+            axes[row, 0].plot(layers, distances, "o-", ms=3, label=name)
+            axes[row, 1].plot(layers, angles, "o-", ms=3, label=name)
+        # ALBERT's first step can be several times larger than all the others (h_0 is not yet normalised): a first
+        # point far above the rest is written on the chart instead of squashing every other point to the bottom.
+        top = 1.3 * max(max(distances[1:]) for distances, _ in curves.values())
+        off_chart = [(name, distances[0]) for name, (distances, _) in curves.items() if distances[0] > top]
+        for k, (name, value) in enumerate(off_chart):
+            axes[row, 0].annotate(f"{name}, layer 1: {value:.1f} (off the chart)", (1, top),
+                                  xytext=(0.12, 0.92 - 0.08 * k), textcoords="axes fraction", fontsize=8,
+                                  arrowprops=dict(arrowstyle="->", color="gray"))
+        axes[row, 0].set_ylim(0, top)
+        axes[row, 0].set(xlabel="layer", ylabel="L2 distance", title=f"{title}: L2 distance, input vs output")
+        axes[row, 1].set(xlabel="layer", ylabel="angle (degrees)", title=f"{title}: angle, input vs output")
+        axes[row, 0].legend(loc="lower left")
+        for ax in axes[row]:
+            ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
     return fig
