@@ -363,6 +363,55 @@ def test_ctrl_c_during_a_checkpoint_gives_one_line_and_the_run_resumes(tmp_path,
     assert (out / "model" / "config.json").is_file()
 
 
+def test_ctrl_c_before_the_first_step_leaves_no_run_behind_and_the_same_command_starts_again(tmp_path, corpus):
+    out = tmp_path / "run"
+    # Ctrl-C (a real SIGINT) just after the checkpoint of step 0 is written, before the first step is done.
+    interrupted = pretrain_in_child("""
+        import torch
+        real_save = torch.save
+        def save(obj, f, *args, **kwargs):
+            real_save(obj, f, *args, **kwargs)
+            os.kill(os.getpid(), signal.SIGINT)
+        torch.save = save
+        """, run_arguments(out, corpus))
+    assert interrupted.returncode == 130
+    assert interrupted.stderr == (f"albert-explained pretrain: interrupted before the first training step; what the "
+                                  f"run had written in {out} is removed, so the same command starts it again\n")
+    assert not out.exists()  # made by the run, and empty again: removed with its lock
+    assert main(run_arguments(out, corpus)) == 0  # no --resume asked for
+    assert (out / "model" / "config.json").is_file()
+
+
+def test_an_error_on_the_first_step_leaves_no_run_behind_and_the_corrected_command_runs(tmp_path, corpus, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")  # not the run's: kept
+    assert main(run_arguments(out, corpus, "--batch-size", "100000")) == 2  # fails after the checkpoint of step 0
+    assert "fewer than one batch per process" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    assert main(run_arguments(out, corpus)) == 0
+    assert (out / "model" / "config.json").is_file() and (out / "notes.txt").read_text() == "mine"
+
+
+def test_an_error_after_the_first_step_keeps_the_run_resumable(tmp_path, corpus, capsys, monkeypatch):
+    real_forward, training_steps = PretrainingObjective.forward, []
+
+    def forward(self, **batch):
+        if self.model.training:
+            training_steps.append(1)
+            if len(training_steps) == 2:
+                raise RuntimeError("a failure in step 2")
+        return real_forward(self, **batch)
+
+    monkeypatch.setattr(PretrainingObjective, "forward", forward)
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="a failure in step 2"):
+        main(run_arguments(out, corpus))
+    assert read_checkpoint(out / CHECKPOINT_NAME)["state"]["step"] == 0 and (out / "tokenizer").is_dir()
+    monkeypatch.setattr(PretrainingObjective, "forward", real_forward)
+    assert main(run_arguments(out, corpus, "--resume")) == 0
+
+
 @posix_only
 def test_a_file_size_limit_during_a_checkpoint_gives_one_line_and_the_run_resumes(tmp_path, corpus):
     out = tmp_path / "run"

@@ -212,6 +212,33 @@ def test_a_second_run_on_a_directory_in_use_is_refused_and_told_who_holds_it(tin
         assert [p.name for p in out.iterdir()] == [".lock"]  # the refused run wrote nothing
 
 
+def test_ctrl_c_on_the_first_step_of_a_new_run_removes_what_it_wrote_and_a_later_step_keeps_it(tiny_model_dir,
+                                                                                                 tmp_path, monkeypatch):
+    real_forward, calls = ModelLoss.forward, []
+
+    def interrupted_at(step):
+        def forward(self, **batch):
+            calls.append(1)
+            if len(calls) == step:
+                raise KeyboardInterrupt
+            return real_forward(self, **batch)
+        return forward
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(ModelLoss, "forward", interrupted_at(1))
+    with pytest.raises(KeyboardInterrupt, match=f"before the first training step; what the run had written in {out} "
+                                                f"is removed, so the same command starts it again"):
+        finetune(tiny_run(tiny_model_dir, out))
+    assert not out.exists()
+    calls.clear()
+    monkeypatch.setattr(ModelLoss, "forward", interrupted_at(4))  # in step 4: the checkpoint of step 2 is kept
+    with pytest.raises(KeyboardInterrupt):
+        finetune(tiny_run(tiny_model_dir, out))
+    assert torch.load(out / CHECKPOINT_NAME, weights_only=True)["state"]["step"] == 2
+    monkeypatch.setattr(ModelLoss, "forward", real_forward)
+    assert finetune(tiny_run(tiny_model_dir, out, resume=True)).step == 6
+
+
 def test_a_model_directory_without_a_tokenizer_is_named(tiny_model_dir, tmp_path):
     (tmp_path / "config.json").write_text((tiny_model_dir / "config.json").read_text())
     with pytest.raises(ValueError, match=f"model directory {tmp_path} has no spiece.model"):

@@ -46,8 +46,8 @@ from ..pretraining.card import command_for_card, hardware_description
 from ..tokenizer import AlbertTokenizer
 from ..tokenizer.albert_tokenizer import VOCAB_FILE
 from ..training.checkpoints import CHECKPOINT_NAME
-from ..training.loop import (LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, check_output_dir, lock_output_dir,
-                             start_session)
+from ..training.loop import (LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, UndoIfUntrained, check_output_dir,
+                             lock_output_dir, start_session)
 from ..files import write_files
 from ..weights import CONFIG_NAME, SAFETENSORS_NAME, resolve_checkpoint
 from . import get_task
@@ -181,14 +181,16 @@ def finetune(config: FinetuningConfig) -> FinetuningResult:
     """Run (or resume) a fine-tuning run as described in the module docstring. One run at a time in an output
     directory: a second one is refused and told who holds it (`training.loop.lock_output_dir`)."""
     config.check()
-    with lock_output_dir(Path(config.output_dir), holder=config.command or "finetune() called from Python"):
-        return _finetune(config)
+    out = Path(config.output_dir)
+    with lock_output_dir(out, holder=config.command or "finetune() called from Python"):
+        check_output_dir(out, config.resume, RUN_FILES)
+        with UndoIfUntrained(out, RUN_FILES, config.resume) as undo:
+            return _finetune(config, undo)
 
 
-def _finetune(config: FinetuningConfig) -> FinetuningResult:
+def _finetune(config: FinetuningConfig, undo: UndoIfUntrained) -> FinetuningResult:
     task = get_task(config.task)
     out = Path(config.output_dir)
-    check_output_dir(out, config.resume, RUN_FILES)
     if config.resume and (out / METRICS_NAME).is_file():
         raise ValueError(f"the run in {out} has finished (its {METRICS_NAME} is written): there is nothing to resume")
     model_dir = resolve_model_dir(config.model)
@@ -211,6 +213,7 @@ def _finetune(config: FinetuningConfig) -> FinetuningResult:
         out.mkdir(parents=True, exist_ok=True)
     dist.barrier()
     loop = TrainingLoop(model, ModelLoss(model), config, session, out)
+    undo.follow(loop.state)
     pad_id = tokenizer.pad_token_id
     metrics = loop.run(lambda epoch: epoch_batches(data.train, config.batch_size, config.seed, epoch),
                        collate=lambda chunk: task.collate(chunk, pad_id),

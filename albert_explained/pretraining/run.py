@@ -63,7 +63,8 @@ from ..model import AlbertForPreTraining
 from ..training.checkpoints import CHECKPOINT_NAME
 from ..training.distributed import Distributed
 from ..files import new_directory
-from ..training.loop import LOG_NAME, TrainingConfig, TrainingLoop, check_output_dir, lock_output_dir, start_session
+from ..training.loop import (LOG_NAME, TrainingConfig, TrainingLoop, UndoIfUntrained, check_output_dir, lock_output_dir,
+                             start_session)
 from .card import export_model
 from .corpus import CorpusSplit, read_corpus, shakespeare_split, split_documents
 from .data import (DataConfig, SpecialIds, batches, collate, create_examples, junction_bigram_baseline,
@@ -217,15 +218,17 @@ def pretrain(config: PretrainingConfig) -> PretrainingResult:
     """Run (or resume) pretraining as described in the module docstring. One run at a time in an output directory:
     a second one is refused and told who holds it (`training.loop.lock_output_dir`)."""
     config.check()
-    with lock_output_dir(Path(config.output_dir), holder=config.command or "pretrain() called from Python"):
-        return _pretrain(config)
+    out = Path(config.output_dir)
+    with lock_output_dir(out, holder=config.command or "pretrain() called from Python"):
+        check_output_dir(out, config.resume, RUN_FILES)
+        with UndoIfUntrained(out, RUN_FILES, config.resume) as undo:
+            return _pretrain(config, undo)
 
 
-def _pretrain(config: PretrainingConfig) -> PretrainingResult:
+def _pretrain(config: PretrainingConfig, undo: UndoIfUntrained) -> PretrainingResult:
     session = start_session(config)
     dist, device = session.dist, session.device
     out = Path(config.output_dir)
-    check_output_dir(out, config.resume, RUN_FILES)
     split = load_split(config)
     if dist.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -257,6 +260,7 @@ def _pretrain(config: PretrainingConfig) -> PretrainingResult:
         # averaging (which would otherwise stop, waiting for a gradient that never comes).
         model.albert.embeddings.position_embeddings.weight.requires_grad_(False)
     loop = TrainingLoop(model, PretrainingObjective(model), config, session, out)
+    undo.follow(loop.state)
     if loop.state.step >= config.steps and (out / "model" / "metrics.json").is_file():
         # Resuming a finished run would only evaluate again and rewrite its card and log.
         raise ValueError(f"the run in {out} has finished all {config.steps} steps and its model is in "

@@ -15,7 +15,9 @@ pretraining run:
 - an evaluation every `eval_every` steps and once at the end, through the caller's `evaluate()` callback;
 - a checkpoint before the first step, every `checkpoint_every` steps and at the last step of a session
   (`checkpoints.py`: written atomically; model, optimizer, scheduler, random-number state, and where in which epoch
-  the run is), so a run stopped anywhere (Ctrl-C, a full disk, a kill) resumes from the last one;
+  the run is), so a run stopped anywhere (Ctrl-C, a full disk, a kill) resumes from the last one; a new run that
+  stops before its first step is done removes what it wrote instead (`UndoIfUntrained`), so the same command, once
+  corrected, simply runs again;
 - one run at a time in an output directory (`lock_output_dir`, held around the whole run), and a stop, with a clear
   message, at the first step whose loss or gradient norm is NaN or infinite, before that step is logged or
   checkpointed (`run_directory.check_finite`): the last checkpoint keeps the weights from before;
@@ -46,6 +48,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +178,39 @@ def lock_output_dir(output_dir: Path, holder: str) -> RunLock:
     if output_dir.exists() and not output_dir.is_dir():
         raise ValueError(f"output_dir {output_dir} is a file; it must be a directory (made if missing)")
     return RunLock(output_dir, holder=holder, enabled=rank_from_environment() == 0)
+
+
+class UndoIfUntrained:
+    """Around a new run, from the moment `check_output_dir` found its directory free: if the run stops (an error,
+    Ctrl-C) before its first training step is done, the files it wrote there (`run_files`: the checkpoint of step 0,
+    a tokenizer, the log) are removed, so that the same command, corrected, simply runs again instead of asking for
+    --resume. Once a step is done (`follow(loop.state)` tells it how far the run is), every file stays and the run
+    is resumable. A resumed run, and every process but rank 0, removes nothing. (A run killed outright cannot clean
+    up; `check_output_dir` then says what is left and that it can be deleted.)"""
+
+    def __init__(self, output_dir: Path, run_files: Sequence[str], resume: bool):
+        self.output_dir, self.run_files = Path(output_dir), run_files
+        self.enabled = not resume and rank_from_environment() == 0
+        self.state: Optional[TrainingState] = None
+
+    def follow(self, state: TrainingState) -> None:
+        self.state = state
+
+    def __enter__(self) -> "UndoIfUntrained":
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        if error_type is None or not self.enabled or (self.state is not None and self.state.step > 0):
+            return
+        for name in self.run_files:
+            path = self.output_dir / name
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        if issubclass(error_type, KeyboardInterrupt):
+            raise KeyboardInterrupt(f"interrupted before the first training step; what the run had written in "
+                                    f"{self.output_dir} is removed, so the same command starts it again") from None
 
 
 def check_output_dir(output_dir: Path, resume: bool, run_files: Sequence[str]) -> None:
