@@ -14,6 +14,7 @@ import contextlib
 import json
 import re
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -693,6 +694,24 @@ def test_a_checkpoint_that_is_a_pipe_or_a_directory_is_named_as_such(tmp_path, c
                                        f"not a regular file (a pipe, a device or a directory); a checkpoint is one\n")
 
 
+def test_a_corpus_whose_text_changed_since_the_checkpoint_is_not_resumed(tmp_path, corpus, capsys):
+    changed = tmp_path / "corpus"
+    shutil.copytree(corpus, changed)
+    out = tmp_path / "run"
+    assert main(run_arguments(out, changed, "--stop-after", "2", "--no-export")) == 0
+    play = sorted(changed.glob("*.txt"))[0]
+    original = play.read_text(encoding="utf-8")
+    play.write_text(original.replace("\n", "\nA line that was not there.\n", 1), encoding="utf-8")  # same path
+    capsys.readouterr()
+    assert main(run_arguments(out, changed, "--resume")) == 2
+    assert capsys.readouterr().err == (f"albert-explained pretrain: error: the training data has changed since "
+                                       f"{out / CHECKPOINT_NAME} was written (the corpus, or the tokenizer that "
+                                       f"encodes it): resuming would go on with other data. Restore the data the run "
+                                       f"started with, or start a new run in another --output-dir\n")
+    play.write_text(original, encoding="utf-8")
+    assert main(run_arguments(out, changed, "--resume")) == 0
+
+
 def test_a_checkpoint_with_damaged_entries_is_one_line(tmp_path, corpus, capsys):
     out = tmp_path / "run"
     assert main(run_arguments(out, corpus, "--stop-after", "2", "--no-export")) == 0
@@ -717,6 +736,7 @@ def test_a_checkpoint_with_damaged_entries_is_one_line(tmp_path, corpus, capsys)
     ("history", "[]", "state.history must be a list of records (dicts), got str"),
     ("history", [1, 2], "state.history must be a list of records (dicts), got list"),
     ("processes", 0, "state.processes must be an integer >= 1, got 0"),
+    ("data_fingerprint", 7, "state.data_fingerprint must be a string, got 7"),
 ])
 def test_a_checkpoint_whose_state_no_run_could_write_is_one_line_naming_the_field(tmp_path, corpus, capsys, field,
                                                                                    value, message):

@@ -552,12 +552,13 @@ def test_bad_runs_fail_clearly_and_never_overwrite_a_run(tmp_path, small_corpus_
         pretrain(tiny_run(tmp_path / "run", small_corpus_dir, resume=True, hidden_size=64))
     assert checkpoint.read_bytes() == saved
 
-    # A run that failed after training its tokenizer leaves it (and its step-0 checkpoint) behind; a new run must not
-    # quietly take it over.
+    # A run that fails before its first step, after training its tokenizer and writing its step-0 checkpoint, takes
+    # them away again: the corrected run trains its own tokenizer instead of quietly taking over the failed one's.
     with pytest.raises(ValueError, match="fewer than one batch"):
         pretrain(tiny_run(tmp_path / "failed", small_corpus_dir, batch_size=100_000))
-    with pytest.raises(FileExistsError, match="already holds .*: checkpoint.pt, tokenizer"):
-        pretrain(tiny_run(tmp_path / "failed", small_corpus_dir, vocab_size=250))
+    assert not (tmp_path / "failed").exists()
+    corrected = pretrain(tiny_run(tmp_path / "failed", small_corpus_dir, vocab_size=250, stop_after=1, export=False))
+    assert len(corrected.tokenizer) == 250
     (tmp_path / "a-file").write_text("")
     with pytest.raises(ValueError, match="output_dir .*a-file is a file"):
         pretrain(tiny_run(tmp_path / "a-file", small_corpus_dir))

@@ -47,7 +47,7 @@ from ..tokenizer import AlbertTokenizer
 from ..tokenizer.albert_tokenizer import VOCAB_FILE
 from ..training.checkpoints import CHECKPOINT_NAME
 from ..training.loop import (LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, UndoIfUntrained, check_output_dir,
-                             lock_output_dir, start_session)
+                             data_fingerprint, lock_output_dir, start_session)
 from ..files import write_files
 from ..weights import CONFIG_NAME, SAFETENSORS_NAME, resolve_checkpoint
 from . import get_task
@@ -212,7 +212,8 @@ def _finetune(config: FinetuningConfig, undo: UndoIfUntrained) -> FinetuningResu
     if dist.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
     dist.barrier()
-    loop = TrainingLoop(model, ModelLoss(model), config, session, out)
+    examples = [[encoded.inputs, encoded.labels] for encoded in data.train]
+    loop = TrainingLoop(model, ModelLoss(model), config, session, out, data_fingerprint=data_fingerprint(examples))
     undo.follow(loop.state)
     pad_id = tokenizer.pad_token_id
     metrics = loop.run(lambda epoch: epoch_batches(data.train, config.batch_size, config.seed, epoch),

@@ -63,8 +63,8 @@ from ..model import AlbertForPreTraining
 from ..training.checkpoints import CHECKPOINT_NAME
 from ..training.distributed import Distributed
 from ..files import new_directory
-from ..training.loop import (LOG_NAME, TrainingConfig, TrainingLoop, UndoIfUntrained, check_output_dir, lock_output_dir,
-                             start_session)
+from ..training.loop import (LOG_NAME, TrainingConfig, TrainingLoop, UndoIfUntrained, check_output_dir,
+                             data_fingerprint, lock_output_dir, start_session)
 from .card import export_model
 from .corpus import CorpusSplit, read_corpus, shakespeare_split, split_documents
 from .data import (DataConfig, SpecialIds, batches, collate, create_examples, junction_bigram_baseline,
@@ -259,7 +259,8 @@ def _pretrain(config: PretrainingConfig, undo: UndoIfUntrained) -> PretrainingRe
         # relative positions nothing reads it. Frozen, it is left out of the optimizer and out of DDP's gradient
         # averaging (which would otherwise stop, waiting for a gradient that never comes).
         model.albert.embeddings.position_embeddings.weight.requires_grad_(False)
-    loop = TrainingLoop(model, PretrainingObjective(model), config, session, out)
+    corpus = data_fingerprint([[document.name, document.sentences] for document in split.train + split.validation])
+    loop = TrainingLoop(model, PretrainingObjective(model), config, session, out, data_fingerprint=corpus)
     undo.follow(loop.state)
     if loop.state.step >= config.steps and (out / "model" / "metrics.json").is_file():
         # Resuming a finished run would only evaluate again and rewrite its card and log.

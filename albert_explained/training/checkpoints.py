@@ -43,6 +43,7 @@ class TrainingState:
     history: list[dict[str, Any]] = field(default_factory=list)  # one record per step (and per evaluation)
     elapsed_seconds: float = 0.0  # wall time of the run so far, over all its sessions (setup included)
     cpu_seconds: float = 0.0  # CPU time of this process, likewise
+    data_fingerprint: str = ""  # loop.data_fingerprint of the training data ("": not recorded)
 
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
@@ -96,7 +97,8 @@ def last_checkpoint_step(directory: Path) -> Optional[int]:
 
 def check_state(state: TrainingState) -> None:
     """A ValueError naming the first field of a restored TrainingState that no run could have written: the counters
-    are integers >= 0 (the processes >= 1), the clocks finite numbers, the history a list of records (dicts)."""
+    are integers >= 0 (the processes >= 1), the clocks finite numbers, the fingerprint a string, the history a list
+    of records (dicts)."""
     for name, least in (("step", 0), ("epoch", 0), ("batch_in_epoch", 0), ("processes", 1)):
         value = getattr(state, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
@@ -105,6 +107,8 @@ def check_state(state: TrainingState) -> None:
         value = getattr(state, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(f"state.{name} must be a finite number of seconds, got {value!r}")
+    if not isinstance(state.data_fingerprint, str):
+        raise ValueError(f"state.data_fingerprint must be a string, got {state.data_fingerprint!r}")
     if not isinstance(state.history, list) or not all(isinstance(record, dict) for record in state.history):
         raise ValueError(f"state.history must be a list of records (dicts), got {type(state.history).__name__}")
 

@@ -45,6 +45,7 @@ fine-tuning run is the loop with a task head's own loss, its examples and its me
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -180,6 +181,11 @@ def lock_output_dir(output_dir: Path, holder: str) -> RunLock:
     return RunLock(output_dir, holder=holder, enabled=rank_from_environment() == 0)
 
 
+def data_fingerprint(data: Any) -> str:
+    """A short hash of a run's training data, given as what json can write (lists, dicts, strings, numbers)."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
 class UndoIfUntrained:
     """Around a new run, from the moment `check_output_dir` found its directory free: if the run stops (an error,
     Ctrl-C) before its first training step is done, the files it wrote there (`run_files`: the checkpoint of step 0,
@@ -255,11 +261,12 @@ class TrainingLoop:
     was written by a run with the same RESUME_FIELDS. Nothing is written before `run()`.
 
     `write_checkpoint` is the function that saves a checkpoint (`checkpoints.save_checkpoint`'s arguments); rank 0
-    alone calls it.
+    alone calls it. `data_fingerprint` (`data_fingerprint(...)` of the training data) goes into every checkpoint, and
+    a resume whose data gives another one is refused: the same path can hold other text by then.
     """
 
     def __init__(self, model: nn.Module, objective: nn.Module, config: TrainingConfig, session: Session,
-                 output_dir: Path, write_checkpoint: Callable[..., None] = save_checkpoint):
+                 output_dir: Path, write_checkpoint: Callable[..., None] = save_checkpoint, data_fingerprint: str = ""):
         self.model, self.config, self.session = model, config, session
         self.output_dir = Path(output_dir)
         self.write_checkpoint = write_checkpoint
@@ -278,7 +285,14 @@ class TrainingLoop:
                 raise ValueError(f"the checkpoint {self.output_dir / CHECKPOINT_NAME} was written by a run of "
                                  f"{self.state.processes} process(es); resume it with as many (torchrun "
                                  f"--nproc-per-node {self.state.processes}), not {dist.world_size}")
+            saved = self.state.data_fingerprint
+            if saved and data_fingerprint and saved != data_fingerprint:  # "": a run that recorded none
+                raise ValueError(f"the training data has changed since {self.output_dir / CHECKPOINT_NAME} was "
+                                 f"written (the corpus, or the tokenizer that encodes it): resuming would go on "
+                                 f"with other data. Restore the data the run started with, or start a new run in "
+                                 f"another --output-dir")
         self.state.processes = dist.world_size
+        self.state.data_fingerprint = data_fingerprint
         self._earlier_seconds = self.state.elapsed_seconds, self.state.cpu_seconds  # of earlier sessions
 
     def update_clock(self) -> None:
