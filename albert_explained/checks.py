@@ -182,6 +182,13 @@ def check_integer_tensor(name: str, labels: Any) -> None:
                         f"convert it with .long()")
 
 
+def check_batch_not_empty(name: str, batch_size: int) -> None:
+    """A loss is a mean over the examples of a batch, and over none it is 0 / 0 = NaN (as the reference returns it)."""
+    if batch_size == 0:
+        raise ValueError(f"{name} given for an empty batch (batch size 0): a loss over no examples would be NaN; "
+                         f"give at least one example")
+
+
 def check_token_labels(name: str, labels: Optional[torch.Tensor], shape: tuple[int, int], high: int,
                        limit: str) -> None:
     """Per-token labels: shape (B, T), each -100 (ignored) or in [0, high), and not all -100: the loss averages over
@@ -191,6 +198,7 @@ def check_token_labels(name: str, labels: Optional[torch.Tensor], shape: tuple[i
     check_integer_tensor(name, labels)
     if tuple(labels.shape) != tuple(shape):
         raise ValueError(f"{name} must have the shape of input_ids {tuple(shape)}, got {tuple(labels.shape)}")
+    check_batch_not_empty(name, shape[0])
     values = ValueChecks()
     values.add(labels, lambda t: (t != IGNORE_INDEX) & ((t < 0) | (t >= high)),
                f"{name} must be -100 (ignored) or in [0, {high}) ({limit} = {high})")
@@ -206,6 +214,7 @@ def check_class_labels(name: str, labels: Optional[torch.Tensor], batch_size: in
     check_integer_tensor(name, labels)
     if labels.numel() != batch_size or labels.dim() > 2:
         raise ValueError(f"{name} must have shape (batch,) = ({batch_size},), got {tuple(labels.shape)}")
+    check_batch_not_empty(name, batch_size)
     values = ValueChecks()
     values.add(labels, lambda t: (t < 0) | (t >= num_classes), f"{name} must be in [0, {num_classes})")
     values.raise_if_any()
@@ -237,6 +246,7 @@ def check_sequence_labels(config: Any, input_ids, inputs_embeds, labels) -> Opti
     if labels is None:
         return None
     check_tensor("labels", labels)
+    check_batch_not_empty("labels", batch_size)
     problem_type, num_labels = sequence_problem_type(config, labels), config.num_labels
     if problem_type == "single_label_classification":
         check_class_labels("labels", labels, batch_size, num_labels)
@@ -263,7 +273,7 @@ def check_answer_positions(config: Any, input_ids, inputs_embeds, start_position
     or (B, 1), both or neither. Positions at or past the sequence's end are allowed (the loss ignores them, as the
     reference's does: an answer truncated away); negative ones are not (the reference would silently clamp them to 0,
     the [CLS] piece)."""
-    batch_size, _ = batch_shape(input_ids, inputs_embeds)
+    batch_size, seq_len = batch_shape(input_ids, inputs_embeds)
     if config.num_labels != 2:
         raise ValueError(f"question answering needs num_labels = 2 (start and end), got {config.num_labels}")
     if (start_positions is None) != (end_positions is None):
@@ -277,8 +287,11 @@ def check_answer_positions(config: Any, input_ids, inputs_embeds, start_position
         check_integer_tensor(name, positions)
         if positions.numel() != batch_size or positions.dim() > 2:
             raise ValueError(f"{name} must have shape (batch,) = ({batch_size},), got {tuple(positions.shape)}")
+        check_batch_not_empty(name, batch_size)
         values.add(positions, lambda p: p < 0, f"{name} must be 0 or more (a position at or past the sequence's end "
                    f"is ignored by the loss)")
+        values.whole((positions >= seq_len).all(), f"every one of {name} is at or past the sequence's end "
+                     f"({seq_len}): the loss ignores them all and would be NaN; give at least one answer inside")
     values.raise_if_any()
 
 
@@ -293,6 +306,10 @@ def check_multiple_choice(input_ids, attention_mask, token_type_ids, position_id
         shape = "(batch, choices, sequence)" + (", embedding" if inputs_embeds is not None else "")
         raise ValueError(f"{name} must have shape {shape} for multiple choice, got {describe(first)}")
     batch_size, num_choices, seq_len = first.shape[:3]
+    if num_choices == 0:
+        name = "input_ids" if input_ids is not None else "inputs_embeds"
+        raise ValueError(f"{name} has no choices: shape (batch, choices, sequence) = {tuple(first.shape[:3])}; "
+                         f"multiple choice needs at least one choice per example")
     # Every tensor is flattened to (batch * choices, sequence) before the encoder, so a mask given as (choices,
     # batch, sequence) would flatten without error and pair each choice with another example's mask: compare shapes.
     for name, tensor in (("attention_mask", attention_mask), ("token_type_ids", token_type_ids),

@@ -215,6 +215,9 @@ def check_fits_in_memory(cls: type, config: Any, source: Path) -> None:
 def resolve_checkpoint(name_or_path: str | os.PathLike, also: Sequence[str] = ()) -> Path:
     """A local directory as it is; a name that is not a local path is taken as a hub id and downloaded, with the
     files named in `also` (such as the tokenizer's spiece.model)."""
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise TypeError(f"name_or_path must be a checkpoint directory or a hub id (a str or a path), got "
+                        f"{type(name_or_path).__name__}")
     path = Path(name_or_path)
     if path.is_dir():
         return path

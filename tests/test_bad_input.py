@@ -42,6 +42,7 @@ from albert_explained import (
     AlbertForSequenceClassification,
     AlbertForTokenClassification,
     AlbertModel,
+    AlbertTokenizer,
     BertConfig,
 )
 from albert_explained.bert import BertModel
@@ -762,8 +763,45 @@ def test_question_answering_positions_come_in_pairs_and_are_not_negative():
     with raises_before_computation(model, ValueError, r"end_positions must be 0 or more .*, found -3"):
         model(token_ids(), start_positions=torch.zeros(B, dtype=torch.long),
               end_positions=torch.tensor([1, -3]))  # the reference would train towards [CLS]
-    past_the_end = torch.full((B,), T + 5)  # an answer truncated away: ignored, as in the reference
-    assert model(token_ids(), start_positions=past_the_end, end_positions=past_the_end).loss is not None
+    truncated = torch.tensor([1, T + 5])  # the second answer was truncated away: ignored, as in the reference
+    assert torch.isfinite(model(token_ids(), start_positions=truncated, end_positions=truncated).loss)
+    past_the_end = torch.full((B,), T + 5)  # every answer ignored: the reference's loss is 0 / 0 = NaN
+    with raises_before_computation(model, ValueError, rf"every one of start_positions is at or past the sequence's "
+                                                      rf"end \({T}\): the loss ignores them all and would be NaN"):
+        model(token_ids(), start_positions=past_the_end, end_positions=past_the_end)
+
+
+@pytest.mark.parametrize("head", ["sequence_classifier", "token_classifier", "multiple_choice", "question_answering",
+                                  "pretraining"])
+def test_labels_for_an_empty_batch_are_refused_rather_than_giving_a_nan_loss(head, request):
+    empty = torch.zeros(0, T, dtype=torch.long)
+    labels = {"sequence_classifier": {"labels": torch.zeros(0, dtype=torch.long)},
+              "token_classifier": {"labels": torch.zeros(0, T, dtype=torch.long)},
+              "multiple_choice": {"labels": torch.zeros(0, dtype=torch.long)},
+              "question_answering": {"start_positions": empty[:, 0], "end_positions": empty[:, 0]},
+              "pretraining": {"labels": empty, "sentence_order_label": empty[:, 0]}}[head]
+    if head == "question_answering":
+        model = AlbertForQuestionAnswering(albert_config()).eval()
+    else:
+        model = request.getfixturevalue(head)
+    inputs = torch.zeros(0, 3, T, dtype=torch.long) if head == "multiple_choice" else empty
+    name = "start_positions" if head == "question_answering" else "labels"
+    with raises_before_computation(model, ValueError, rf"{name} given for an empty batch \(batch size 0\): a loss "
+                                                      rf"over no examples would be NaN"):
+        model(inputs, **labels)
+
+
+def test_multiple_choice_with_no_choices_is_refused(multiple_choice):
+    with raises_before_computation(multiple_choice, ValueError, rf"input_ids has no choices: shape \(batch, choices, "
+                                                                rf"sequence\) = \({B}, 0, {T}\)"):
+        multiple_choice(torch.zeros(B, 0, T, dtype=torch.long))
+
+
+@pytest.mark.parametrize("load", [AlbertModel.from_pretrained, AlbertTokenizer.from_pretrained])
+@pytest.mark.parametrize("value", [None, 3])
+def test_from_pretrained_without_a_path_names_the_argument(load, value):
+    with pytest.raises(TypeError, match=rf"must be a .* \(a str or a path\), got {type(value).__name__}"):
+        load(value)
 
 
 def test_task_heads_check_their_inputs_like_albert_model():

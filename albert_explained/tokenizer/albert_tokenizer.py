@@ -169,6 +169,9 @@ class AlbertTokenizer:
         Only local files are read. For a checkpoint on the Hugging Face Hub, download it first (for example
         `huggingface_hub.snapshot_download("albert/albert-base-v2")`) and pass the folder.
         """
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a tokenizer directory or a .model file (a str or a path), got "
+                            f"{type(path).__name__}")
         path = Path(path)
         if path.is_file():
             return cls(path, **overrides)
