@@ -33,15 +33,17 @@ def _color_segment_b(labels, sentence_b_start: Optional[int]) -> None:
 
 
 def plot_attention_heatmap(matrix: torch.Tensor, tokens: Sequence[str], ax=None, title: str = "",
-                           sentence_b_start: Optional[int] = None, show_labels: bool = True, colorbar: bool = True):
-    """One (t, t) attention matrix: rows are the tokens that attend (queries), columns the tokens attended to."""
+                           sentence_b_start: Optional[int] = None, show_labels: bool = True, colorbar: bool = True,
+                           vmax: float = 1.0):
+    """One (t, t) attention matrix: rows are the tokens that attend (queries), columns the tokens attended to. The
+    colour scale runs from 0 to `vmax` (1, a weight's largest possible value, unless given)."""
     import matplotlib.pyplot as plt
 
     matrix = torch.as_tensor(matrix).detach().float().cpu()
     if ax is None:
         size = min(2.0 + 0.25 * len(tokens), 10.0)
         _, ax = plt.subplots(figsize=(size + 0.8, size))
-    image = ax.imshow(matrix.numpy(), cmap="Blues", vmin=0.0, vmax=1.0)
+    image = ax.imshow(matrix.numpy(), cmap="Blues", vmin=0.0, vmax=vmax)
     ax.set_xticks(range(len(tokens)))
     ax.set_yticks(range(len(tokens)))
     if show_labels:
@@ -175,7 +177,8 @@ def plot_head_scores(scores: torch.Tensor, title: str = "", ax=None, fmt: str = 
     scores = torch.as_tensor(scores).detach().float().cpu()
     num_layers, num_heads = scores.shape
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.0 + 0.6 * num_heads, 0.8 + 0.45 * num_layers))
+        # At least 4 x 3 inches: a model of 2 heads and 4 layers still gets a table a reader can see.
+        _, ax = plt.subplots(figsize=(max(4.0, 1.0 + 0.6 * num_heads), max(3.0, 0.8 + 0.45 * num_layers)))
     image = ax.imshow(scores.numpy(), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     if num_layers * num_heads <= 400:  # numbers stay legible up to about 20 x 20
         for layer in range(num_layers):
@@ -216,14 +219,18 @@ def plot_shares(shares: Mapping[str, torch.Tensor]):
 
 
 def plot_rollout(rollout: torch.Tensor, tokens: Sequence[str], last_layer: Optional[torch.Tensor] = None):
-    """The rollout matrix (T, T) of one sentence; with last_layer (T, T), the raw top-layer attention beside it."""
+    """The rollout matrix (T, T) of one sentence; with last_layer (T, T), the raw top-layer attention beside it.
+
+    Each panel gets its own colour scale, from 0 to its largest value: rollout spreads each row over many tokens, so
+    its values stay small (often under 0.2), and on attention's 0..1 scale the panel would look almost white."""
     plt = _pyplot()
     panels = [("raw attention, top layer (mean of heads)", last_layer)] if last_layer is not None else []
     panels.append(("attention rollout through all layers", rollout))
     size = min(2.0 + 0.25 * len(tokens), 8.0)
-    fig, axes = plt.subplots(1, len(panels), figsize=(size * len(panels), size), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=((size + 0.8) * len(panels), size), squeeze=False)
     for ax, (title, matrix) in zip(axes[0], panels, strict=True):
-        plot_attention_heatmap(matrix, tokens, ax=ax, title=title)
+        top = float(torch.as_tensor(matrix).max())
+        plot_attention_heatmap(matrix, tokens, ax=ax, title=f"{title}\n(colour scale 0 to {top:.2f})", vmax=top)
     fig.tight_layout()
     return fig
 
@@ -256,14 +263,19 @@ def plot_head_across_depths(attentions: torch.Tensor, tokens: Sequence[str], hea
     attentions = torch.as_tensor(attentions)
     num_layers = attentions.shape[0]
     panels = num_layers + (divergence is not None)
-    size = min(1.2 + 0.15 * len(tokens), 5.0)
-    fig, axes = plt.subplots(1, panels, figsize=(size * panels, size + 0.8), squeeze=False)
+    columns = min(panels, 3)  # rows of at most three panels, at most 14 inches wide: labels stay readable
+    rows = math.ceil(panels / columns)
+    size = min(1.2 + 0.15 * len(tokens), 5.0, 14.0 / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, (size + 0.6) * rows + 0.4), squeeze=False)
+    axes = axes.flatten()
+    for ax in axes[panels:]:
+        ax.axis("off")
     for depth in range(num_layers):
         matrix = attentions[depth].mean(0) if head is None else attentions[depth, head]  # (T, T)
-        plot_attention_heatmap(matrix, tokens, ax=axes[0][depth], title=f"depth {depth}", show_labels=depth == 0,
+        plot_attention_heatmap(matrix, tokens, ax=axes[depth], title=f"depth {depth}", show_labels=depth == 0,
                                colorbar=False)
     if divergence is not None:
-        ax = axes[0][-1]
+        ax = axes[panels - 1]
         plot_head_scores(divergence, "JS divergence between depths", ax=ax, cmap="Reds", vmin=0.0,
                          vmax=math.log(2), colorbar=False)
         ax.set_xlabel("depth")
@@ -284,18 +296,21 @@ def plot_layer_transitions(panels: Sequence[tuple[str, Mapping[str, tuple[Sequen
             layers = range(1, len(distances) + 1)
             axes[row, 0].plot(layers, distances, "o-", ms=3, label=name)
             axes[row, 1].plot(layers, angles, "o-", ms=3, label=name)
-        # ALBERT's first step can be several times larger than all the others (h_0 is not yet normalised): a first
-        # point far above the rest is written on the chart instead of squashing every other point to the bottom.
-        top = 1.3 * max(max(distances[1:]) for distances, _ in curves.values())
-        off_chart = [(name, distances[0]) for name, (distances, _) in curves.items() if distances[0] > top]
-        for k, (name, value) in enumerate(off_chart):
-            axes[row, 0].annotate(f"{name}, layer 1: {value:.1f} (off the chart)", (1, top),
-                                  xytext=(0.12, 0.92 - 0.08 * k), textcoords="axes fraction", fontsize=8,
-                                  arrowprops=dict(arrowstyle="->", color="gray"))
+        # ALBERT's first step can be several times larger than all the others (h_0 is not yet normalised). A first
+        # point more than twice the largest later one would squash every other point to the bottom: it is drawn as
+        # a triangle at the top edge, with its value written beside it, in the band above the other points.
+        later = max(max(distances[1:]) for distances, _ in curves.values())
+        off_chart = {name: distances[0] for name, (distances, _) in curves.items() if distances[0] > 2 * later}
+        top = 1.35 * later if off_chart else 1.1 * max(max(distances) for distances, _ in curves.values())
+        for k, (name, value) in enumerate(off_chart.items()):
+            color = next(line.get_color() for line in axes[row, 0].get_lines() if line.get_label() == name)
+            axes[row, 0].plot([1], [top], "^", color=color, ms=7, clip_on=False)
+            axes[row, 0].annotate(f"{name}, layer 1: {value:.1f} (off the chart)", (1, top), xytext=(10, -8 - 12 * k),
+                                  textcoords="offset points", fontsize=8, va="top", color=color)
         axes[row, 0].set_ylim(0, top)
         axes[row, 0].set(xlabel="layer", ylabel="L2 distance", title=f"{title}: L2 distance, input vs output")
         axes[row, 1].set(xlabel="layer", ylabel="angle (degrees)", title=f"{title}: angle, input vs output")
-        axes[row, 0].legend(loc="lower left")
+        axes[row, 0].legend(loc="best")
         for ax in axes[row]:
             ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
