@@ -10,6 +10,9 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
+
+from albert_explained.course import text_says
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -43,3 +46,10 @@ def test_an_appendix_belongs_to_a_numbered_notebook_that_links_to_it(appendix):
     assert notebook in NOTEBOOKS, f"{appendix.name} has no notebook {notebook.name}"
     assert any(f"]({appendix.name}" in text for text in markdown_cells(notebook)), f"{notebook.name} never links it"
     assert any(f"]({notebook.name})" in text for text in markdown_cells(appendix)), f"{appendix.name} never links back"
+
+
+def test_text_says_passes_a_true_claim_and_quotes_a_false_one():
+    text_says("the loss falls", True)
+    text_says("one-element tensors count", torch.tensor(True))
+    with pytest.raises(AssertionError, match="the text says 'the loss falls', but this output does not show it"):
+        text_says("the loss falls", torch.tensor(False))
