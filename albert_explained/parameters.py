@@ -282,22 +282,27 @@ def paper_parameter_table() -> list[PaperRow]:
     return rows
 
 
-def format_table(rows: list[PaperRow]) -> str:
-    """A text table of the rows, with the reasons as numbered notes below it."""
+def format_table(rows: list[PaperRow], notes: bool = True) -> str:
+    """A text table of the rows, with the reasons as numbered notes below it; with notes=False, only whether each
+    row rounds to the paper's figure."""
+    last = "note" if notes else "same"
     header = (f"{'table':<6}{'row':<28}{'model':<12}{'E':>5}{'H':>6}{'L':>4}  {'sharing':<18}"
-              f"{'ours':>13}{'ours':>7}{'paper':>7}  note")
+              f"{'ours':>13}{'ours':>7}{'paper':>7}  {last}")
     lines = [header, "-" * len(header)]
-    notes = []
+    reasons = []
     for row in rows:
-        note = ""
-        if row.reason is not None:
-            notes.append(row.reason)
-            note = f"[{len(notes)}]"
+        if not notes:
+            note = "yes" if row.rounded == row.paper else "no"
+        elif row.reason is not None:
+            reasons.append(row.reason)
+            note = f"[{len(reasons)}]"
+        else:
+            note = ""
         lines.append(f"{row.table:<6}{row.label:<28}{row.model:<12}{row.embedding_size:>5}{row.hidden_size:>6}"
                      f"{row.num_layers:>4}  {row.sharing:<18}{row.count:>13,}{row.rounded:>7}{row.paper:>7}  {note}")
-    if notes:
+    if reasons:
         lines.append("")
-        lines += [f"[{i}] {text}" for i, text in enumerate(notes, start=1)]
+        lines += [f"[{i}] {text}" for i, text in enumerate(reasons, start=1)]
     return "\n".join(lines)
 
 

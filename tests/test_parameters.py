@@ -320,3 +320,11 @@ def test_format_table_shows_every_count_and_every_note(rows):
         assert f"{row.count:,}" in text and row.label in text
     notes = [r.reason for r in rows if r.reason]
     assert all(f"[{i}] {note}" in text for i, note in enumerate(notes, start=1))
+
+
+def test_format_table_without_notes_says_for_each_row_whether_it_rounds_to_the_papers_figure(rows):
+    lines = format_table(rows, notes=False).splitlines()
+    assert lines[0].endswith("same") and len(lines) == 2 + len(rows)  # header, rule, one line per row, no notes
+    for row, line in zip(rows, lines[2:], strict=True):
+        assert row.label in line and f"{row.count:,}" in line
+        assert line.endswith("yes" if row.rounded == row.paper else "no")
