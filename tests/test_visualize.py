@@ -530,8 +530,9 @@ def test_masking_curve_starts_unmasked_and_ends_with_every_head_off(model_and_to
 @pytest.mark.skipif(not bundled_is_present(), reason="the bundled model is not in this checkout")
 def test_notebook_07s_reading_of_head_masking_holds_for_other_draws_of_the_masks():
     """Notebook 07 (section 6.4) says importance order is no better than random in the bundled model, whichever way
-    the masks fall: its own batch of 128 held-out pairs, masked with other seeds, puts the importance order up to 8
-    points behind random (seeds 1, 2) or 5.5 ahead (seed 3), and one head's score goes from 1.00 to 0.09."""
+    the masks fall; docs/results.md ("Head importance across draws of the masks") gives the figures: its own batch
+    of 128 held-out pairs, masked with other seeds, puts the importance order up to 8 points behind random (seeds 1,
+    2) or 5.5 ahead (seed 3), and one head's score goes from 1.00 to 0.09."""
     from albert_explained.pretraining.corpus import VALIDATION_PLAYS, load_plays
 
     model, tokenizer = inference_model()  # on the CPU, where the notebook's figures were measured
