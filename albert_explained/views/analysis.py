@@ -71,6 +71,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 import torch
 
+from ..checks import IGNORE_INDEX
 from ..device import eval_mode
 from ..tokenizer import CLS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID
 
@@ -261,7 +262,7 @@ def mlm_accuracy(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]],
             inputs = _forward_inputs(batch, device)
             labels = inputs.pop("labels")
             mask = None if head_mask is None else head_mask.to(device)
-            scored = labels != -100  # (B, T)
+            scored = labels != IGNORE_INDEX  # (B, T)
             if hasattr(model, "albert") and hasattr(model, "predictions"):
                 # Only the masked positions need the V-way output layer, by far the largest matrix product here.
                 hidden = model.albert(**inputs, head_mask=mask).last_hidden_state  # (B, T, H)
@@ -353,7 +354,7 @@ def mask_tokens_for_mlm(input_ids: torch.Tensor, attention_mask: Optional[torch.
     per_row = (candidates.sum(-1).float() * fraction).round().clamp(min=1).long()  # (B,)
     ranks = scores.argsort(-1).argsort(-1)  # rank of each position's score in its row: (B, T)
     chosen = candidates & (ranks < per_row[:, None])  # (B, T)
-    labels = torch.where(chosen, input_ids, torch.full_like(input_ids, -100))
+    labels = torch.where(chosen, input_ids, torch.full_like(input_ids, IGNORE_INDEX))
     return {"input_ids": input_ids.masked_fill(chosen, mask_id), "labels": labels}
 
 
