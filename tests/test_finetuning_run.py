@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 
 import pytest
@@ -237,6 +238,21 @@ def test_ctrl_c_on_the_first_step_of_a_new_run_removes_what_it_wrote_and_a_later
     assert torch.load(out / CHECKPOINT_NAME, weights_only=True)["state"]["step"] == 2
     monkeypatch.setattr(ModelLoss, "forward", real_forward)
     assert finetune(tiny_run(tiny_model_dir, out, resume=True)).step == 6
+
+
+def test_a_checkpoint_without_the_encoders_weights_is_refused_not_fine_tuned_as_pretrained(tiny_model_dir, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    weights = load_file(model_dir / "model.safetensors")
+    dropped = next(key for key in weights if "attention.query.weight" in key)
+    save_file({key: tensor for key, tensor in weights.items() if key != dropped}, model_dir / "model.safetensors")
+    with pytest.raises(ValueError, match=rf"model {model_dir} lacks 1 of the encoder's weights \({dropped} first\): "
+                                         rf"it is not a pretrained ALBERT"):
+        finetune(tiny_run(model_dir, tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
+    assert finetune(tiny_run(model_dir, tmp_path / "run", from_scratch=True, steps=2)).step == 2  # on purpose: fine
 
 
 def test_a_model_directory_without_a_tokenizer_is_named(tiny_model_dir, tmp_path):

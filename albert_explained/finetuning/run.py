@@ -148,6 +148,14 @@ def build_model(task: Task, model_dir: Path, from_scratch: bool, seed: int) -> t
                 model = task.model_class.from_pretrained(model_dir, **task.config_overrides())
             except ValueError as error:  # e.g. a classifier of another number of labels than the task has
                 raise ValueError(f"model {model_dir} does not fit the {task.name} task: {error}") from error
+        # Only the task's head (and the pooler, which an MLM-only checkpoint has no use for) may be missing: an
+        # encoder weight that the checkpoint lacks would train from random values while the card says "pretrained".
+        encoder_missing = [key for key in model.missing_keys
+                           if key.startswith("albert.") and not key.startswith("albert.pooler")]
+        if encoder_missing:
+            raise ValueError(f"model {model_dir} lacks {len(encoder_missing)} of the encoder's weights "
+                             f"({encoder_missing[0]} first): it is not a pretrained ALBERT. Give a complete checkpoint "
+                             f"directory, or --from-scratch to train every weight from random values on purpose")
     if model.config.position_embedding_type != "absolute":
         # With relative positions nothing reads the absolute table (kept for the reference's checkpoint format):
         # frozen, as in pretraining, it is left out of the optimizer and out of DDP's gradient averaging.
