@@ -39,6 +39,11 @@ from typing import Any, Optional
 
 from .files import MAX_JSON_BYTES, read_text_file, write_text
 
+# Layers a forward pass may run. Published models run 12 or 24; a thousand is far beyond any that trains, and a
+# config asking for millions (a typo, a hostile file) would otherwise hang in the forward pass or in building the
+# modules, since a shared layer costs no memory and so passes the memory check.
+MAX_LAYER_APPLICATIONS = 1_000
+
 POSITION_EMBEDDING_TYPES = ("absolute", "relative_key", "relative_key_query")
 SHARING_STRATEGIES = ("all-shared", "shared-attention", "shared-FFN", "not-shared")
 ATTN_IMPLEMENTATIONS = ("eager", "sdpa")
@@ -274,6 +279,10 @@ class AlbertConfig(_JsonConfig):
                              f"1 or num_hidden_layers ({self.num_hidden_layers}), got {self.num_hidden_groups}")
         if self.id2label is not None and len(self.id2label) != self.num_labels:
             raise ValueError(f"id2label has {len(self.id2label)} labels but num_labels is {self.num_labels}")
+        if self.num_layer_applications > MAX_LAYER_APPLICATIONS:
+            raise ValueError(f"num_hidden_layers x inner_group_num must be at most {MAX_LAYER_APPLICATIONS:,} layer "
+                             f"applications per forward pass, got {self.num_hidden_layers:,} x "
+                             f"{self.inner_group_num:,}")
 
     @property
     def head_size(self) -> int:
@@ -358,6 +367,9 @@ class BertConfig(_JsonConfig):
         _check_choice("problem_type", self.problem_type, PROBLEM_TYPES)
         _check_probability(self, "hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout")
         _check_numbers(self)
+        if self.num_hidden_layers > MAX_LAYER_APPLICATIONS:
+            raise ValueError(f"num_hidden_layers must be at most {MAX_LAYER_APPLICATIONS:,}, got "
+                             f"{self.num_hidden_layers:,}")
 
     @staticmethod
     def presets() -> dict[str, dict[str, Any]]:

@@ -874,3 +874,21 @@ def test_a_tokenizer_and_a_config_of_different_vocabularies_are_refused_together
     with pytest.raises(ValueError, match=r"spiece.model has 300 pieces but .*config.json says vocab_size = 4,000: the "
                                          r"tokenizer and the model were not made together"):
         load_with_tokenizer(tmp_path / "model")
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(num_hidden_layers=10**8), r"at most 1,000 layer applications per forward pass, got 100,000,000 x 1"),
+    (dict(inner_group_num=10**6), r"at most 1,000 layer applications per forward pass, got 2 x 1,000,000"),
+])
+def test_a_config_asking_for_millions_of_layers_is_refused_before_anything_is_built(tmp_path, overrides, message):
+    """A shared layer costs no memory, so only the count of layer applications stops a forward pass that would never
+    end (or, for inner_group_num, a million modules built one by one)."""
+    with pytest.raises(ValueError, match=message):
+        albert_config(**overrides)
+    AlbertForMaskedLM(albert_config()).save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, **overrides}))
+    with pytest.raises(ValueError, match=message):
+        AlbertForMaskedLM.from_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="num_hidden_layers must be at most 1,000, got 5,000"):
+        bert_config(num_hidden_layers=5000)
