@@ -752,6 +752,47 @@ def test_a_checkpoint_whose_state_no_run_could_write_is_one_line_naming_the_fiel
                      f"from: {message}\n")
 
 
+def _damage(contents: dict, kind: str) -> None:
+    if kind in ("training_config", "model_config", "model", "scheduler"):
+        contents[kind] = [1, 2] if kind != "scheduler" else "x"
+    elif kind == "moment_shape":
+        contents["optimizer"]["state"][0]["exp_avg"] = torch.zeros(1)
+    elif kind == "learning_rate":
+        contents["optimizer"]["param_groups"][0]["lr"] = "fast"
+    elif kind == "history_step":
+        contents["state"]["history"] = [{"loss": 1.0}]
+    elif kind == "history_keys":
+        contents["state"]["history"] = [{"step": 1, "loss": 1.0}]
+    elif kind == "step_past_the_end":
+        contents["state"]["step"] = 99
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("training_config", "its training_config must be a dict, got list"),
+    ("model_config", "its model_config must be a dict, got list"),
+    ("model", "its model must be a dict, got list"),
+    ("scheduler", "its scheduler must be a dict, got str"),
+    ("moment_shape", r"the optimizer's exp_avg has shape \(1,\) for a parameter of shape"),
+    ("learning_rate", "the optimizer's lr must be a finite number, got 'fast'"),
+    ("history_step", r"state.history holds a record whose step is not an integer in \[0, 2\]"),
+    ("history_keys", "the record of step 1 in state.history has no mlm_loss, sop_loss"),
+    ("step_past_the_end", r"its state.step \(99\) is past the run's 6 steps"),
+])
+def test_a_checkpoint_damaged_in_any_entry_is_one_line_before_any_step(tmp_path, corpus, capsys, kind, message):
+    out = tmp_path / "run"
+    assert main(run_arguments(out, corpus, "--stop-after", "2", "--no-export")) == 0
+    contents = torch.load(out / CHECKPOINT_NAME, weights_only=True)
+    _damage(contents, kind)
+    torch.save(contents, out / CHECKPOINT_NAME)
+    log = (out / "log.jsonl").read_text()
+    capsys.readouterr()
+    assert main(run_arguments(out, corpus, "--resume")) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "is damaged and cannot be resumed from" in error, error
+    assert re.search(message, error), error
+    assert (out / "log.jsonl").read_text() == log and not (out / "model").exists()  # nothing trained or exported
+
+
 def test_a_checkpoint_past_the_end_of_its_epoch_is_refused_rather_than_skipping_the_epoch(tmp_path, corpus, capsys):
     """A run stops at most at the end of an epoch, so batch_in_epoch beyond it is damage; read as it is, the loop
     would start the next epoch and the resumed run would differ from the uninterrupted one without a word."""

@@ -84,6 +84,10 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     missing = [entry for entry in CHECKPOINT_ENTRIES if entry not in checkpoint]
     if missing:
         raise ValueError(f"{path} is not a complete checkpoint: it has no {', '.join(missing)}")
+    for entry in ("model_config", "training_config", "model", "optimizer", "scheduler", "state"):
+        if not isinstance(checkpoint[entry], dict):
+            raise ValueError(f"{path} is damaged and cannot be resumed from: its {entry} must be a dict, got "
+                             f"{type(checkpoint[entry]).__name__}")
     return checkpoint
 
 
@@ -111,6 +115,26 @@ def check_state(state: TrainingState) -> None:
         raise ValueError(f"state.data_fingerprint must be a string, got {state.data_fingerprint!r}")
     if not isinstance(state.history, list) or not all(isinstance(record, dict) for record in state.history):
         raise ValueError(f"state.history must be a list of records (dicts), got {type(state.history).__name__}")
+    for record in state.history:
+        step = record.get("step")
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= state.step:
+            raise ValueError(f"state.history holds a record whose step is not an integer in [0, {state.step}]: "
+                             f"{str(record)[:80]}")
+
+
+def check_optimizer_state(optimizer: torch.optim.Optimizer) -> None:
+    """A ValueError if a restored optimizer could not take a step: a hyperparameter that is not a number, or a moment
+    tensor whose shape is not its parameter's (torch would fail inside the update, or broadcast silently)."""
+    for group in optimizer.param_groups:
+        for name in ("lr", "weight_decay"):
+            value = group.get(name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"the optimizer's {name} must be a finite number, got {value!r}")
+        for parameter in group["params"]:
+            for name, value in optimizer.state.get(parameter, {}).items():
+                if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != parameter.shape:
+                    raise ValueError(f"the optimizer's {name} has shape {tuple(value.shape)} for a parameter of shape "
+                                     f"{tuple(parameter.shape)}")
 
 
 def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, config: Any) -> TrainingState:
@@ -134,6 +158,7 @@ def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, config: 
         check_state(state)
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
+        check_optimizer_state(optimizer)
         scheduler.load_state_dict(checkpoint["scheduler"])
         torch.set_rng_state(checkpoint["torch_rng"])
         if checkpoint["cuda_rng"] is not None and torch.cuda.is_available():

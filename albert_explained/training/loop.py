@@ -285,6 +285,9 @@ class TrainingLoop:
                 raise ValueError(f"the checkpoint {self.output_dir / CHECKPOINT_NAME} was written by a run of "
                                  f"{self.state.processes} process(es); resume it with as many (torchrun "
                                  f"--nproc-per-node {self.state.processes}), not {dist.world_size}")
+            if self.state.step > config.steps:  # steps must agree (RESUME_FIELDS): only damage puts the step past it
+                raise ValueError(f"{self.output_dir / CHECKPOINT_NAME} is damaged and cannot be resumed from: its "
+                                 f"state.step ({self.state.step}) is past the run's {config.steps} steps")
             saved = self.state.data_fingerprint
             if saved and data_fingerprint and saved != data_fingerprint:  # "": a run that recorded none
                 raise ValueError(f"the training data has changed since {self.output_dir / CHECKPOINT_NAME} was "
@@ -333,6 +336,11 @@ class TrainingLoop:
         processes); `description` labels the progress bar."""
         config, dist, device = self.config, self.session.dist, self.session.device
         state, model = self.state, self.model
+        for record in state.history:  # a restored history must hold what this run logs, or its export would fail
+            missing = [key for key in log_keys if "eval" not in record and key not in record]
+            if missing:
+                raise ValueError(f"{self.output_dir / CHECKPOINT_NAME} is damaged and cannot be resumed from: the "
+                                 f"record of step {record['step']} in state.history has no {', '.join(missing)}")
         stop = min(config.steps, config.stop_after or config.steps)
         if state.step == 0:
             self.checkpoint()  # from here on, a run stopped in any way (Ctrl-C, a full disk, a kill) can be resumed
