@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .files import MAX_JSON_BYTES, read_text_file, write_text
+from .files import MAX_JSON_BYTES, parse_json, read_text_file, write_text
 
 # Layers a forward pass may run. Published models run 12 or 24; a thousand is far beyond any that trains, and a
 # config asking for millions (a typo, a hostile file) would otherwise hang in the forward pass or in building the
@@ -185,11 +185,7 @@ class _JsonConfig:
     def from_json_file(cls, path: str | os.PathLike, **overrides: Any):
         """Read a config.json. Errors name the file: invalid JSON, wrong types or impossible values."""
         path = Path(path)
-        text = read_text_file(path, "config file", MAX_JSON_BYTES)
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path} is not valid JSON: {error}") from error
+        data = parse_json(read_text_file(path, "config file", MAX_JSON_BYTES), str(path))
         try:
             return cls._from_dict(data, overrides, source=str(path))
         except (TypeError, ValueError) as error:

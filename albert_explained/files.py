@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import glob
+import json
 import os
 import re
 import secrets
@@ -267,3 +268,13 @@ def read_text_file(path: PathLike, what: str, limit: int = MAX_TEXT_BYTES) -> st
     except UnicodeDecodeError as error:
         raise ValueError(f"{what} {path} is not UTF-8 text ({error.reason} at byte {error.start:,})") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_json(text: str, source: str) -> Any:
+    """json.loads, with every way the text can fail to be JSON for us given as one ValueError that names `source`:
+    a syntax error, nesting too deep for Python's parser (RecursionError) or an integer of thousands of digits."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error).split(";")[0]
+        raise ValueError(f"{source} is not valid JSON: {reason}") from None

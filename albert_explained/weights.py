@@ -74,7 +74,7 @@ import torch
 from torch import nn
 
 from .config import AlbertConfig
-from .files import write_files
+from .files import parse_json, write_files
 
 CONFIG_NAME = "config.json"
 SAFETENSORS_NAME = "model.safetensors"
@@ -413,7 +413,7 @@ def check_saved_together(directory: Path, config: Any, overrides: dict[str, Any]
     weights = directory / SAFETENSORS_NAME
     if record is None:
         return  # written by another program, or before the record existed, or a pytorch_model.bin
-    saved, current = json.loads(record), config.to_dict()
+    saved, current = parse_json(record, f"the config recorded in {weights}"), config.to_dict()
     differ = [f"{key}: the weights {saved[key]!r}, config.json {current[key]!r}" for key in sorted(saved)
               if key in current and key not in _FREE_FIELDS and key not in overrides and saved[key] != current[key]]
     if differ:

@@ -892,3 +892,21 @@ def test_a_config_asking_for_millions_of_layers_is_refused_before_anything_is_bu
         AlbertForMaskedLM.from_pretrained(tmp_path)
     with pytest.raises(ValueError, match="num_hidden_layers must be at most 1,000, got 5,000"):
         bert_config(num_hidden_layers=5000)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"hidden_size": ' + "9" * 5000 + "}", "Exceeds the limit .* for integer string conversion"),
+])
+@pytest.mark.parametrize("name", ["config.json", "tokenizer_config.json"])
+def test_json_that_python_cannot_parse_is_one_error_naming_the_file(tmp_path, text, reason, name):
+    """Deep nesting is a RecursionError and a huge integer a ValueError about digits, deep inside json: both are
+    reported as the file not being valid JSON, with the file's name."""
+    from albert_explained.bundled import BUNDLED_MODEL_DIR
+
+    for file in ("config.json", "spiece.model"):
+        (tmp_path / file).write_bytes((BUNDLED_MODEL_DIR / file).read_bytes())
+    (tmp_path / name).write_text(text)
+    load = AlbertConfig.from_json_file if name == "config.json" else AlbertTokenizer.from_pretrained
+    with pytest.raises(ValueError, match=rf"{re.escape(str(tmp_path / name))} is not valid JSON: {reason}"):
+        load(tmp_path / name if name == "config.json" else tmp_path)

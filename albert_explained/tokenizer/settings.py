@@ -11,12 +11,11 @@ that transformers' AlbertTokenizer reads our directories and we read its.
 from __future__ import annotations
 
 import difflib
-import json
 import warnings
 from pathlib import Path
 from typing import Any
 
-from ..files import MAX_JSON_BYTES, read_text_file
+from ..files import MAX_JSON_BYTES, parse_json, read_text_file
 
 TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
@@ -56,10 +55,7 @@ def read_settings(directory: Path) -> dict[str, Any]:
             continue
         if not path.is_file():  # skipped, the tokenizer would load with other settings than saved
             raise ValueError(f"{path} is not a regular file (a pipe, a device or a directory)")
-        try:
-            data = json.loads(read_text_file(path, "tokenizer file", MAX_JSON_BYTES))
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path} is not valid JSON: {error}") from error
+        data = parse_json(read_text_file(path, "tokenizer file", MAX_JSON_BYTES), str(path))
         if not isinstance(data, dict):
             raise ValueError(f"{path} must hold a JSON object, got {type(data).__name__}")
         check_switches(data, where=f"{path}: ")
