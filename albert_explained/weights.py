@@ -218,6 +218,8 @@ def resolve_checkpoint(name_or_path: str | os.PathLike, also: Sequence[str] = ()
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise TypeError(f"name_or_path must be a checkpoint directory or a hub id (a str or a path), got "
                         f"{type(name_or_path).__name__}")
+    if not str(name_or_path).strip():
+        raise ValueError("name_or_path is empty: give a checkpoint directory or a hub id")
     path = Path(name_or_path)
     if path.is_dir():
         return path

@@ -112,3 +112,26 @@ def test_files_that_cannot_be_written_or_read_give_one_line(tmp_path, capsys):
     # A command-line argument whose bytes were not UTF-8 reaches Python as lone surrogates.
     assert main(["tokenize", "caf\udce9"]) == 2
     assert "text is not valid Unicode text: '\\udce9' at position 3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("arguments", [
+    ["tokenize", "hi", "--tokenizer", ""], ["fill-mask", "to [MASK]", "--model", ""],
+    ["attention", "hi", "-o", ""], ["pretrain", "--corpus", " "], ["finetune", "multiple-choice", "--output-dir", ""],
+])
+def test_an_empty_path_is_refused_naming_the_option(arguments, capsys):
+    """An empty --corpus read every text file under the current folder, an empty --tokenizer gave the bundled one."""
+    with pytest.raises(SystemExit) as stopped:
+        main(arguments)
+    assert stopped.value.code == 2
+    option = next(a for a in arguments if a.startswith("-"))
+    assert f"argument {option if option != '-o' else '-o/--output'}: must not be empty" in capsys.readouterr().err
+
+
+def test_the_python_api_refuses_an_empty_corpus_or_checkpoint():
+    from albert_explained import AlbertModel
+    from albert_explained.pretraining import PretrainingConfig
+
+    with pytest.raises(ValueError, match="corpus must be 'shakespeare' or the path of a folder or file, got an empty"):
+        PretrainingConfig(output_dir="run", corpus="").check()
+    with pytest.raises(ValueError, match="name_or_path is empty"):
+        AlbertModel.from_pretrained("")

@@ -151,6 +151,8 @@ class PretrainingConfig(TrainingConfig):
     def check(self) -> None:
         """Errors that name the argument, raised before any work is done."""
         super().check()
+        if not str(self.corpus).strip():  # "" would read every text file under the current folder
+            raise ValueError("corpus must be 'shakespeare' or the path of a folder or file, got an empty string")
         for name in ("vocab_size", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
