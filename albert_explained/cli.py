@@ -17,6 +17,7 @@ command does, a notebook can do in one line too. Under torchrun, --batch-size is
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -345,6 +346,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     handler = args.handler
     try:
         handler(args)
+    except BrokenPipeError:
+        # The reader of our output went away (`albert-explained fill-mask ... | head -1`): what it wanted, it got.
+        # Python would complain again when it flushes stdout at exit, so stdout is pointed at nothing first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # the shells' code for a command ended by a closed pipe (128 + SIGPIPE)
     except (ValueError, TypeError, OSError, FloatingPointError) as error:
         # Mistakes in the input, files that cannot be read or written, a run that diverged: one line that says what
         # to change, not a traceback.

@@ -135,3 +135,14 @@ def test_the_python_api_refuses_an_empty_corpus_or_checkpoint():
         PretrainingConfig(output_dir="run", corpus="").check()
     with pytest.raises(ValueError, match="name_or_path is empty"):
         AlbertModel.from_pretrained("")
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly():
+    """`albert-explained fill-mask ... | head -1`: the reader closes the pipe after one line; the command stops there
+    with the shells' code for a closed pipe, and says nothing (it said '[Errno 32] Broken pipe', exit 2)."""
+    command = [sys.executable, "-m", "albert_explained", "fill-mask", "To be, or not to [MASK]", "--top-k", "4000"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline()  # the first answer
+    process.stdout.close()
+    assert process.wait(timeout=120) == 141
+    assert process.stderr.read() == b""
