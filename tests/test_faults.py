@@ -712,6 +712,15 @@ def test_a_corpus_whose_text_changed_since_the_checkpoint_is_not_resumed(tmp_pat
     assert main(run_arguments(out, changed, "--resume")) == 0
 
 
+def test_a_resume_that_spells_the_same_corpus_another_way_is_accepted(tmp_path, corpus, monkeypatch):
+    monkeypatch.chdir(corpus.parent)
+    out = tmp_path / "run"
+    assert main(run_arguments(out, Path(corpus.name), "--stop-after", "2", "--no-export")) == 0  # a relative path
+    assert main(run_arguments(out, Path(".") / corpus.name / ".", "--stop-after", "4", "--no-export", "--resume")) == 0
+    assert main(run_arguments(out, corpus.resolve(), "--resume")) == 0  # and the absolute one
+    assert (out / "model" / "config.json").is_file()
+
+
 def test_a_checkpoint_with_damaged_entries_is_one_line(tmp_path, corpus, capsys):
     out = tmp_path / "run"
     assert main(run_arguments(out, corpus, "--stop-after", "2", "--no-export")) == 0

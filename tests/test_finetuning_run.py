@@ -255,6 +255,17 @@ def test_a_checkpoint_without_the_encoders_weights_is_refused_not_fine_tuned_as_
     assert finetune(tiny_run(model_dir, tmp_path / "run", from_scratch=True, steps=2)).step == 2  # on purpose: fine
 
 
+def test_a_resume_that_names_the_bundled_model_it_started_from_by_default_is_accepted(tmp_path):
+    from albert_explained.bundled import bundled_model_dir
+
+    out = tmp_path / "run"
+    settings = dict(output_dir=str(out), steps=4, batch_size=4, eval_every=2, checkpoint_every=2, device="cpu",
+                    progress=False, train_size=16, validation_size=8, task="multiple-choice")
+    assert finetune(FinetuningConfig(**settings, stop_after=2)).step == 2  # model=None: the bundled model
+    resumed = finetune(FinetuningConfig(**settings, model=str(bundled_model_dir()), resume=True))
+    assert resumed.step == 4
+
+
 def test_a_model_directory_without_a_tokenizer_is_named(tiny_model_dir, tmp_path):
     (tmp_path / "config.json").write_text((tiny_model_dir / "config.json").read_text())
     with pytest.raises(ValueError, match=f"model directory {tmp_path} has no spiece.model"):

@@ -93,6 +93,14 @@ class FinetuningConfig(TrainingConfig):
     RESUME_FIELDS = TrainingConfig.RESUME_FIELDS + ("task", "model", "from_scratch", "max_seq_length", "train_size",
                                                     "validation_size")
 
+    @staticmethod
+    def comparable(name: str, value: Any) -> Any:
+        """The model as one absolute path, the bundled one for None, however it was spelled; a hub id as it is."""
+        if name == "model":
+            path = bundled_model_dir() if value is None else Path(value)
+            return str(path.resolve()) if path.is_dir() else value
+        return value
+
     def __post_init__(self) -> None:
         if self.steps is None:  # before TrainingConfig derives the warm-up from it
             self.steps = get_task(self.task).steps  # (an unknown task is an error that names the task)

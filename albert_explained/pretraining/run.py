@@ -171,6 +171,13 @@ class PretrainingConfig(TrainingConfig):
         "num_hidden_layers", "num_attention_heads", "intermediate_size", "position_embedding_type", "sharing",
         "max_seq_length", "short_seq_prob", "masked_lm_prob", "max_predictions_per_seq", "max_ngram", "objective")
 
+    @staticmethod
+    def comparable(name: str, value: Any) -> Any:
+        """The corpus as one absolute path, however it was spelled (TrainingConfig.comparable)."""
+        if name == "corpus" and isinstance(value, str) and value != "shakespeare":
+            return str(Path(value).resolve())
+        return value
+
 
 def load_split(config: PretrainingConfig) -> CorpusSplit:
     """The corpus, split by document, trimmed by max_documents / max_sentences_per_document."""

@@ -141,8 +141,8 @@ def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, config: 
     """Restore a run from `path`; any disagreement with the current config is an error before anything changes."""
     checkpoint = read_checkpoint(path)
     saved = checkpoint["training_config"]
-    differ = [f"{name}: checkpoint {saved.get(name)!r}, now {getattr(config, name)!r}"
-              for name in config.RESUME_FIELDS if saved.get(name) != getattr(config, name)]
+    differ = [f"{name}: checkpoint {saved.get(name)!r}, now {getattr(config, name)!r}" for name in config.RESUME_FIELDS
+              if config.comparable(name, saved.get(name)) != config.comparable(name, getattr(config, name))]
     if differ:
         raise ValueError(f"the checkpoint {path} was written by a run with other settings; resume with the same "
                          f"ones or start a new --output-dir. Differences: " + "; ".join(differ))

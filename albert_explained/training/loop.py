@@ -102,6 +102,12 @@ class TrainingConfig:
     RESUME_FIELDS = ("optimizer", "learning_rate", "weight_decay", "warmup_steps", "steps", "batch_size", "seed",
                      "precision")
 
+    @staticmethod
+    def comparable(name: str, value: Any) -> Any:
+        """A RESUME_FIELDS setting as a resume compares it with the checkpoint's: a config whose fields name files
+        gives two spellings of one path (`corpus` and `./corpus`) the same value here."""
+        return value
+
     def __post_init__(self) -> None:
         # Resolved here, so that checkpoints, metrics.json and cards record the warm-up the run used.
         if self.warmup_steps is None:
