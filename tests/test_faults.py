@@ -413,6 +413,28 @@ def test_an_error_after_the_first_step_keeps_the_run_resumable(tmp_path, corpus,
     assert main(run_arguments(out, corpus, "--resume")) == 0
 
 
+def test_a_resumed_run_logs_each_step_once(tmp_path, corpus, monkeypatch):
+    real_forward, training_steps = PretrainingObjective.forward, []
+
+    def forward(self, **batch):
+        if self.model.training:
+            training_steps.append(1)
+            if len(training_steps) == 4:  # in step 4: steps 1 to 3 are logged, the checkpoint is of step 2
+                raise RuntimeError("stopped in step 4")
+        return real_forward(self, **batch)
+
+    monkeypatch.setattr(PretrainingObjective, "forward", forward)
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="stopped in step 4"):
+        main(run_arguments(out, corpus))
+    logged = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [record["step"] for record in logged if "loss" in record] == [1, 2, 3]
+    monkeypatch.setattr(PretrainingObjective, "forward", real_forward)
+    assert main(run_arguments(out, corpus, "--resume")) == 0
+    logged = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [record["step"] for record in logged if "loss" in record] == [1, 2, 3, 4, 5, 6]  # step 3 once
+
+
 @posix_only
 def test_a_file_size_limit_during_a_checkpoint_gives_one_line_and_the_run_resumes(tmp_path, corpus):
     out = tmp_path / "run"

@@ -59,7 +59,7 @@ import torch
 from torch import nn
 
 from ..device import PRECISIONS, autocast
-from ..files import append_text
+from ..files import append_text, write_text
 from .checkpoints import CHECKPOINT_NAME, TrainingState, load_checkpoint, save_checkpoint
 from .distributed import Distributed, parameter_checksum, rank_from_environment, setup_distributed
 from .optim import make_optimizer, make_scheduler
@@ -347,6 +347,10 @@ class TrainingLoop:
             if missing:
                 raise ValueError(f"{self.output_dir / CHECKPOINT_NAME} is damaged and cannot be resumed from: the "
                                  f"record of step {record['step']} in state.history has no {', '.join(missing)}")
+        if config.resume and dist.rank == 0:
+            # The log may hold steps taken after the checkpoint (a run stopped between two checkpoints takes them
+            # again now): it restarts from the history the checkpoint kept, so that each step is logged once.
+            write_text(self.output_dir / LOG_NAME, "".join(json.dumps(record) + "\n" for record in state.history))
         stop = min(config.steps, config.stop_after or config.steps)
         if state.step == 0:
             self.checkpoint()  # from here on, a run stopped in any way (Ctrl-C, a full disk, a kill) can be resumed
