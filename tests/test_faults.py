@@ -225,6 +225,26 @@ def test_a_full_disk_while_training_a_tokenizer_leaves_the_old_one_whole(tmp_pat
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
+@posix_only
+def test_a_file_size_limit_on_the_tokenizers_scratch_copy_is_one_line_naming_it(tmp_path):
+    out = tmp_path / "tokenizer"
+    child = in_child("""
+        import resource
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails with EFBIG instead of a signal
+        """, f"""
+        from albert_explained.tokenizer import train_tokenizer
+        try:
+            train_tokenizer([f"line {{i}} of some text to learn pieces from" for i in range(200)], 60, {str(out)!r},
+                            num_threads=1)
+        except OSError as error:
+            print(error)
+        """)
+    assert re.fullmatch(r"file too large \(.*\) while writing /.*/spiece\.model; a scratch copy of the new "
+                        rf"tokenizer; nothing in {re.escape(str(out))} changed\. Free some space .*\n", child.stdout)
+    assert not out.exists()
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Run directories: two runs at once, Ctrl-C, a full disk, a kill, a run that diverges
 # ---------------------------------------------------------------------------------------------------------------

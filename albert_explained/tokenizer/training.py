@@ -14,7 +14,7 @@ from typing import Any, Iterable, Optional, Union
 
 import sentencepiece as spm
 
-from ..files import read_text_file
+from ..files import explain_write_error, read_text_file
 from .albert_tokenizer import VOCAB_FILE, AlbertTokenizer
 from .inputs import is_int
 from .settings import check_switches
@@ -118,7 +118,11 @@ def train_tokenizer(
     # it half written), and its three files then replace any earlier ones together (save_pretrained), so that a
     # failure never leaves a new spiece.model beside old settings.
     with tempfile.TemporaryDirectory() as scratch:
-        (Path(scratch) / VOCAB_FILE).write_bytes(model.getvalue())
+        try:
+            (Path(scratch) / VOCAB_FILE).write_bytes(model.getvalue())
+        except OSError as error:  # a full disk, a quota or a file-size limit: said in words, naming both places
+            raise explain_write_error(error, Path(scratch) / VOCAB_FILE,
+                                      f"a scratch copy of the new tokenizer; nothing in {out_dir} changed") from None
         tokenizer = AlbertTokenizer(Path(scratch) / VOCAB_FILE, do_lower_case=do_lower_case,
                                     remove_space=remove_space, keep_accents=keep_accents,
                                     model_max_length=model_max_length)
