@@ -162,9 +162,13 @@ def write_files(writers: dict[Path, Callable[[BinaryIO], Any]]) -> None:
                 temporary.unlink()
         kept = f"the existing {target.name} is unchanged" if target.exists() else f"no {target.name} was written"
         explained = explain_write_error(error, target, kept)
-        if explained is error:
-            raise
-        raise explained from error
+        if explained is not error:
+            raise explained from error
+        if isinstance(error, OSError) and error.strerror and str(error.filename) in {str(h) for h in hidden.values()}:
+            # Name the file asked for, not the hidden one the error came from (a folder that cannot hold files,
+            # a target that is a directory).
+            raise type(error)(error.errno, f"cannot write {target}: {error.strerror}") from None
+        raise
     for directory in {target.parent for target in writers}:
         _sync_directory(directory)
 
@@ -278,3 +282,14 @@ def parse_json(text: str, source: str) -> Any:
     except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
         reason = "nested too deeply" if isinstance(error, RecursionError) else str(error).split(";")[0]
         raise ValueError(f"{source} is not valid JSON: {reason}") from None
+
+
+def make_parent_folder(path: PathLike) -> None:
+    """Create the folder `path` goes in, and the folders above it, as `mkdir -p` would; an error that names `path`
+    when one of them is a file."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next(parent for parent in reversed(path.parents) if parent.exists() and not parent.is_dir())
+        raise NotADirectoryError(f"cannot write {path}: {blocking} is a file, not a folder") from None

@@ -582,3 +582,20 @@ def test_layer_transitions_measure_each_step_over_real_tokens_only():
     fig = views.plot_layer_transitions([("tiny", {"ALBERT": (distances, angles)})])
     assert [ax.get_ylabel() for ax in fig.axes] == ["L2 distance", "angle (degrees)"]
     plt.close(fig)
+
+
+def test_a_page_or_figure_that_cannot_be_written_names_the_path_asked_for(sample, tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "a-folder.html").mkdir()
+    with pytest.raises(ValueError, match=r"path must end in \.html or \.htm for an HTML page, got '.*page\.txt'"):
+        views.save_html(sample, tmp_path / "page.txt")
+    with pytest.raises(NotADirectoryError, match=rf"cannot write {tmp_path}/a-file/page\.html: {tmp_path}/a-file is "
+                                                 rf"a file, not a folder"):
+        views.save_html(sample, tmp_path / "a-file" / "page.html")
+    with pytest.raises(IsADirectoryError, match=rf"cannot write {tmp_path}/a-folder\.html: Is a directory"):
+        views.save_html(sample, tmp_path / "a-folder.html")
+    fig = plt.figure()
+    with pytest.raises(NotADirectoryError, match=rf"cannot write {tmp_path}/a-file/f\.png"):
+        views.save_figure(fig, tmp_path / "a-file" / "f.png")
+    plt.close(fig)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "a-folder.html"]  # no hidden file left

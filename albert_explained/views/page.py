@@ -33,7 +33,7 @@ from typing import Any, Optional, Sequence, Union
 
 import torch
 
-from ..files import write_text
+from ..files import make_parent_folder, write_text
 from .sample import AttentionSample
 
 PAGE_SUFFIXES = (".html", ".htm")  # the file names save_html and the attention command accept for a page
@@ -83,9 +83,11 @@ def attention_html(sample: AttentionSample, layer: int = 0, head: int = 0, view:
 
 
 def save_html(sample: AttentionSample, path: Union[str, os.PathLike], **options: Any) -> Path:
-    """Write attention_html(sample, **options) to `path`, atomically."""
+    """Write attention_html(sample, **options) to `path` (a name ending in .html or .htm), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() not in PAGE_SUFFIXES:
+        raise ValueError(f"path must end in {' or '.join(PAGE_SUFFIXES)} for an HTML page, got {str(path)!r}")
+    make_parent_folder(path)
     return write_text(path, attention_html(sample, **options))
 
 

@@ -16,7 +16,7 @@ from typing import Mapping, Optional, Sequence, Union
 
 import torch
 
-from ..files import write_file
+from ..files import make_parent_folder, write_file
 from .analysis import MaskingCurve
 from .sample import AttentionSample
 
@@ -158,7 +158,7 @@ def plot_layer_heads(sample: AttentionSample, layers: Optional[Sequence[int]] = 
 def save_figure(fig, path: Union[str, os.PathLike], dpi: int = 150) -> Path:
     """Write a figure to PNG (or any format matplotlib knows from the extension: .pdf, .svg), atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent_folder(path)
     # Written through a file object (files.write_file), so the format comes from the name here, not from matplotlib.
     image_format = path.suffix[1:].lower() or None  # None: matplotlib's default, PNG
     return write_file(path, lambda f: fig.savefig(f, format=image_format, dpi=dpi, bbox_inches="tight"))
