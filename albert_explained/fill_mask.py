@@ -76,7 +76,8 @@ def fill_mask(text: str, top_k: int = 5, model: Optional[torch.nn.Module] = None
                          f"checkpoint, such as the bundled model or one written by `albert-explained pretrain`")
     mask_token = tokenizer.mask_token
     if mask_token not in text:
-        raise ValueError(f"text has no {mask_token} to fill in: {text!r}; write {mask_token} where a word is missing, "
+        shown = repr(text) if len(text) <= 80 else f"{text[:60]!r}... ({len(text):,} characters)"
+        raise ValueError(f"text has no {mask_token} to fill in: {shown}; write {mask_token} where a word is missing, "
                          f"e.g. 'To be, or not to {mask_token}.'")
 
     input_ids = torch.tensor([drop_space_after_masks(text, tokenizer.encode(text), tokenizer)])  # (1, T)

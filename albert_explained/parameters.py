@@ -137,6 +137,8 @@ def _component(name: str, base_model_prefix: str) -> str:
 
 def count_parameters(model: nn.Module) -> ParameterCount:
     """Parameters of an ALBERT or BERT model (ours or transformers') by component; shared tensors counted once."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module (an ALBERT or BERT model), got {type(model).__name__}")
     prefix = getattr(model, "base_model_prefix", "")
     # Every name under which each tensor appears: a tensor shared across depth (or tied to the MLM decoder) has
     # several, and must be counted once. Tensors are keyed by identity, as `model.parameters()` does.

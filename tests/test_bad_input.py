@@ -910,3 +910,25 @@ def test_json_that_python_cannot_parse_is_one_error_naming_the_file(tmp_path, te
     load = AlbertConfig.from_json_file if name == "config.json" else AlbertTokenizer.from_pretrained
     with pytest.raises(ValueError, match=rf"{re.escape(str(tmp_path / name))} is not valid JSON: {reason}"):
         load(tmp_path / name if name == "config.json" else tmp_path)
+
+
+def test_the_view_and_count_functions_name_a_wrong_argument():
+    import torch as t
+
+    from albert_explained import count_parameters
+    from albert_explained.fill_mask import fill_mask
+    from albert_explained.views.page import attention_html
+    from albert_explained.views.sample import AttentionSample
+
+    sample = AttentionSample(tokens=["a", "b"], attentions=t.full((2, 2, 2, 2), 0.5), input_ids=t.arange(2))
+    with pytest.raises(ValueError, match=r"include_layers must list one or more layers in \[0, 2\), got \[\]"):
+        attention_html(sample, include_layers=[])
+    with pytest.raises(ValueError, match=r"include_layers must list one or more layers in \[0, 2\), got \[5\]"):
+        attention_html(sample, include_layers=[5])
+    with pytest.raises(TypeError, match="title must be a string .*, got int"):
+        attention_html(sample, title=5)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module .*, got str"):
+        count_parameters("x")
+    long_text = r"text has no \[MASK\] to fill in: 'word word .*\.\.\. \(100,000 characters\)"
+    with pytest.raises(ValueError, match=long_text):
+        fill_mask("word " * 20_000)

@@ -63,6 +63,12 @@ def attention_html(sample: AttentionSample, layer: int = 0, head: int = 0, view:
     if view not in PAGE_VIEWS:
         raise ValueError(f"view must be one of {', '.join(PAGE_VIEWS)}, got {view!r}")
     sample.check_layer_head(layer, None if head == -1 else head)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string (or None: the text itself), got {type(title).__name__}")
+    if include_layers is not None:
+        count = sample.attentions.shape[0]
+        if not list(include_layers) or not all(isinstance(i, int) and 0 <= i < count for i in include_layers):
+            raise ValueError(f"include_layers must list one or more layers in [0, {count}), got {include_layers!r}")
     attentions = sample.attentions if include_layers is None else sample.attentions[list(include_layers)]
     if include_layers is not None:
         layer = list(include_layers).index(layer) if layer in include_layers else 0
