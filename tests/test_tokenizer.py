@@ -744,3 +744,23 @@ def test_train_tokenizer_reads_files_and_writes_the_reference_layout(tmp_path):
     ref = transformers.AlbertTokenizer.from_pretrained(str(tmp_path / "out"))
     assert ref.keep_accents and tok.keep_accents
     assert [tok.encode(t) for t in TRICKY] == [ref.encode(t) for t in TRICKY]
+
+
+def test_a_tokenizer_whose_files_are_not_what_they_should_be_is_named(tmp_path):
+    import os
+
+    from albert_explained.bundled import BUNDLED_MODEL_DIR
+
+    for kind in ("fifo", "directory"):
+        folder = tmp_path / kind
+        folder.mkdir()
+        os.mkfifo(folder / "spiece.model") if kind == "fifo" else (folder / "spiece.model").mkdir()
+        for path in (folder, folder / "spiece.model") if kind == "fifo" else (folder,):
+            with pytest.raises(ValueError, match=rf"{folder}/spiece\.model is not a regular file"):
+                AlbertTokenizer.from_pretrained(path)
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    (folder / "spiece.model").write_bytes((BUNDLED_MODEL_DIR / "spiece.model").read_bytes())
+    (folder / "special_tokens_map.json").write_text('{"mask_token": {"content": 7}}')
+    with pytest.raises(TypeError, match=rf"tokenizer {folder}: mask_token must be a non-empty string, got 7"):
+        AlbertTokenizer.from_pretrained(folder)

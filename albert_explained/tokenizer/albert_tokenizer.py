@@ -175,15 +175,21 @@ class AlbertTokenizer:
         path = Path(path)
         if path.is_file():
             return cls(path, **overrides)
+        vocab_file = path / VOCAB_FILE if path.is_dir() else path
+        if vocab_file.exists() and not vocab_file.is_file():  # a pipe would block, a directory cannot be read
+            raise ValueError(f"{vocab_file} is not a regular file (a pipe, a device or a directory); a tokenizer's "
+                             f"{VOCAB_FILE} is one")
         if not path.is_dir():
             raise FileNotFoundError(f"no tokenizer at {path}: give a directory holding {VOCAB_FILE} or the path of a "
                                     "SentencePiece .model file (hub ids must be downloaded first)")
-        vocab_file = path / VOCAB_FILE
         if not vocab_file.is_file():
             raise FileNotFoundError(f"{path} has no {VOCAB_FILE}, the SentencePiece model of an ALBERT tokenizer")
         kwargs = read_settings(path)
         kwargs.update(overrides)
-        return cls(vocab_file, **kwargs)
+        try:
+            return cls(vocab_file, **kwargs)
+        except (TypeError, ValueError) as error:  # a setting of the wrong kind (in its files, or `overrides`)
+            raise type(error)(f"tokenizer {path}: {error}") from None
 
     def save_pretrained(self, out_dir: Union[str, os.PathLike]) -> tuple[str, ...]:
         """Write spiece.model and the two JSON files the reference reads; returns the paths written."""
