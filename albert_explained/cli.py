@@ -20,6 +20,7 @@ import argparse
 import os
 import shlex
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -181,7 +182,10 @@ def _attention(args: argparse.Namespace) -> None:
     if output.is_dir():
         raise ValueError(f"--output {args.output!r} is a directory; give a file name, such as "
                          f"{output / 'attention.png'}")
-    model, tokenizer = inference_model(args.model)  # the bundled model when --model is not given
+    with warnings.catch_warnings():
+        # A fine-tuned model's directory has no MLM head: attention does not use it, so its warning says nothing here.
+        warnings.filterwarnings("ignore", message=r".*keep their fresh initialisation.*\['predictions\.")
+        model, tokenizer = inference_model(args.model)  # the bundled model when --model is not given
     sample = attend(args.text, args.pair, model, tokenizer)
     sample.check_layer_head(args.layer, args.head)
     if output.suffix.lower() in PAGE_SUFFIXES:

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 
 import matplotlib
 
@@ -599,3 +600,20 @@ def test_a_page_or_figure_that_cannot_be_written_names_the_path_asked_for(sample
         views.save_figure(fig, tmp_path / "a-file" / "f.png")
     plt.close(fig)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "a-folder.html"]  # no hidden file left
+
+
+def test_attention_on_a_task_models_directory_does_not_warn_about_the_mlm_head_it_does_not_use(checkpoint, tmp_path):
+    from albert_explained import AlbertForSequenceClassification
+    from albert_explained.tokenizer import AlbertTokenizer
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the task head is new here: its own warning is not what this test is about
+        AlbertForSequenceClassification.from_pretrained(checkpoint).save_pretrained(tmp_path / "task")
+    AlbertTokenizer.from_pretrained(checkpoint).save_pretrained(tmp_path / "task")
+    args = attention_parser().parse_args(["attention", SENTENCES[0], "--model", str(tmp_path / "task"), "-o",
+                                          str(tmp_path / "out.png")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        args.handler(args)
+    assert (tmp_path / "out.png").read_bytes().startswith(PNG_MAGIC)
+    plt.close("all")

@@ -150,7 +150,8 @@ def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, config: 
     differ = [f"{k}: checkpoint {v!r}, model {ours.get(k)!r}" for k, v in checkpoint["model_config"].items()
               if ours.get(k) != v]
     if differ:
-        raise ValueError(f"the checkpoint {path} does not match the model config: " + "; ".join(differ))
+        raise ValueError(f"the checkpoint {path} does not match the model built now (was the run's tokenizer or "
+                         f"config replaced since?): " + "; ".join(differ))
     check_weight_values(checkpoint["model"], path)
     # Each restore below checks its own part; any of them failing means the file is damaged, not the run.
     try:
