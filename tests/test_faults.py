@@ -763,6 +763,19 @@ def test_a_resume_that_spells_the_same_corpus_another_way_is_accepted(tmp_path, 
     assert (out / "model" / "config.json").is_file()
 
 
+def test_a_run_whose_tokenizer_was_replaced_is_told_so_on_resume(tmp_path, corpus, capsys):
+    from albert_explained.bundled import BUNDLED_MODEL_DIR
+
+    out = tmp_path / "run"
+    assert main(run_arguments(out, corpus, "--stop-after", "2", "--no-export")) == 0
+    (out / "tokenizer" / "spiece.model").write_bytes((BUNDLED_MODEL_DIR / "spiece.model").read_bytes())
+    capsys.readouterr()
+    assert main(run_arguments(out, corpus, "--resume")) == 2
+    error = capsys.readouterr().err
+    assert "does not match the model built now (was the run's tokenizer or config replaced since?)" in error
+    assert "vocab_size: checkpoint 200, model 4000" in error
+
+
 def test_a_checkpoint_with_damaged_entries_is_one_line(tmp_path, corpus, capsys):
     out = tmp_path / "run"
     assert main(run_arguments(out, corpus, "--stop-after", "2", "--no-export")) == 0
