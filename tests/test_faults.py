@@ -414,42 +414,39 @@ def test_an_error_on_the_first_step_leaves_no_run_behind_and_the_corrected_comma
     assert (out / "model" / "config.json").is_file() and (out / "notes.txt").read_text() == "mine"
 
 
-def test_an_error_after_the_first_step_keeps_the_run_resumable(tmp_path, corpus, capsys, monkeypatch):
+def fail_in_training_step(monkeypatch, step: int) -> None:
+    """Make pretraining's objective raise RuntimeError("stopped in step N") in training step `step` (evaluation
+    passes, in eval mode, are not counted); monkeypatch.undo() puts the real one back."""
     real_forward, training_steps = PretrainingObjective.forward, []
 
     def forward(self, **batch):
         if self.model.training:
             training_steps.append(1)
-            if len(training_steps) == 2:
-                raise RuntimeError("a failure in step 2")
+            if len(training_steps) == step:
+                raise RuntimeError(f"stopped in step {step}")
         return real_forward(self, **batch)
 
     monkeypatch.setattr(PretrainingObjective, "forward", forward)
+
+
+def test_an_error_after_the_first_step_keeps_the_run_resumable(tmp_path, corpus, monkeypatch):
+    fail_in_training_step(monkeypatch, 2)
     out = tmp_path / "run"
-    with pytest.raises(RuntimeError, match="a failure in step 2"):
+    with pytest.raises(RuntimeError, match="stopped in step 2"):
         main(run_arguments(out, corpus))
     assert read_checkpoint(out / CHECKPOINT_NAME)["state"]["step"] == 0 and (out / "tokenizer").is_dir()
-    monkeypatch.setattr(PretrainingObjective, "forward", real_forward)
+    monkeypatch.undo()
     assert main(run_arguments(out, corpus, "--resume")) == 0
 
 
 def test_a_resumed_run_logs_each_step_once(tmp_path, corpus, monkeypatch):
-    real_forward, training_steps = PretrainingObjective.forward, []
-
-    def forward(self, **batch):
-        if self.model.training:
-            training_steps.append(1)
-            if len(training_steps) == 4:  # in step 4: steps 1 to 3 are logged, the checkpoint is of step 2
-                raise RuntimeError("stopped in step 4")
-        return real_forward(self, **batch)
-
-    monkeypatch.setattr(PretrainingObjective, "forward", forward)
+    fail_in_training_step(monkeypatch, 4)  # steps 1 to 3 are logged, the checkpoint is of step 2
     out = tmp_path / "run"
     with pytest.raises(RuntimeError, match="stopped in step 4"):
         main(run_arguments(out, corpus))
     logged = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [record["step"] for record in logged if "loss" in record] == [1, 2, 3]
-    monkeypatch.setattr(PretrainingObjective, "forward", real_forward)
+    monkeypatch.undo()
     assert main(run_arguments(out, corpus, "--resume")) == 0
     logged = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [record["step"] for record in logged if "loss" in record] == [1, 2, 3, 4, 5, 6]  # step 3 once

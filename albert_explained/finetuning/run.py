@@ -46,8 +46,8 @@ from ..pretraining.card import command_for_card, hardware_description
 from ..tokenizer import AlbertTokenizer
 from ..tokenizer.albert_tokenizer import VOCAB_FILE
 from ..training.checkpoints import CHECKPOINT_NAME
-from ..training.loop import (LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, UndoIfUntrained, check_output_dir,
-                             data_fingerprint, lock_output_dir, start_session)
+from ..training.loop import (LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, UndoIfUntrained, claim_output_dir,
+                             data_fingerprint, start_session)
 from ..files import write_files
 from ..weights import CONFIG_NAME, SAFETENSORS_NAME, resolve_checkpoint
 from . import get_task
@@ -195,13 +195,11 @@ class FinetuningResult:
 
 def finetune(config: FinetuningConfig) -> FinetuningResult:
     """Run (or resume) a fine-tuning run as described in the module docstring. One run at a time in an output
-    directory: a second one is refused and told who holds it (`training.loop.lock_output_dir`)."""
+    directory: a second one is refused and told who holds it (`training.loop.claim_output_dir`)."""
     config.check()
-    out = Path(config.output_dir)
-    with lock_output_dir(out, holder=config.command or "finetune() called from Python"):
-        check_output_dir(out, config.resume, RUN_FILES)
-        with UndoIfUntrained(out, RUN_FILES, config.resume) as undo:
-            return _finetune(config, undo)
+    holder = config.command or "finetune() called from Python"
+    with claim_output_dir(Path(config.output_dir), RUN_FILES, config.resume, holder) as undo:
+        return _finetune(config, undo)
 
 
 def _finetune(config: FinetuningConfig, undo: UndoIfUntrained) -> FinetuningResult:

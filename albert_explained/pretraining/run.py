@@ -63,8 +63,8 @@ from ..model import AlbertForPreTraining
 from ..training.checkpoints import CHECKPOINT_NAME
 from ..training.distributed import Distributed
 from ..files import new_directory
-from ..training.loop import (LOG_NAME, TrainingConfig, TrainingLoop, UndoIfUntrained, check_output_dir,
-                             data_fingerprint, lock_output_dir, start_session)
+from ..training.loop import (LOG_NAME, TrainingConfig, TrainingLoop, UndoIfUntrained, claim_output_dir,
+                             data_fingerprint, start_session)
 from .card import export_model
 from .corpus import CorpusSplit, read_corpus, shakespeare_split, split_documents
 from .data import (DataConfig, SpecialIds, batches, collate, create_examples, junction_bigram_baseline,
@@ -225,13 +225,11 @@ class PretrainingResult:
 
 def pretrain(config: PretrainingConfig) -> PretrainingResult:
     """Run (or resume) pretraining as described in the module docstring. One run at a time in an output directory:
-    a second one is refused and told who holds it (`training.loop.lock_output_dir`)."""
+    a second one is refused and told who holds it (`training.loop.claim_output_dir`)."""
     config.check()
-    out = Path(config.output_dir)
-    with lock_output_dir(out, holder=config.command or "pretrain() called from Python"):
-        check_output_dir(out, config.resume, RUN_FILES)
-        with UndoIfUntrained(out, RUN_FILES, config.resume) as undo:
-            return _pretrain(config, undo)
+    holder = config.command or "pretrain() called from Python"
+    with claim_output_dir(Path(config.output_dir), RUN_FILES, config.resume, holder) as undo:
+        return _pretrain(config, undo)
 
 
 def _pretrain(config: PretrainingConfig, undo: UndoIfUntrained) -> PretrainingResult:

@@ -51,9 +51,10 @@ import math
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import torch
 from torch import nn
@@ -244,6 +245,18 @@ def check_output_dir(output_dir: Path, resume: bool, run_files: Sequence[str]) -
     if not resume and leftovers:
         raise FileExistsError(f"{output_dir} already holds (part of) a run: {', '.join(leftovers)}; pass --resume to "
                               f"continue it, or choose another --output-dir (or delete it to start again)")
+
+
+@contextmanager
+def claim_output_dir(output_dir: Path, run_files: Sequence[str], resume: bool,
+                     holder: str) -> Iterator[UndoIfUntrained]:
+    """What a run holds of its output directory while it works there, in order: the lock (`lock_output_dir`), the
+    check that a new run finds no earlier one and a resumed run its checkpoint (`check_output_dir`), and the undoing
+    of a new run that stops before its first step (`UndoIfUntrained`, yielded for the run to `follow`)."""
+    with lock_output_dir(output_dir, holder):
+        check_output_dir(output_dir, resume, run_files)
+        with UndoIfUntrained(output_dir, run_files, resume) as undo:
+            yield undo
 
 
 class ModelLoss(nn.Module):
