@@ -56,6 +56,7 @@ lab: $(VENV)/.installed-dev
 # stores its widgets' state (progress bars, the attention explorer), and the scripts that nbconvert's pages load from
 # a CDN are copied beside them into $(HTML_DIR)/static from npm packages (fetched once into $(HTML_ASSETS); needs npm):
 # require.js, the widget manager that draws widgets from their stored state, and MathJax for the equations.
+# A cell that runs for more than 10 minutes fails the page instead of holding it up for ever.
 NOTEBOOKS ?= notebooks/*.ipynb
 HTML_DIR ?= html
 HTML_ASSETS ?= build/html-assets
@@ -78,6 +79,7 @@ html: $(VENV)/.installed-dev $(HTML_ASSETS)/.fetched
 		$(HTML_ASSETS)/jupyter-widgets-html-manager-1.0.15/dist/*.woff* $(HTML_DIR)/static/html-manager/
 	cd $(HTML_ASSETS)/mathjax-2.7.9 && cp -r --parents $(MATHJAX_PARTS) $(abspath $(HTML_DIR))/static/mathjax/
 	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.store_widget_state=True \
+		--ExecutePreprocessor.timeout=600 \
 		--HTMLExporter.require_js_url=static/require.js \
 		--HTMLExporter.widget_renderer_url=static/html-manager/embed-amd.js \
 		--HTMLExporter.mathjax_url="static/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe" \

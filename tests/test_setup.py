@@ -9,6 +9,7 @@ pyproject.toml). The Makefile's recipes are run for real, with VENV pointing at 
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import os
@@ -269,12 +270,15 @@ def test_make_html_pages_show_progress_bars_the_explorer_and_equations_with_no_n
     dom = offline_dom(page, tmp_path / "profile")
     body = dom[dom.find("<body"):]
     # ...and yet the widgets are drawn from their stored state: the finished progress bar, the explorer's controls
-    # and its figure, and the equation typeset by MathJax.
+    # and its figure (a PNG stored in the page, drawn from a blob: URL), and the equation typeset by MathJax.
     assert re.search(r'class="progress-bar[^"]*" style="[^"]*width: 100%', body)
     assert re.search(r"counting:\s100%", body) and "5/5" in body  # tqdm puts a figure space after the colon
     assert "every layer x head" in body  # the explorer's view buttons
-    output = body[body.find("widget-output"):]
-    assert '<img src="data:image/png;base64,' in output
+    assert re.search(r'<img class="[^"]*widget-image" src="blob:', body)
+    stored = json.loads(re.search(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>',
+                                  page.read_text(), flags=re.DOTALL).group(1))
+    images = [model for model in stored["state"].values() if model["model_name"] == "ImageModel"]
+    assert [base64.b64decode(buffer["data"])[:8] for model in images for buffer in model["buffers"]] == [PNG_MAGIC]
     assert "MathJax_CHTML" in body
 
 

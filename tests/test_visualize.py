@@ -262,8 +262,11 @@ def test_explorer_redraws_when_its_controls_change(model_and_tokenizer, tmp_path
     explorer.layer.value, explorer.head.value = 2, -1
     assert explorer.figure.axes[0].get_title() == "layer 2, mean of heads"
     explorer.view.value = "this head at every depth"  # with the mean of heads chosen
+    assert bytes(explorer.image.value).startswith(PNG_MAGIC) and explorer.message.value == ""
     explorer.text.value = " ".join(["cat"] * 100)  # longer than max_position_embeddings: a message, no exception
+    assert explorer.message.value.startswith("cannot show this text:") and explorer.image.layout.display == "none"
     explorer.text.value = SENTENCES[0]
+    assert explorer.message.value == "" and explorer.image.layout.display is None
     explorer.view.value = "heatmap"
     explorer.text_pair.value = "a dog ran."
     assert explorer.sample.sentence_b_start is not None and "dog" in "".join(explorer.sample.tokens)

@@ -2,10 +2,17 @@
 
 It draws with plots.py, so it needs no network and works wherever ipywidgets does (JupyterLab, Notebook 7, VS Code,
 Colab); `save` writes the current figure, or with an .html name the offline page of page.py.
+
+The figure is shown as a PNG in an `Image` widget, not displayed inside an `Output` widget. Where a notebook runs
+without a browser (nbclient, under nbmake, `jupyter nbconvert --execute` or papermill), nbclient answers each display
+in an `Output` widget with a message to the kernel, on the socket where it is waiting for the cell's reply; pyzmq can
+then miss the reply, and the run stalls until the cell's timeout, or for ever without one. An `Image` widget's
+messages only go from the kernel to the page.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -47,9 +54,10 @@ class AttentionExplorer:
                                                                          range(self.sample.num_heads)],
                                      value=head, description="head")
         self.view = widgets.ToggleButtons(options=EXPLORER_VIEWS, value=view, description="view")
-        self.output = widgets.Output()
+        self.message = widgets.Label()  # says why a typed text cannot be shown
+        self.image = widgets.Image(format="png")  # the current figure
         self.widget = widgets.VBox([self.text, self.text_pair, widgets.HBox([self.layer, self.head]), self.view,
-                                    self.output])
+                                    self.message, self.image])
         for control in (self.text, self.text_pair):
             control.observe(self._on_text, names="value")
         for control in (self.layer, self.head, self.view):
@@ -60,9 +68,8 @@ class AttentionExplorer:
         try:
             self.sample = attend(self.text.value, self.text_pair.value or None, self.model, self.tokenizer)
         except ValueError as error:  # e.g. a text longer than the model's max_position_embeddings
-            with self.output:
-                self.output.clear_output(wait=True)
-                print(f"cannot show this text: {error}")
+            self.message.value = f"cannot show this text: {error}"
+            self.image.layout.display = "none"  # no figure of the previous text under a message about this one
             return
         self.update()
 
@@ -85,15 +92,16 @@ class AttentionExplorer:
 
     def update(self) -> None:
         import matplotlib.pyplot as plt
-        from IPython.display import display
 
         if self.figure is not None:
             plt.close(self.figure)
         self.figure = self.draw()
-        plt.close(self.figure)  # shown once, in the output area, not again by the inline backend
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(self.figure)
+        plt.close(self.figure)  # shown once, in the image, not again by the inline backend
+        png = io.BytesIO()
+        self.figure.savefig(png, format="png", bbox_inches="tight")  # as the inline backend draws figures
+        self.image.value = png.getvalue()
+        self.message.value = ""
+        self.image.layout.display = None
 
     def save(self, path: Union[str, os.PathLike]) -> Path:
         """The current figure as PNG (or .pdf/.svg), or with a .html path the self-contained interactive page."""
