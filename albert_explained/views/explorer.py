@@ -55,7 +55,8 @@ class AttentionExplorer:
                                      value=head, description="head")
         self.view = widgets.ToggleButtons(options=EXPLORER_VIEWS, value=view, description="view")
         self.message = widgets.Label()  # says why a typed text cannot be shown
-        self.image = widgets.Image(format="png")  # the current figure
+        # The current figure, at its own size: a box's children are otherwise stretched to the box's width.
+        self.image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))
         self.widget = widgets.VBox([self.text, self.text_pair, widgets.HBox([self.layer, self.head]), self.view,
                                     self.message, self.image])
         for control in (self.text, self.text_pair):
