@@ -50,8 +50,8 @@ alone; its limits: a directory left mixed by a kill is refused (save again), not
 written by other programs (transformers, pytorch_model.bin) carry no record, so they are not checked.
 
 Hub ids ("albert/albert-base-v2") are downloaded with huggingface_hub for users who are online; offline, loading fails
-within seconds and says how to load a local directory instead. `load_if_available` is the notebooks' optional cell in
-one call: (model, tokenizer, None) when the checkpoint can be had, (None, None, why) when it cannot.
+within seconds and says how to load a local directory instead. A model together with its tokenizer, from a directory
+or a hub id, comes from `bundled.load_pretrained` (and `bundled.load_if_available` for the notebooks' optional cells).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ HUB_TIMEOUT_SECONDS = 5.0
 # Buffers that older transformers versions saved with the weights; they are recomputed, never loaded.
 _IGNORED_SUFFIXES = ("embeddings.position_ids", "embeddings.token_type_ids")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
-_LOCAL_HINT = "To load a local copy,"  # how the hub errors' advice begins; load_if_available leaves it out
+_LOCAL_HINT = "To load a local copy,"  # how the hub errors' advice begins; one_line_reason leaves it out
 # The key of model.safetensors' metadata that records the config the weights were saved with (see "A checkpoint is a
 # pair" above), and the config fields that may differ from it: they do not change what the weights compute.
 SAVED_CONFIG_KEY = "albert_explained.config"
@@ -232,49 +232,9 @@ def resolve_checkpoint(name_or_path: str | os.PathLike, also: Sequence[str] = ()
     raise FileNotFoundError(f"no checkpoint directory at {path}")
 
 
-def load_with_tokenizer(name_or_path: str | os.PathLike, model_class: Optional[type] = None) -> tuple[Any, Any]:
-    """(model, tokenizer) from a checkpoint directory that holds spiece.model too, or from a hub id, whose files are
-    downloaded into the huggingface_hub cache (or, with HF_HUB_OFFLINE=1, read from it) and loaded from there.
-
-    The model is an AlbertForMaskedLM unless `model_class` says otherwise (`bundled.load_pretrained` calls this
-    with the bundled directory). The tokenizer reads spiece.model with the reference's defaults, and
-    tokenizer_config.json and special_tokens_map.json where the directory has them; a hub download fetches
-    spiece.model only.
-    """
-    from .model import AlbertForMaskedLM
-    from .tokenizer import AlbertTokenizer
-    from .tokenizer.albert_tokenizer import VOCAB_FILE
-
-    directory = resolve_checkpoint(name_or_path, also=(VOCAB_FILE,))
-    model = (model_class or AlbertForMaskedLM).from_pretrained(directory)
-    tokenizer = AlbertTokenizer.from_pretrained(directory)
-    if len(tokenizer) != model.config.vocab_size:  # ids would name other pieces' embeddings, or none at all
-        raise ValueError(f"{directory / VOCAB_FILE} has {len(tokenizer):,} pieces but {directory / CONFIG_NAME} says "
-                         f"vocab_size = {model.config.vocab_size:,}: the tokenizer and the model were not made "
-                         f"together")
-    return model, tokenizer
-
-
-def load_if_available(name_or_path: str | os.PathLike,
-                      model_class: Optional[type] = None) -> tuple[Any, Any, Optional[str]]:
-    """`load_with_tokenizer`, for code that can go on without the checkpoint (the notebooks' optional cells):
-    (model, tokenizer, None) when it loads, (None, None, why) when it cannot be had.
-
-    "Cannot be had" is an OSError (offline, the hub unreachable or without that repository, an empty HF_HUB_OFFLINE
-    cache, no such directory) or an ImportError (huggingface_hub not installed); offline that takes seconds, as
-    `download_from_hub` checks the connection first. `why` is the error's message on one line, without the advice on
-    loading a local copy, and at most about 200 characters. A checkpoint that is there but broken (a ValueError) is
-    raised as usual: that is not a reason to skip quietly.
-    """
-    try:
-        model, tokenizer = load_with_tokenizer(name_or_path, model_class)
-    except (OSError, ImportError) as error:
-        return None, None, _one_line(error)
-    return model, tokenizer, None
-
-
-def _one_line(error: BaseException, most: int = 200) -> str:
-    """An error as `Type: message` on one line, the local-copy advice left out, cut to `most` characters."""
+def one_line_reason(error: BaseException, most: int = 200) -> str:
+    """Why a checkpoint could not be had, for a notebook to print: the error as `Type: message` on one line, the
+    local-copy advice of `download_from_hub` left out, cut to `most` characters."""
     message = " ".join(str(error).split()).split(_LOCAL_HINT)[0].strip()
     text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     return text if len(text) <= most else text[: most - 1].rstrip() + "…"

@@ -866,14 +866,13 @@ def test_a_tokenizer_and_a_config_of_different_vocabularies_are_refused_together
     """A 300-piece spiece.model beside a config of 4,000 words loaded and gave ids that name other pieces' rows."""
     import shutil
 
-    from albert_explained.bundled import BUNDLED_MODEL_DIR
-    from albert_explained.weights import load_with_tokenizer
+    from albert_explained.bundled import BUNDLED_MODEL_DIR, load_pretrained
 
     shutil.copytree(BUNDLED_MODEL_DIR, tmp_path / "model")
     shutil.copy(plays_tokenizer.vocab_file, tmp_path / "model" / "spiece.model")
     with pytest.raises(ValueError, match=r"spiece.model has 300 pieces but .*config.json says vocab_size = 4,000: the "
                                          r"tokenizer and the model were not made together"):
-        load_with_tokenizer(tmp_path / "model")
+        load_pretrained(tmp_path / "model")
 
 
 @pytest.mark.parametrize("overrides, message", [

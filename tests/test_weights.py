@@ -52,8 +52,9 @@ from albert_explained import (
     BertConfig,
 )
 from albert_explained.bert import BertModel
+from albert_explained.bundled import load_if_available
 from albert_explained.tokenizer import AlbertTokenizer
-from albert_explained.weights import LoadingInfo, load_if_available
+from albert_explained.weights import LoadingInfo
 
 # Tiny sizes shared by our configs and the reference's: the file runs in seconds.
 SIZES = dict(vocab_size=99, hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=37,

@@ -16,9 +16,10 @@ with `from_pretrained` here and in transformers:
     model, tokenizer = load_pretrained()                          # AlbertForMaskedLM + AlbertTokenizer
     transformers.AlbertForMaskedLM.from_pretrained(BUNDLED_MODEL_DIR)
 
-The two loaders here read any pretraining run's model directory (`runs/<name>/model`) as well as the bundled one:
-`load_pretrained` gives a fresh model of the class you ask for (to fine-tune, or to take apart);
-`inference_model` gives the AlbertForMaskedLM that fill-mask and the attention views read, once per process.
+The loaders here read any pretraining run's model directory (`runs/<name>/model`) or hub id as well as the bundled
+model: `load_pretrained` gives a fresh model of the class you ask for (to fine-tune, or to take apart), and
+`load_if_available` the same or the reason it cannot be had (offline, say); `inference_model` gives the
+AlbertForMaskedLM that fill-mask and the attention views read, once per process.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional, Union
+
+from ..model import AlbertForMaskedLM
+from ..tokenizer import AlbertTokenizer
+from ..tokenizer.albert_tokenizer import VOCAB_FILE
+from ..weights import CONFIG_NAME, one_line_reason, resolve_checkpoint
 
 BUNDLED_MODEL_NAME = "albert-tiny-shakespeare"
 BUNDLED_MODEL_DIR = Path(__file__).resolve().parent / BUNDLED_MODEL_NAME
@@ -45,15 +51,40 @@ def bundled_model_dir() -> Path:
 
 def load_pretrained(directory: Union[str, os.PathLike, None] = None,
                     model_class: Optional[type] = None) -> tuple[Any, Any]:
-    """(model, tokenizer) from a model directory (the bundled one by default) or a hub id
-    (`weights.load_with_tokenizer`).
+    """(model, tokenizer) from a model directory that holds spiece.model too (the bundled one by default), or from a
+    hub id, whose files are downloaded into the huggingface_hub cache (or, with HF_HUB_OFFLINE=1, read from it).
 
     The model is an AlbertForMaskedLM unless `model_class` says otherwise: AlbertForPreTraining keeps the SOP head
-    too, AlbertModel is the encoder alone, and a task class gets a fresh head on the trained encoder.
+    too, AlbertModel is the encoder alone, and a task class gets a fresh head on the trained encoder. The tokenizer
+    reads spiece.model with the reference's defaults, and tokenizer_config.json and special_tokens_map.json where
+    the directory has them; a hub download fetches spiece.model only.
     """
-    from ..weights import load_with_tokenizer
+    directory = resolve_checkpoint(bundled_model_dir() if directory is None else directory, also=(VOCAB_FILE,))
+    model = (model_class or AlbertForMaskedLM).from_pretrained(directory)
+    tokenizer = AlbertTokenizer.from_pretrained(directory)
+    if len(tokenizer) != model.config.vocab_size:  # ids would name other pieces' embeddings, or none at all
+        raise ValueError(f"{directory / VOCAB_FILE} has {len(tokenizer):,} pieces but {directory / CONFIG_NAME} says "
+                         f"vocab_size = {model.config.vocab_size:,}: the tokenizer and the model were not made "
+                         f"together")
+    return model, tokenizer
 
-    return load_with_tokenizer(bundled_model_dir() if directory is None else directory, model_class)
+
+def load_if_available(directory: Union[str, os.PathLike],
+                      model_class: Optional[type] = None) -> tuple[Any, Any, Optional[str]]:
+    """`load_pretrained`, for code that can go on without the checkpoint (the notebooks' optional cells):
+    (model, tokenizer, None) when it loads, (None, None, why) when it cannot be had.
+
+    "Cannot be had" is an OSError (offline, the hub unreachable or without that repository, an empty HF_HUB_OFFLINE
+    cache, no such directory) or an ImportError (huggingface_hub not installed); offline that takes seconds, as
+    `weights.download_from_hub` checks the connection first. `why` is the error's message on one line, without the
+    advice on loading a local copy, and at most about 200 characters. A checkpoint that is there but broken (a
+    ValueError) is raised as usual: that is not a reason to skip quietly.
+    """
+    try:
+        model, tokenizer = load_pretrained(directory, model_class)
+    except (OSError, ImportError) as error:
+        return None, None, one_line_reason(error)
+    return model, tokenizer, None
 
 
 def inference_model(directory: Union[str, os.PathLike, None] = None) -> tuple[Any, Any]:
