@@ -17,7 +17,8 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+PATHS = sorted(PACKAGE.rglob("*.py"))
+MODULES = {module_name(path): path for path in PATHS}
 
 
 def is_package(name: str) -> bool:
@@ -25,12 +26,21 @@ def is_package(name: str) -> bool:
 
 
 def type_checking_only(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
-    """Whether `node` sits under `if TYPE_CHECKING:`, which never runs."""
+    """Whether `node` sits in the body of `if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`), which never runs; its
+    `else:` does."""
     while node in parents:
-        node = parents[node]
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        parent = parents[node]
+        if (isinstance(parent, ast.If) and ast.unparse(parent.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+                and node in parent.body):
             return True
+        node = parent
     return False
+
+
+def packages_above(name: str) -> list[str]:
+    """`a.b.c` -> [`a`, `a.b`]: the packages whose __init__ runs before module `a.b.c` does."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def imported_modules(name: str) -> set[str]:
@@ -55,8 +65,16 @@ def imported_modules(name: str) -> set[str]:
             for alias in node.names:  # `from .views import plots` imports the module plots
                 submodule = f"{target}.{alias.name}"
                 found.add(submodule if submodule in MODULES else target)
+    # Importing a module runs the __init__ of every package above it first: those are imports too, except of the
+    # packages this module sits in, which have begun running before it.
+    found.update(package for module in list(found) for package in packages_above(module)
+                 if package not in packages_above(name) and package != name)
     found.discard(name)
     return found
+
+
+def test_every_module_has_one_file():
+    assert len(MODULES) == len(PATHS)  # no m.py beside a package m/, which Python would import instead
 
 
 def test_no_module_is_longer_than_a_sitting():
@@ -81,10 +99,10 @@ def test_no_module_imports_a_module_that_imports_it_back():
                 todo.extend(graph[name])
         return False
 
-    # A package's __init__ may import its own submodules: importing a submodule runs the package's __init__ first,
-    # which is Python's order, not a cycle. Any other way back is one.
-    cycles = sorted((name, other) for name, imports in graph.items() for other in imports
-                    if reaches(other, name) and not (is_package(other) and name.startswith(other + ".")))
+    # A package's __init__ importing its own submodules is how packages are built; a submodule that imports back
+    # from its package's __init__ (`from . import x`) works only in the order the __init__ happens to import things,
+    # so that is a cycle like any other.
+    cycles = sorted((name, other) for name, imports in graph.items() for other in imports if reaches(other, name))
     assert cycles == []
 
 
@@ -99,7 +117,12 @@ def test_no_python_string_holds_a_page_of_html_or_javascript():
                       and (body := node.body) and isinstance(body[0], ast.Expr)
                       and isinstance(body[0].value, ast.Constant)}
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-                    and node.value.count("\n") >= 5 and any(marker in node.value for marker in markers)):
+            if isinstance(node, ast.JoinedStr):  # an f-string: its literal pieces together
+                text = "".join(part.value for part in node.values if isinstance(part, ast.Constant))
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                text = node.value
+            else:
+                continue
+            if text.count("\n") >= 5 and any(marker in text for marker in markers):
                 found.append(f"{name}:{node.lineno}")
     assert found == []

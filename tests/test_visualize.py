@@ -262,12 +262,20 @@ def test_explorer_redraws_when_its_controls_change(model_and_tokenizer, tmp_path
     explorer.layer.value, explorer.head.value = 2, -1
     assert explorer.figure.axes[0].get_title() == "layer 2, mean of heads"
     explorer.view.value = "this head at every depth"  # with the mean of heads chosen
-    assert bytes(explorer.image.value).startswith(PNG_MAGIC) and explorer.message.value == ""
-    explorer.text.value = " ".join(["cat"] * 100)  # longer than max_position_embeddings: a message, no exception
-    assert explorer.message.value.startswith("cannot show this text:") and explorer.image.layout.display == "none"
-    explorer.text.value = SENTENCES[0]
-    assert explorer.message.value == "" and explorer.image.layout.display is None
+    shown = bytes(explorer.image.value)
+    assert shown.startswith(PNG_MAGIC) and explorer.message.layout.display == "none"
     explorer.view.value = "heatmap"
+    assert bytes(explorer.image.value) != shown  # the image follows the figure
+    explorer.text.value = " ".join(["cat"] * 100)  # longer than max_position_embeddings: a message, no exception
+    assert explorer.message.layout.display is None and explorer.image.layout.display == "none"
+    assert explorer.message.value.startswith("cannot show this text: the sequence has")
+    explorer.layer.value = 1  # nothing of the previous text is drawn again under the message, or saved
+    assert explorer.figure is None and explorer.image.layout.display == "none"
+    with pytest.raises(ValueError, match="nothing to save: cannot show this text: the sequence has"):
+        explorer.save(tmp_path / "stale.png")
+    explorer.text.value = SENTENCES[0]
+    assert explorer.message.layout.display == "none" and explorer.image.layout.display is None
+    assert explorer.figure.axes[0].get_title() == "layer 1, mean of heads"
     explorer.text_pair.value = "a dog ran."
     assert explorer.sample.sentence_b_start is not None and "dog" in "".join(explorer.sample.tokens)
     assert explorer.save(tmp_path / "explorer.png").read_bytes().startswith(PNG_MAGIC)

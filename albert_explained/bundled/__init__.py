@@ -16,10 +16,10 @@ with `from_pretrained` here and in transformers:
     model, tokenizer = load_pretrained()                          # AlbertForMaskedLM + AlbertTokenizer
     transformers.AlbertForMaskedLM.from_pretrained(BUNDLED_MODEL_DIR)
 
-The loaders here read any pretraining run's model directory (`runs/<name>/model`) or hub id as well as the bundled
-model: `load_pretrained` gives a fresh model of the class you ask for (to fine-tune, or to take apart), and
-`load_if_available` the same or the reason it cannot be had (offline, say); `inference_model` gives the
-AlbertForMaskedLM that fill-mask and the attention views read, once per process.
+The loaders here read any pretraining run's model directory (`runs/<name>/model`) as well as the bundled model:
+`load_pretrained` gives a fresh model of the class you ask for (to fine-tune, or to take apart), from a hub id too,
+and `load_if_available` the same or the reason it cannot be had (offline, say); `inference_model` gives the
+AlbertForMaskedLM that fill-mask and the attention views read from a directory, once per process.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def bundled_model_dir() -> Path:
     return BUNDLED_MODEL_DIR
 
 
-def load_pretrained(directory: Union[str, os.PathLike, None] = None,
+def load_pretrained(name_or_path: Union[str, os.PathLike, None] = None,
                     model_class: Optional[type] = None) -> tuple[Any, Any]:
     """(model, tokenizer) from a model directory that holds spiece.model too (the bundled one by default), or from a
     hub id, whose files are downloaded into the huggingface_hub cache (or, with HF_HUB_OFFLINE=1, read from it).
@@ -59,7 +59,7 @@ def load_pretrained(directory: Union[str, os.PathLike, None] = None,
     reads spiece.model with the reference's defaults, and tokenizer_config.json and special_tokens_map.json where
     the directory has them; a hub download fetches spiece.model only.
     """
-    directory = resolve_checkpoint(bundled_model_dir() if directory is None else directory, also=(VOCAB_FILE,))
+    directory = resolve_checkpoint(bundled_model_dir() if name_or_path is None else name_or_path, also=(VOCAB_FILE,))
     model = (model_class or AlbertForMaskedLM).from_pretrained(directory)
     tokenizer = AlbertTokenizer.from_pretrained(directory)
     if len(tokenizer) != model.config.vocab_size:  # ids would name other pieces' embeddings, or none at all
@@ -69,7 +69,7 @@ def load_pretrained(directory: Union[str, os.PathLike, None] = None,
     return model, tokenizer
 
 
-def load_if_available(directory: Union[str, os.PathLike],
+def load_if_available(name_or_path: Union[str, os.PathLike],
                       model_class: Optional[type] = None) -> tuple[Any, Any, Optional[str]]:
     """`load_pretrained`, for code that can go on without the checkpoint (the notebooks' optional cells):
     (model, tokenizer, None) when it loads, (None, None, why) when it cannot be had.
@@ -81,7 +81,7 @@ def load_if_available(directory: Union[str, os.PathLike],
     ValueError) is raised as usual: that is not a reason to skip quietly.
     """
     try:
-        model, tokenizer = load_pretrained(directory, model_class)
+        model, tokenizer = load_pretrained(name_or_path, model_class)
     except (OSError, ImportError) as error:
         return None, None, one_line_reason(error)
     return model, tokenizer, None

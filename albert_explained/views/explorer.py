@@ -12,6 +12,7 @@ messages only go from the kernel to the page.
 
 from __future__ import annotations
 
+import html
 import io
 import os
 from pathlib import Path
@@ -41,6 +42,7 @@ class AttentionExplorer:
         self.model, self.tokenizer = model, tokenizer = model_and_tokenizer(model, tokenizer)
         self.sample = attend(text, text_pair or None, model, tokenizer)
         self.figure = None
+        self.problem: Optional[str] = None  # why the typed text cannot be shown, while it cannot
         if view not in EXPLORER_VIEWS:
             raise ValueError(f"view must be one of {EXPLORER_VIEWS}, got {view!r}")
         self.sample.check_layer_head(layer, head)
@@ -54,7 +56,8 @@ class AttentionExplorer:
                                                                          range(self.sample.num_heads)],
                                      value=head, description="head")
         self.view = widgets.ToggleButtons(options=EXPLORER_VIEWS, value=view, description="view")
-        self.message = widgets.Label()  # says why a typed text cannot be shown
+        # Why a typed text cannot be shown, when it cannot; an HTML widget because its lines wrap (a Label's do not).
+        self.message = widgets.HTML(layout=widgets.Layout(display="none"))
         # The current figure, at its own size: a box's children are otherwise stretched to the box's width.
         self.image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))
         self.widget = widgets.VBox([self.text, self.text_pair, widgets.HBox([self.layer, self.head]), self.view,
@@ -66,11 +69,18 @@ class AttentionExplorer:
         self.update()
 
     def _on_text(self, _change) -> None:
+        import matplotlib.pyplot as plt
+
         try:
             self.sample = attend(self.text.value, self.text_pair.value or None, self.model, self.tokenizer)
         except ValueError as error:  # e.g. a text longer than the model's max_position_embeddings
-            self.message.value = f"cannot show this text: {error}"
-            self.image.layout.display = "none"  # no figure of the previous text under a message about this one
+            # Nothing of the previous text stays to be redrawn or saved as if it were this one's.
+            self.sample, self.problem = None, f"cannot show this text: {error}"
+            plt.close(self.figure)
+            self.figure = None
+            self.message.value = html.escape(self.problem)
+            self.message.layout.display = None
+            self.image.layout.display = "none"
             return
         self.update()
 
@@ -94,18 +104,23 @@ class AttentionExplorer:
     def update(self) -> None:
         import matplotlib.pyplot as plt
 
+        if self.sample is None:  # the text box holds a text that cannot be shown: its message stays
+            return
         if self.figure is not None:
             plt.close(self.figure)
         self.figure = self.draw()
         plt.close(self.figure)  # shown once, in the image, not again by the inline backend
         png = io.BytesIO()
-        self.figure.savefig(png, format="png", bbox_inches="tight")  # as the inline backend draws figures
+        self.figure.savefig(png, format="png", bbox_inches="tight")  # as the inline backend's defaults draw them
         self.image.value = png.getvalue()
-        self.message.value = ""
+        self.problem = None
+        self.message.layout.display = "none"
         self.image.layout.display = None
 
     def save(self, path: Union[str, os.PathLike]) -> Path:
         """The current figure as PNG (or .pdf/.svg), or with a .html path the self-contained interactive page."""
+        if self.sample is None:
+            raise ValueError(f"nothing to save: {self.problem}")
         if str(path).lower().endswith(PAGE_SUFFIXES):
             head = self.head.value if self.head.value >= 0 else 0
             return save_html(self.sample, path, layer=self.layer.value, head=head)
