@@ -22,11 +22,11 @@ a '▁' in front of the text (a "dummy prefix"), so that the first word looks li
 with '▁' therefore starts a word: "the cat" -> ['▁the', '▁cat'], and "cats" -> ['▁cat', 's']. Decoding is just
 joining the pieces and turning '▁' back into spaces: SentencePiece itself loses nothing about spacing.
 
-That dummy prefix answers a question learners ask first (transformers#16774): why is there a '▁' next to [MASK]?
+That dummy prefix answers a question learners ask first: why is there a '▁' next to [MASK]?
 The text between two special tokens is encoded as a string of its own, so it gets its own dummy prefix: "[MASK]."
 becomes ['[MASK]', '▁', '.'] even though the text has no space there. ('.' is one of the symbols Google's vocabulary
-keeps as a piece of its own, so the '▁' of the dummy prefix cannot join it and is left alone.) A model pretrained
-this way has seen that '▁' after every [MASK], so we keep it, as the reference does.
+keeps as a piece of its own, so the '▁' of the dummy prefix cannot join it and is left alone.) Pretraining masks
+ids, so a model rarely sees that '▁'; we keep it anyway, as transformers' slow AlbertTokenizer does.
 
 ALBERT's rules around SentencePiece
 -----------------------------------
