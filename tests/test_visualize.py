@@ -266,7 +266,10 @@ def test_explorer_redraws_when_its_controls_change(model_and_tokenizer, tmp_path
     assert shown.startswith(PNG_MAGIC) and explorer.message.layout.display == "none"
     explorer.view.value = "heatmap"
     assert bytes(explorer.image.value) != shown  # the image follows the figure
+    mine = plt.figure()  # a figure of the user's, current while the explorer meets two texts it cannot show
     explorer.text.value = " ".join(["cat"] * 100)  # longer than max_position_embeddings: a message, no exception
+    explorer.text.value = " ".join(["dog"] * 100)
+    assert plt.fignum_exists(mine.number)
     assert explorer.message.layout.display is None and explorer.image.layout.display == "none"
     assert explorer.message.value.startswith("cannot show this text: the sequence has")
     explorer.layer.value = 1  # nothing of the previous text is drawn again under the message, or saved

@@ -76,7 +76,8 @@ class AttentionExplorer:
         except ValueError as error:  # e.g. a text longer than the model's max_position_embeddings
             # Nothing of the previous text stays to be redrawn or saved as if it were this one's.
             self.sample, self.problem = None, f"cannot show this text: {error}"
-            plt.close(self.figure)
+            if self.figure is not None:  # plt.close(None) would close whatever figure is current: not ours
+                plt.close(self.figure)
             self.figure = None
             self.message.value = html.escape(self.problem)
             self.message.layout.display = None
