@@ -9,7 +9,8 @@ Read it in this order:
     config.py       AlbertConfig, BertConfig and the published presets
     tokenizer/      SentencePiece with ALBERT's rules (normalization.py), the reference's API, train_tokenizer
     model.py        the whole model in one sitting, in data-flow order: embeddings, attention, the layer, the
-                    encoder with cross-layer sharing, AlbertModel, and the pretraining and fine-tuning heads
+                    encoder with cross-layer sharing, AlbertModel, and the pretraining heads (MLM + SOP)
+    task_heads.py   the four fine-tuning heads on AlbertModel: sequence, token, question answering, multiple choice
     checks.py       the input and label checks every forward pass starts with
     weights.py      the base class of every model: initialisation, from_pretrained / save_pretrained
     bert.py         BERT built from the same parts, for comparison
@@ -34,19 +35,10 @@ Dimension letters used in every comment:
 """
 
 from .config import ALBERT_PRESETS, BERT_PRESETS, AlbertConfig, BertConfig
-from .model import (
-    AlbertForMaskedLM,
-    AlbertForMultipleChoice,
-    AlbertForPreTraining,
-    AlbertForPreTrainingOutput,
-    AlbertForQuestionAnswering,
-    AlbertForSequenceClassification,
-    AlbertForTokenClassification,
-    QuestionAnsweringOutput,
-    TaskOutput,
-    AlbertModel,
-    AlbertModelOutput,
-)
+from .model import (AlbertForMaskedLM, AlbertForPreTraining, AlbertForPreTrainingOutput, AlbertModel, AlbertModelOutput,
+                    TaskOutput)
+from .task_heads import (AlbertForMultipleChoice, AlbertForQuestionAnswering, AlbertForSequenceClassification,
+                         AlbertForTokenClassification, QuestionAnsweringOutput)
 from .bert import BertModel
 from .device import get_device
 from .parameters import count_parameters, format_table, paper_parameter_table

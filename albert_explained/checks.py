@@ -1,9 +1,10 @@
 """Checks on what a model is given, run before any computation, so that a mistake gives an error that names the
 argument and says what is allowed, rather than an index error from deep inside torch.
 
-`model.py` calls these at the top of every forward pass: `check_inputs` and `check_head_mask` for AlbertModel (and
-BertModel), and one label check per head. Each raises ValueError (a wrong value or shape) or TypeError (a wrong
-kind of object), with the dimension letters of the package docstring: B batch, T tokens, C choices, N heads.
+`model.py` and `task_heads.py` call these at the top of every forward pass: `check_inputs` and `check_head_mask`
+for AlbertModel (and BertModel), and one label check per head. Each raises ValueError (a wrong value or shape) or
+TypeError (a wrong kind of object), with the dimension letters of the package docstring: B batch, T tokens,
+C choices, N heads.
 
 Checks on shapes and types read only Python attributes and cost nothing. Checks on values (an id inside the
 vocabulary, a mask of 0s and 1s, finite embeddings) must read the tensors, and asking `if ids.max() >= V:` once per

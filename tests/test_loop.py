@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from albert_explained import AlbertConfig
-from albert_explained.model import AlbertForSequenceClassification
+from albert_explained.task_heads import AlbertForSequenceClassification
 from albert_explained.training.checkpoints import CHECKPOINT_NAME, save_checkpoint
 from albert_explained.training.distributed import Distributed
 from albert_explained.training.loop import (LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, check_output_dir,

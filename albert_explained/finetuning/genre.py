@@ -29,7 +29,7 @@ from typing import Any, Optional, Sequence
 
 import torch
 
-from ..model import AlbertForSequenceClassification
+from ..task_heads import AlbertForSequenceClassification
 from .metrics import accuracy
 from .plays import load_plays, split_plays
 from .task import (Encoded, PieceCounter, Task, TaskData, check_labels, check_sizes, collate, model_outputs,

@@ -39,7 +39,7 @@ from typing import Any, Optional, Sequence
 import torch
 
 from ..checks import IGNORE_INDEX
-from ..model import AlbertForTokenClassification
+from ..task_heads import AlbertForTokenClassification
 from .metrics import bio_entities, entity_scores
 from .plays import capitalised_word, character_names, load_plays, split_plays, tag_names
 from .task import (Encoded, PieceCounter, Task, TaskData, check_sizes, collate, model_outputs,

@@ -30,7 +30,7 @@ from typing import Any, Optional, Sequence
 
 import torch
 
-from ..model import AlbertForMultipleChoice
+from ..task_heads import AlbertForMultipleChoice
 from .metrics import accuracy
 from .plays import Play, load_plays, split_plays
 from .task import Encoded, PieceCounter, Task, TaskData, check_sizes, collate, model_outputs, share_out, split_rng

@@ -47,7 +47,7 @@ from typing import Any, Optional, Sequence
 
 import torch
 
-from ..model import AlbertForQuestionAnswering
+from ..task_heads import AlbertForQuestionAnswering
 from .metrics import exact_match, squad_scores
 from .plays import Play, load_plays, split_plays
 from .task import Encoded, PieceCounter, Task, TaskData, check_sizes, collate, model_outputs, sample_windows, \

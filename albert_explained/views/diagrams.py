@@ -41,8 +41,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from ..config import SHARING_STRATEGIES, AlbertConfig
-from ..model import (AlbertForMultipleChoice, AlbertForQuestionAnswering, AlbertForSequenceClassification,
-                     AlbertForTokenClassification, AlbertModel)
+from ..model import AlbertModel
+from ..task_heads import (AlbertForMultipleChoice, AlbertForQuestionAnswering, AlbertForSequenceClassification,
+                          AlbertForTokenClassification)
 from ..parameters import count_parameters
 
 # One colour per space a tensor lives in, the same in every figure.
