@@ -7,7 +7,7 @@
     explorer.py          an ipywidgets explorer that redraws those pictures as you choose
     page.py              a self-contained HTML page (page.html + page.js) that draws offline in any browser
     bertviz_adapters.py  bertviz's head view and model view fed from our model (bertviz needs the network)
-    diagrams.py          pictures of the architecture itself, for the notebooks
+    diagrams/            pictures of the architecture itself, for the notebooks
 
 Each file imports only the ones above it in this list.
 """
