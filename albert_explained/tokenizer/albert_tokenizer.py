@@ -47,7 +47,7 @@ import sentencepiece as spm
 from ..files import write_files
 from .inputs import (BatchEncoding, check_text, gather_inputs, is_int, pad, resolve_strategies, to_list, to_tensor,
                      truncate)
-from .normalization import SPIECE_UNDERLINE, lower_each_character, preprocess_text
+from .normalization import is_number_comma, preprocess_text, split_number_comma, split_on_special_tokens
 from .offsets import encode_with_offsets, offsets_with_special_tokens
 from .settings import SPECIAL_TOKENS_MAP_FILE, TOKENIZER_CONFIG_FILE, check_switches, read_settings, settings_files
 
@@ -125,7 +125,7 @@ class AlbertTokenizer:
         self._special_tokens_pattern = re.compile("(" + "|".join(re.escape(t) for t in alternatives) + ")")
         # The pieces the number-comma rule acts on, found once so that the batch path can test ids, not strings.
         self._number_comma_ids = frozenset(
-            i for i in range(len(self.sp_model)) if self._is_number_comma(self.sp_model.id_to_piece(i))
+            i for i in range(len(self.sp_model)) if is_number_comma(self.sp_model.id_to_piece(i))
         )
 
     @staticmethod
@@ -301,51 +301,18 @@ class AlbertTokenizer:
         return pieces
 
     def _split_on_special_tokens(self, text: str) -> list[tuple[str, bool]]:
-        """Cut the text around special tokens: [(text, False), ("[MASK]", True), (text, False), ...].
-
-        As in the reference, the text is lower-cased (outside special tokens) *before* special tokens are looked for,
-        so "<PAD>" becomes "<pad>" and is found, while "[mask]" is ordinary text.
-        """
-        pattern = self._special_tokens_pattern
-        if self.do_lower_case:
-            if pattern.search(text) is None:
-                text = lower_each_character(text)
-            else:
-                parts = pattern.split(text)  # odd positions hold the special tokens, which keep their case
-                text = "".join(p if i % 2 else lower_each_character(p) for i, p in enumerate(parts))
-        parts = pattern.split(text)
-        if len(parts) == 1:
-            return [(text, False)]
-        for i in range(1, len(parts), 2):
-            # [MASK] stands for a word: it absorbs the spaces before it, like the '▁' a word would carry.
-            if parts[i] == self.mask_token:
-                parts[i - 1] = parts[i - 1].rstrip()
-        return [(p, i % 2 == 1) for i, p in enumerate(parts) if p]
+        """The text cut around this tokenizer's special tokens, by its own settings (see normalization.py)."""
+        return split_on_special_tokens(text, self._special_tokens_pattern, self.do_lower_case, self.mask_token)
 
     def _sentencepiece_pieces(self, clean_text: str) -> list[str]:
         """SentencePiece's pieces for already preprocessed text, with the number-comma rule applied."""
         pieces = []
         for piece in self.sp_model.encode(clean_text, out_type=str):
-            if self._is_number_comma(piece):
-                pieces.extend(self._split_number_comma(piece))
+            if is_number_comma(piece):
+                pieces.extend(split_number_comma(piece, self.sp_model))
             else:
                 pieces.append(piece)
         return pieces
-
-    @staticmethod
-    def _is_number_comma(piece: str) -> bool:
-        return len(piece) > 1 and piece[-1] == "," and piece[-2].isdigit()
-
-    def _split_number_comma(self, piece: str) -> list[str]:
-        """'▁9,' -> ['▁9', ',']: the digits are re-encoded on their own and the comma becomes its own piece."""
-        before_comma = self.sp_model.encode(piece[:-1].replace(SPIECE_UNDERLINE, ""), out_type=str)
-        # Re-encoding adds a dummy prefix '▁'. If the piece was inside a word ("000," in "1,000,"), it must not
-        # start a new one, so that '▁' is removed again.
-        if before_comma and not piece.startswith(SPIECE_UNDERLINE) and before_comma[0].startswith(SPIECE_UNDERLINE):
-            before_comma[0] = before_comma[0][1:]
-            if not before_comma[0]:
-                before_comma = before_comma[1:]
-        return before_comma + [","]
 
     # ------------------------------------------------------------------------------------------------------------
     # Texts -> ids, the batch path
@@ -410,8 +377,8 @@ class AlbertTokenizer:
         for j in [j for j, token_id in enumerate(ids) if token_id == unk_id or token_id in watch]:
             fixed.extend(ids[start:j])
             start = j + 1
-            if ids[j] != unk_id or self._is_number_comma(pieces[j]):
-                fixed.extend(self.convert_tokens_to_ids(self._split_number_comma(pieces[j])))
+            if ids[j] != unk_id or is_number_comma(pieces[j]):
+                fixed.extend(self.convert_tokens_to_ids(split_number_comma(pieces[j], self.sp_model)))
             else:
                 fixed.append(self._token_to_id(pieces[j]))
         fixed.extend(ids[start:])

@@ -49,7 +49,10 @@ README's remark on commas in numbers.)
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+import sentencepiece as spm
 
 SPIECE_UNDERLINE = "▁"  # U+2581, SentencePiece's visible space
 
@@ -85,3 +88,42 @@ def lower_each_character(text: str) -> str:
         return text.lower()
     return "".join(c.lower() for c in text)
 
+
+def is_number_comma(piece: str) -> bool:
+    """Whether the number-comma rule splits this piece: it ends in a digit followed by a comma ('▁9,', '000,')."""
+    return len(piece) > 1 and piece[-1] == "," and piece[-2].isdigit()
+
+
+def split_number_comma(piece: str, sp_model: spm.SentencePieceProcessor) -> list[str]:
+    """'▁9,' -> ['▁9', ',']: the digits are re-encoded on their own and the comma becomes its own piece."""
+    before_comma = sp_model.encode(piece[:-1].replace(SPIECE_UNDERLINE, ""), out_type=str)
+    # Re-encoding adds a dummy prefix '▁'. If the piece was inside a word ("000," in "1,000,"), it must not start a
+    # new one, so that '▁' is removed again.
+    if before_comma and not piece.startswith(SPIECE_UNDERLINE) and before_comma[0].startswith(SPIECE_UNDERLINE):
+        before_comma[0] = before_comma[0][1:]
+        if not before_comma[0]:
+            before_comma = before_comma[1:]
+    return before_comma + [","]
+
+
+def split_on_special_tokens(text: str, pattern: re.Pattern, do_lower_case: bool,
+                            mask_token: str) -> list[tuple[str, bool]]:
+    """Cut the text around special tokens (`pattern` matches any of them): [(text, False), ("[MASK]", True), ...].
+
+    As in the reference, the text is lower-cased (outside special tokens) *before* special tokens are looked for,
+    so "<PAD>" becomes "<pad>" and is found, while "[mask]" is ordinary text.
+    """
+    if do_lower_case:
+        if pattern.search(text) is None:
+            text = lower_each_character(text)
+        else:
+            parts = pattern.split(text)  # odd positions hold the special tokens, which keep their case
+            text = "".join(p if i % 2 else lower_each_character(p) for i, p in enumerate(parts))
+    parts = pattern.split(text)
+    if len(parts) == 1:
+        return [(text, False)]
+    for i in range(1, len(parts), 2):
+        # [MASK] stands for a word: it absorbs the spaces before it, like the '▁' a word would carry.
+        if parts[i] == mask_token:
+            parts[i - 1] = parts[i - 1].rstrip()
+    return [(p, i % 2 == 1) for i, p in enumerate(parts) if p]

@@ -32,7 +32,7 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING, Optional
 
-from .normalization import SPIECE_UNDERLINE, preprocess_text
+from .normalization import SPIECE_UNDERLINE, is_number_comma, preprocess_text, split_number_comma
 
 if TYPE_CHECKING:
     from .albert_tokenizer import AlbertTokenizer
@@ -145,7 +145,7 @@ def _is_white_space(c: str) -> bool:
 
 
 def _lowered_with_spans(tokenizer: AlbertTokenizer, text: str) -> tuple[str, list[Span]]:
-    """The text as `_split_on_special_tokens` searches it (lower-cased outside special tokens), with each
+    """The text as `split_on_special_tokens` searches it (lower-cased outside special tokens), with each
     character's span in `text`."""
     if not tokenizer.do_lower_case:
         return text, [(i, i + 1) for i in range(len(text))]
@@ -203,12 +203,12 @@ def _encode_part_with_offsets(tokenizer: AlbertTokenizer, part: str, spans: list
             if k == 0 and piece.piece.startswith(SPIECE_UNDERLINE) and before is not None \
                     and not clean[first].isspace():
                 span = (before[0], span[1])  # the dummy prefix stands for the whitespace before the text
-        if not tokenizer._is_number_comma(piece.piece):
+        if not is_number_comma(piece.piece):
             ids.append(tokenizer._token_to_id(piece.piece))
             offsets.append(span)
             continue
         # The number-comma rule: the digits' pieces and the comma share out the piece's characters.
-        pieces = tokenizer._split_number_comma(piece.piece)
+        pieces = split_number_comma(piece.piece, tokenizer.sp_model)
         at = stop - 1 - len(piece.piece[:-1].replace(SPIECE_UNDERLINE, ""))  # where the digits start
         for j, sub in enumerate(pieces[:-1]):
             width = len(sub.lstrip(SPIECE_UNDERLINE))
