@@ -35,10 +35,21 @@ Dimension letters used in every comment:
 """
 
 from .config import ALBERT_PRESETS, BERT_PRESETS, AlbertConfig, BertConfig
-from .model import (AlbertForMaskedLM, AlbertForPreTraining, AlbertForPreTrainingOutput, AlbertModel, AlbertModelOutput,
-                    TaskOutput)
-from .task_heads import (AlbertForMultipleChoice, AlbertForQuestionAnswering, AlbertForSequenceClassification,
-                         AlbertForTokenClassification, QuestionAnsweringOutput)
+from .model import (
+    AlbertForMaskedLM,
+    AlbertForPreTraining,
+    AlbertForPreTrainingOutput,
+    AlbertModel,
+    AlbertModelOutput,
+    TaskOutput,
+)
+from .task_heads import (
+    AlbertForMultipleChoice,
+    AlbertForQuestionAnswering,
+    AlbertForSequenceClassification,
+    AlbertForTokenClassification,
+    QuestionAnsweringOutput,
+)
 from .bert import BertModel
 from .device import get_device
 from .parameters import count_parameters, format_table, paper_parameter_table
@@ -46,10 +57,28 @@ from .tokenizer import AlbertTokenizer, BatchEncoding, train_tokenizer
 from .weights import LoadingInfo
 
 __all__ = [
-    "ALBERT_PRESETS", "BERT_PRESETS", "AlbertConfig", "BertConfig",
-    "AlbertModel", "AlbertModelOutput", "AlbertForPreTraining", "AlbertForPreTrainingOutput", "AlbertForMaskedLM",
-    "AlbertForSequenceClassification", "AlbertForTokenClassification", "AlbertForQuestionAnswering",
-    "AlbertForMultipleChoice", "TaskOutput", "QuestionAnsweringOutput", "BertModel", "LoadingInfo",
-    "count_parameters", "paper_parameter_table", "format_table", "get_device",
-    "AlbertTokenizer", "BatchEncoding", "train_tokenizer",
+    "ALBERT_PRESETS",
+    "BERT_PRESETS",
+    "AlbertConfig",
+    "BertConfig",
+    "AlbertModel",
+    "AlbertModelOutput",
+    "AlbertForPreTraining",
+    "AlbertForPreTrainingOutput",
+    "AlbertForMaskedLM",
+    "AlbertForSequenceClassification",
+    "AlbertForTokenClassification",
+    "AlbertForQuestionAnswering",
+    "AlbertForMultipleChoice",
+    "TaskOutput",
+    "QuestionAnsweringOutput",
+    "BertModel",
+    "LoadingInfo",
+    "count_parameters",
+    "paper_parameter_table",
+    "format_table",
+    "get_device",
+    "AlbertTokenizer",
+    "BatchEncoding",
+    "train_tokenizer",
 ]

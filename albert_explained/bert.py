@@ -50,10 +50,12 @@ class BertEncoder(nn.Module):
 
     def __init__(self, config: BertConfig):
         super().__init__()
-        self.layer = nn.ModuleList([
-            AlbertLayer(config, ffn_dropout_prob=config.hidden_dropout_prob, scale_relative_scores=True)
-            for _ in range(config.num_hidden_layers)
-        ])
+        self.layer = nn.ModuleList(
+            [
+                AlbertLayer(config, ffn_dropout_prob=config.hidden_dropout_prob, scale_relative_scores=True)
+                for _ in range(config.num_hidden_layers)
+            ]
+        )
 
 
 class BertModel(AlbertPreTrainedModel):
@@ -82,8 +84,17 @@ class BertModel(AlbertPreTrainedModel):
         output_hidden_states: bool = False,
     ) -> AlbertModelOutput:
         config = self.config
-        head_mask = check_inputs(config, input_ids, attention_mask, token_type_ids, position_ids, head_mask,
-                                 inputs_embeds, config.hidden_size, config.num_hidden_layers)  # (L, N)
+        head_mask = check_inputs(
+            config,
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            config.hidden_size,
+            config.num_hidden_layers,
+        )  # (L, N)
 
         hidden_states = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, H)
         attention_bias = attention_bias_from_mask(attention_mask, hidden_states.dtype)  # (B, 1, 1, T)
@@ -108,11 +119,11 @@ class BertModel(AlbertPreTrainedModel):
     def to_reference_key(key: str) -> str:
         """Our state-dict key -> transformers' BertModel key."""
         if key.startswith("pooler."):
-            return "pooler.dense." + key[len("pooler."):]
+            return "pooler.dense." + key[len("pooler.") :]
         if key.startswith("encoder.layer."):
             # "encoder.layer.3.ffn.weight" -> "encoder.layer.3.intermediate.dense.weight"
-            depth, _, name = key[len("encoder.layer."):].partition(".")
+            depth, _, name = key[len("encoder.layer.") :].partition(".")
             for ours, theirs in REFERENCE_NAMES.items():
                 if name.startswith(ours):
-                    return f"encoder.layer.{depth}.{theirs}{name[len(ours):]}"
+                    return f"encoder.layer.{depth}.{theirs}{name[len(ours) :]}"
         return key

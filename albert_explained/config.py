@@ -54,11 +54,30 @@ PROBLEM_TYPES = (None, "regression", "single_label_classification", "multi_label
 # Keys that transformers writes into config.json for its own bookkeeping (or that Google's original configs carry,
 # such as "net_structure_type"); they do not change the model, so reading ignores them.
 _IGNORED_KEYS = {
-    "architectures", "model_type", "transformers_version", "torch_dtype", "dtype", "output_past",
-    "down_scale_factor", "gap_size", "net_structure_type", "num_memory_blocks", "layers_to_keep",
-    "_name_or_path", "output_attentions", "output_hidden_states", "return_dict", "use_return_dict",
-    "is_decoder", "add_cross_attention", "use_cache", "tie_word_embeddings", "finetuning_task",
-    "chunk_size_feed_forward", "gradient_checkpointing", "label2id",
+    "architectures",
+    "model_type",
+    "transformers_version",
+    "torch_dtype",
+    "dtype",
+    "output_past",
+    "down_scale_factor",
+    "gap_size",
+    "net_structure_type",
+    "num_memory_blocks",
+    "layers_to_keep",
+    "_name_or_path",
+    "output_attentions",
+    "output_hidden_states",
+    "return_dict",
+    "use_return_dict",
+    "is_decoder",
+    "add_cross_attention",
+    "use_cache",
+    "tie_word_embeddings",
+    "finetuning_task",
+    "chunk_size_feed_forward",
+    "gradient_checkpointing",
+    "label2id",
 }
 
 
@@ -109,16 +128,22 @@ def _check_numbers(config: Any) -> None:
     if not (math.isfinite(config.layer_norm_eps) and 0 < config.layer_norm_eps < 1):
         # LayerNorm divides by sqrt(variance + eps): eps keeps a constant vector (variance 0) from giving NaN. An eps
         # as large as the variance itself flattens every vector towards its mean: every token's output the same.
-        raise ValueError(f"layer_norm_eps must be a small positive number, below 1 (the reference uses 1e-12), got "
-                         f"{config.layer_norm_eps}")
+        raise ValueError(
+            f"layer_norm_eps must be a small positive number, below 1 (the reference uses 1e-12), got "
+            f"{config.layer_norm_eps}"
+        )
     if not (math.isfinite(config.initializer_range) and 0 <= config.initializer_range <= 1):
         # Weights drawn with a standard deviation above 1 make activations grow layer after layer, to inf.
-        raise ValueError(f"initializer_range is the standard deviation of the initial weights and must be between 0 "
-                         f"and 1 (the reference uses 0.02), got {config.initializer_range}")
+        raise ValueError(
+            f"initializer_range is the standard deviation of the initial weights and must be between 0 "
+            f"and 1 (the reference uses 0.02), got {config.initializer_range}"
+        )
     if not 0 <= config.pad_token_id < config.vocab_size:
         # nn.Embedding would read a negative padding index from the end of the table: a different token, silently.
-        raise ValueError(f"pad_token_id must be a token id, between 0 and vocab_size - 1 ({config.vocab_size - 1}), "
-                         f"got {config.pad_token_id}")
+        raise ValueError(
+            f"pad_token_id must be a token id, between 0 and vocab_size - 1 ({config.vocab_size - 1}), "
+            f"got {config.pad_token_id}"
+        )
 
 
 def _warn_unknown_keys(unknown: set[str], known: set[str], source: str) -> None:
@@ -161,8 +186,9 @@ class _JsonConfig:
         wrong = sorted(set(overrides) - known)
         if wrong:
             close = difflib.get_close_matches(wrong[0], sorted(known), n=1)
-            raise TypeError(f"{cls.__name__} has no field {wrong[0]!r}" + (f" (did you mean {close[0]!r}?)"
-                                                                           if close else ""))
+            raise TypeError(
+                f"{cls.__name__} has no field {wrong[0]!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
         kwargs = {k: v for k, v in {**data, **overrides}.items() if k in known}
         _warn_unknown_keys(set(data) - known - _IGNORED_KEYS, known, source)
         if "id2label" in kwargs and kwargs["id2label"] is not None:
@@ -175,10 +201,17 @@ class _JsonConfig:
             kwargs.setdefault("num_labels", len(kwargs["id2label"]))
         # The file's own pair (an id2label override, as fine-tuning passes, replaces both).
         label2id, id2label = data.get("label2id"), data.get("id2label")
-        if "id2label" not in overrides and isinstance(id2label, dict) and label2id is not None \
-                and _as_label_indices(label2id) != {str(label): int(i) for i, label in kwargs["id2label"].items()}:
-            warnings.warn(f"{source}: label2id {label2id} is not the inverse of id2label {id2label}; id2label is "
-                          f"used, and label2id is written from it when the config is saved", stacklevel=3)
+        if (
+            "id2label" not in overrides
+            and isinstance(id2label, dict)
+            and label2id is not None
+            and _as_label_indices(label2id) != {str(label): int(i) for i, label in kwargs["id2label"].items()}
+        ):
+            warnings.warn(
+                f"{source}: label2id {label2id} is not the inverse of id2label {id2label}; id2label is "
+                f"used, and label2id is written from it when the config is saved",
+                stacklevel=3,
+            )
         return cls(**kwargs)
 
     @classmethod
@@ -254,12 +287,24 @@ class AlbertConfig(_JsonConfig):
         """Raise an error naming the first field whose value is impossible. Run when the config is made and again
         when a model is built from it, so that a field changed in between (config.hidden_size = 100) is checked."""
         _check_field_types(self)
-        _check_positive(self, "vocab_size", "embedding_size", "hidden_size", "num_hidden_layers",
-                        "num_attention_heads", "intermediate_size", "inner_group_num", "max_position_embeddings",
-                        "type_vocab_size", "num_labels")
+        _check_positive(
+            self,
+            "vocab_size",
+            "embedding_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "inner_group_num",
+            "max_position_embeddings",
+            "type_vocab_size",
+            "num_labels",
+        )
         if self.hidden_size % self.num_attention_heads != 0:
-            raise ValueError(f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads "
-                             f"({self.num_attention_heads})")
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads "
+                f"({self.num_attention_heads})"
+            )
         _check_choice("hidden_act", self.hidden_act, HIDDEN_ACTS)
         _check_choice("position_embedding_type", self.position_embedding_type, POSITION_EMBEDDING_TYPES)
         _check_choice("sharing", self.sharing, SHARING_STRATEGIES)
@@ -268,17 +313,23 @@ class AlbertConfig(_JsonConfig):
         _check_probability(self, "hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout_prob")
         _check_numbers(self)
         if not 1 <= self.num_hidden_groups <= self.num_hidden_layers:
-            raise ValueError(f"num_hidden_groups must be between 1 and num_hidden_layers ({self.num_hidden_layers}), "
-                             f"got {self.num_hidden_groups}")
+            raise ValueError(
+                f"num_hidden_groups must be between 1 and num_hidden_layers ({self.num_hidden_layers}), "
+                f"got {self.num_hidden_groups}"
+            )
         if self.sharing != "all-shared" and self.num_hidden_groups != self.num_hidden_layers:
-            raise ValueError(f"sharing={self.sharing!r} gives every depth its own group, so num_hidden_groups must be "
-                             f"1 or num_hidden_layers ({self.num_hidden_layers}), got {self.num_hidden_groups}")
+            raise ValueError(
+                f"sharing={self.sharing!r} gives every depth its own group, so num_hidden_groups must be "
+                f"1 or num_hidden_layers ({self.num_hidden_layers}), got {self.num_hidden_groups}"
+            )
         if self.id2label is not None and len(self.id2label) != self.num_labels:
             raise ValueError(f"id2label has {len(self.id2label)} labels but num_labels is {self.num_labels}")
         if self.num_layer_applications > MAX_LAYER_APPLICATIONS:
-            raise ValueError(f"num_hidden_layers x inner_group_num must be at most {MAX_LAYER_APPLICATIONS:,} layer "
-                             f"applications per forward pass, got {self.num_hidden_layers:,} x "
-                             f"{self.inner_group_num:,}")
+            raise ValueError(
+                f"num_hidden_layers x inner_group_num must be at most {MAX_LAYER_APPLICATIONS:,} layer "
+                f"applications per forward pass, got {self.num_hidden_layers:,} x "
+                f"{self.inner_group_num:,}"
+            )
 
     @property
     def head_size(self) -> int:
@@ -298,10 +349,17 @@ class AlbertConfig(_JsonConfig):
 def _albert_preset(hidden: int, layers: int, heads: int, version: int, dropout: float = 0.0) -> dict[str, Any]:
     # v1 configs on the hub name the tanh GELU "gelu" (Google's code meant the tanh form by that name; transformers
     # reads it as the erf form, which is what those checkpoints run with there). v2 configs say "gelu_new".
-    return dict(vocab_size=30000, embedding_size=128, hidden_size=hidden, num_hidden_layers=layers,
-                num_attention_heads=heads, intermediate_size=4 * hidden,
-                hidden_act="gelu" if version == 1 else "gelu_new",
-                hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
+    return dict(
+        vocab_size=30000,
+        embedding_size=128,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=4 * hidden,
+        hidden_act="gelu" if version == 1 else "gelu_new",
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
+    )
 
 
 # The published checkpoints' config.json files (E = 128, V = 30000, FFN = 4H, classifier dropout 0.1 everywhere).
@@ -317,9 +375,18 @@ ALBERT_PRESETS: dict[str, dict[str, Any]] = {
     "albert-xxlarge-v2": _albert_preset(4096, 12, 64, version=2),
     # Not published: small enough to train on a laptop CPU in minutes. vocab_size is usually replaced by the
     # tokenizer's own.
-    "tiny": dict(vocab_size=1000, embedding_size=32, hidden_size=64, num_hidden_layers=4, num_attention_heads=4,
-                 intermediate_size=256, max_position_embeddings=128, hidden_act="gelu_new",
-                 hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0),
+    "tiny": dict(
+        vocab_size=1000,
+        embedding_size=32,
+        hidden_size=64,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        intermediate_size=256,
+        max_position_embeddings=128,
+        hidden_act="gelu_new",
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    ),
 }
 
 
@@ -352,11 +419,22 @@ class BertConfig(_JsonConfig):
     def validate(self) -> None:
         """As AlbertConfig.validate."""
         _check_field_types(self)
-        _check_positive(self, "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                        "intermediate_size", "max_position_embeddings", "type_vocab_size", "num_labels")
+        _check_positive(
+            self,
+            "vocab_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "max_position_embeddings",
+            "type_vocab_size",
+            "num_labels",
+        )
         if self.hidden_size % self.num_attention_heads != 0:
-            raise ValueError(f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads "
-                             f"({self.num_attention_heads})")
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads "
+                f"({self.num_attention_heads})"
+            )
         _check_choice("hidden_act", self.hidden_act, HIDDEN_ACTS)
         _check_choice("position_embedding_type", self.position_embedding_type, POSITION_EMBEDDING_TYPES)
         _check_choice("attn_implementation", self.attn_implementation, ATTN_IMPLEMENTATIONS)
@@ -364,8 +442,9 @@ class BertConfig(_JsonConfig):
         _check_probability(self, "hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout")
         _check_numbers(self)
         if self.num_hidden_layers > MAX_LAYER_APPLICATIONS:
-            raise ValueError(f"num_hidden_layers must be at most {MAX_LAYER_APPLICATIONS:,}, got "
-                             f"{self.num_hidden_layers:,}")
+            raise ValueError(
+                f"num_hidden_layers must be at most {MAX_LAYER_APPLICATIONS:,}, got {self.num_hidden_layers:,}"
+            )
 
     @staticmethod
     def presets() -> dict[str, dict[str, Any]]:
@@ -374,16 +453,23 @@ class BertConfig(_JsonConfig):
     @classmethod
     def like(cls, albert: AlbertConfig, **overrides: Any) -> "BertConfig":
         """The BERT that an ALBERT config would be without its two parameter reductions (E = H, no sharing)."""
-        fields = dict(vocab_size=albert.vocab_size, hidden_size=albert.hidden_size,
-                      num_hidden_layers=albert.num_hidden_layers, num_attention_heads=albert.num_attention_heads,
-                      intermediate_size=albert.intermediate_size, hidden_act=albert.hidden_act,
-                      hidden_dropout_prob=albert.hidden_dropout_prob,
-                      attention_probs_dropout_prob=albert.attention_probs_dropout_prob,
-                      max_position_embeddings=albert.max_position_embeddings,
-                      type_vocab_size=albert.type_vocab_size, initializer_range=albert.initializer_range,
-                      layer_norm_eps=albert.layer_norm_eps, pad_token_id=albert.pad_token_id,
-                      position_embedding_type=albert.position_embedding_type,
-                      attn_implementation=albert.attn_implementation)
+        fields = dict(
+            vocab_size=albert.vocab_size,
+            hidden_size=albert.hidden_size,
+            num_hidden_layers=albert.num_hidden_layers,
+            num_attention_heads=albert.num_attention_heads,
+            intermediate_size=albert.intermediate_size,
+            hidden_act=albert.hidden_act,
+            hidden_dropout_prob=albert.hidden_dropout_prob,
+            attention_probs_dropout_prob=albert.attention_probs_dropout_prob,
+            max_position_embeddings=albert.max_position_embeddings,
+            type_vocab_size=albert.type_vocab_size,
+            initializer_range=albert.initializer_range,
+            layer_norm_eps=albert.layer_norm_eps,
+            pad_token_id=albert.pad_token_id,
+            position_embedding_type=albert.position_embedding_type,
+            attn_implementation=albert.attn_implementation,
+        )
         return cls(**{**fields, **overrides})
 
 

@@ -16,5 +16,6 @@ def text_says(claim: str, holds: Any) -> None:
     """Check one claim the notebook's text makes about an output: AssertionError, quoting the claim, if `holds` is
     false (a bool, or a one-element tensor)."""
     if not bool(holds):
-        raise AssertionError(f"the text says {claim!r}, but this output does not show it: update the text or find "
-                             f"what changed")
+        raise AssertionError(
+            f"the text says {claim!r}, but this output does not show it: update the text or find what changed"
+        )

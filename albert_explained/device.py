@@ -20,7 +20,7 @@ PRECISIONS = ("auto", "bf16", "fp32")
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """"auto" is bf16 on GPU and fp32 on CPU; "bf16" and "fp32" are themselves."""
+    """ "auto" is bf16 on GPU and fp32 on CPU; "bf16" and "fp32" are themselves."""
     if precision == "auto":
         return "bf16" if device.type == "cuda" else "fp32"
     return precision
@@ -35,8 +35,9 @@ def autocast(device: torch.device, precision: str = "auto"):
     "bf16 on a CPU", has a run), one without them must convert to fp32 and back, and can be slower than fp32.
     `--precision bf16` is the way to ask for it on CPU. Evaluation always runs "auto", so a CPU run's validation
     figures can be measured again on any CPU."""
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16,
-                          enabled=resolve_precision(precision, device) == "bf16")
+    return torch.autocast(
+        device_type=device.type, dtype=torch.bfloat16, enabled=resolve_precision(precision, device) == "bf16"
+    )
 
 
 @contextmanager

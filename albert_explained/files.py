@@ -53,8 +53,11 @@ MAX_JSON_BYTES = 1 << 24  # 16 MiB
 # A hidden file from another machine is taken as abandoned once it has not changed for this long.
 _ABANDONED_AFTER_SECONDS = 24 * 3600
 # The reasons a write fails for lack of room, and what the message says.
-_NO_ROOM = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
-            errno.EFBIG: "file too large (over the file system's limit or this process's file size limit, ulimit -f)"}
+_NO_ROOM = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large (over the file system's limit or this process's file size limit, ulimit -f)",
+}
 
 
 def _owner() -> str:
@@ -125,8 +128,9 @@ def explain_write_error(error: BaseException, path: Path, kept: str) -> BaseExce
     number = _errno_of(error)
     if number not in _NO_ROOM:
         return error
-    explained = OSError(f"{_NO_ROOM[number]} while writing {path}; {kept}. Free some space (or write to another disk) "
-                        f"and try again")
+    explained = OSError(
+        f"{_NO_ROOM[number]} while writing {path}; {kept}. Free some space (or write to another disk) and try again"
+    )
     explained.errno = number  # set apart, so that the message does not start with "[Errno 28]"
     return explained
 
@@ -251,12 +255,19 @@ def read_text_file(path: PathLike, what: str, limit: int = MAX_TEXT_BYTES) -> st
     except FileNotFoundError:
         raise FileNotFoundError(f"{what} not found: {path}") from None
     if not stat.S_ISREG(status.st_mode):
-        kind = ("a directory" if stat.S_ISDIR(status.st_mode) else "a FIFO (named pipe)"
-                if stat.S_ISFIFO(status.st_mode) else "a device"
-                if stat.S_ISCHR(status.st_mode) or stat.S_ISBLK(status.st_mode) else "a socket")
+        kind = (
+            "a directory"
+            if stat.S_ISDIR(status.st_mode)
+            else "a FIFO (named pipe)"
+            if stat.S_ISFIFO(status.st_mode)
+            else "a device"
+            if stat.S_ISCHR(status.st_mode) or stat.S_ISBLK(status.st_mode)
+            else "a socket"
+        )
         raise ValueError(f"{what} {path} is {kind}, not a regular file")
-    too_large = f"{what} {path} holds more than {limit:,} bytes, the most this package reads from one file; use a " \
-                f"part of it"
+    too_large = (
+        f"{what} {path} holds more than {limit:,} bytes, the most this package reads from one file; use a part of it"
+    )
     if status.st_size > limit:
         raise ValueError(too_large)
     with open(path, "rb") as f:
@@ -265,8 +276,10 @@ def read_text_file(path: PathLike, what: str, limit: int = MAX_TEXT_BYTES) -> st
         raise ValueError(too_large)
     nul = data.find(b"\0")
     if nul >= 0:
-        raise ValueError(f"{what} {path} is not text: it holds a NUL byte at byte {nul:,} (a binary file, or text "
-                         f"in UTF-16?); give a UTF-8 text file")
+        raise ValueError(
+            f"{what} {path} is not text: it holds a NUL byte at byte {nul:,} (a binary file, or text "
+            f"in UTF-16?); give a UTF-8 text file"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:

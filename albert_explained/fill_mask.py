@@ -45,19 +45,23 @@ import torch
 
 from .device import eval_mode
 
+
 def _logits(output: Any) -> torch.Tensor:
     """(B, T, V) MLM scores from a masked-LM output (.logits) or a pretraining output (.prediction_logits)."""
     for name in ("logits", "prediction_logits"):
         value = getattr(output, name, None)
         if value is not None:
             return value
-    raise TypeError(f"the model's output has neither .logits nor .prediction_logits ({type(output).__name__}); "
-                    "pass a masked-LM model (AlbertForMaskedLM or AlbertForPreTraining)")
+    raise TypeError(
+        f"the model's output has neither .logits nor .prediction_logits ({type(output).__name__}); "
+        "pass a masked-LM model (AlbertForMaskedLM or AlbertForPreTraining)"
+    )
 
 
 @torch.no_grad()
-def fill_mask(text: str, top_k: int = 5, model: Optional[torch.nn.Module] = None,
-              tokenizer: Any = None) -> Union[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+def fill_mask(
+    text: str, top_k: int = 5, model: Optional[torch.nn.Module] = None, tokenizer: Any = None
+) -> Union[list[dict[str, Any]], list[list[dict[str, Any]]]]:
     """The top_k pieces for each [MASK] in `text` (see the module docstring)."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
@@ -71,14 +75,18 @@ def fill_mask(text: str, top_k: int = 5, model: Optional[torch.nn.Module] = None
         model, tokenizer = inference_model()
     untrained = [key for key in getattr(model, "missing_keys", []) if key.startswith("predictions.")]
     if untrained:  # loaded from a directory without an MLM head, such as a fine-tuned task model
-        raise ValueError(f"the model's masked-language-model head was not in its checkpoint ({', '.join(untrained)} "
-                         f"left at random values), so its predictions would be noise: fill-mask needs a pretrained "
-                         f"checkpoint, such as the bundled model or one written by `albert-explained pretrain`")
+        raise ValueError(
+            f"the model's masked-language-model head was not in its checkpoint ({', '.join(untrained)} "
+            f"left at random values), so its predictions would be noise: fill-mask needs a pretrained "
+            f"checkpoint, such as the bundled model or one written by `albert-explained pretrain`"
+        )
     mask_token = tokenizer.mask_token
     if mask_token not in text:
         shown = repr(text) if len(text) <= 80 else f"{text[:60]!r}... ({len(text):,} characters)"
-        raise ValueError(f"text has no {mask_token} to fill in: {shown}; write {mask_token} where a word is missing, "
-                         f"e.g. 'To be, or not to {mask_token}.'")
+        raise ValueError(
+            f"text has no {mask_token} to fill in: {shown}; write {mask_token} where a word is missing, "
+            f"e.g. 'To be, or not to {mask_token}.'"
+        )
 
     input_ids = torch.tensor([drop_space_after_masks(text, tokenizer.encode(text), tokenizer)])  # (1, T)
     limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
@@ -103,8 +111,14 @@ def fill_mask(text: str, top_k: int = 5, model: Optional[torch.nn.Module] = None
             else:  # the other masks stay, so special tokens are kept: all but [CLS] and [SEP] at the ends
                 sequence = tokenizer.decode(filled).removeprefix(tokenizer.cls_token)
                 sequence = sequence.removesuffix(tokenizer.sep_token).strip()
-            answers.append({"score": score, "token": piece_id, "token_str": tokenizer.decode([piece_id]).strip(),
-                            "sequence": sequence})
+            answers.append(
+                {
+                    "score": score,
+                    "token": piece_id,
+                    "token_str": tokenizer.decode([piece_id]).strip(),
+                    "sequence": sequence,
+                }
+            )
         results.append(answers)
     return results[0] if len(results) == 1 else results
 
@@ -119,7 +133,7 @@ def drop_space_after_masks(text: str, input_ids: list[int], tokenizer: Any) -> l
     glued = []
     start = text.find(mask_token)
     while start != -1:
-        after = text[start + len(mask_token):start + len(mask_token) + 1]
+        after = text[start + len(mask_token) : start + len(mask_token) + 1]
         glued.append(after != "" and not after.isspace())
         start = text.find(mask_token, start + len(mask_token))
     kept, mask_number = [], 0

@@ -15,6 +15,7 @@ fine-tuning heads on `AlbertModel`. Every module keeps the reference's (transfor
 state-dict keys of the published checkpoints. Inputs and labels are checked in `checks.py` before any computation,
 so that a mistake gives an error naming the argument.
 """
+
 from __future__ import annotations
 
 import math
@@ -59,9 +60,13 @@ class AlbertEmbeddings(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.use_absolute_positions = config.position_embedding_type == "absolute"
 
-    def forward(self, input_ids: Optional[torch.Tensor] = None, token_type_ids: Optional[torch.Tensor] = None,
-                position_ids: Optional[torch.Tensor] = None,
-                inputs_embeds: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self,
+        input_ids: Optional[torch.Tensor] = None,
+        token_type_ids: Optional[torch.Tensor] = None,
+        position_ids: Optional[torch.Tensor] = None,
+        inputs_embeds: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
         if inputs_embeds is None:
             inputs_embeds = self.word_embeddings(input_ids)  # (B, T) -> (B, T, E)
         else:
@@ -149,9 +154,14 @@ class AlbertAttention(nn.Module):
             scores = scores + torch.einsum("bnjd,ijd->bnij", k, r)  # + k_j . r_(i-j)
         return scores
 
-    def eager_attention(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                        attention_bias: Optional[torch.Tensor],
-                        head_mask: Optional[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    def eager_attention(
+        self,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        attention_bias: Optional[torch.Tensor],
+        head_mask: Optional[torch.Tensor],
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """softmax(q k^T / sqrt(D) + M) v, one step at a time. Returns the context and the probabilities."""
         scores = q @ k.transpose(-1, -2)  # (B, N, T, D) @ (B, N, D, T) -> (B, N, T, T)
         relative = self.relative_position_scores(q, k) if self.position_embedding_type != "absolute" else None
@@ -170,9 +180,13 @@ class AlbertAttention(nn.Module):
         context = probs @ v  # (B, N, T, T) @ (B, N, T, D) -> (B, N, T, D)
         return context, probs
 
-    def forward(self, hidden_states: torch.Tensor, attention_bias: Optional[torch.Tensor] = None,
-                head_mask: Optional[torch.Tensor] = None,
-                output_attentions: bool = False) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        attention_bias: Optional[torch.Tensor] = None,
+        head_mask: Optional[torch.Tensor] = None,
+        output_attentions: bool = False,
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         # 1. Project the same hidden states three ways and split each projection into N heads.
         q = self.split_heads(self.query(hidden_states))  # (B, T, H) -> (B, N, T, D)
         k = self.split_heads(self.key(hidden_states))  # (B, N, T, D)
@@ -231,9 +245,13 @@ class AlbertLayer(nn.Module):
         self.ffn_dropout = nn.Dropout(ffn_dropout_prob)
         self.full_layer_layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 
-    def forward(self, hidden_states: torch.Tensor, attention_bias: Optional[torch.Tensor] = None,
-                head_mask: Optional[torch.Tensor] = None,
-                output_attentions: bool = False) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        attention_bias: Optional[torch.Tensor] = None,
+        head_mask: Optional[torch.Tensor] = None,
+        output_attentions: bool = False,
+    ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         attention_output, probs = self.attention(hidden_states, attention_bias, head_mask, output_attentions)
         ffn_hidden = self.activation(self.ffn(attention_output))  # (B, T, H) -> (B, T, I)
         ffn_output = self.ffn_dropout(self.ffn_output(ffn_hidden))  # (B, T, I) -> (B, T, H)
@@ -302,9 +320,14 @@ class AlbertTransformer(nn.Module):
         configs (L = 18, G = 14, depth 9 gives group 6, not 7); every published ALBERT has G = 1: group 0."""
         return int(depth / (self.config.num_hidden_layers / self.config.num_hidden_groups))
 
-    def forward(self, embeddings: torch.Tensor, attention_bias: Optional[torch.Tensor] = None,
-                head_mask: Optional[torch.Tensor] = None, output_attentions: bool = False,
-                output_hidden_states: bool = False):
+    def forward(
+        self,
+        embeddings: torch.Tensor,
+        attention_bias: Optional[torch.Tensor] = None,
+        head_mask: Optional[torch.Tensor] = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ):
         hidden_states = self.embedding_hidden_mapping_in(embeddings)  # (B, T, E) -> (B, T, H)
         all_hidden_states, all_attentions = [hidden_states], []
         application = 0  # counts layer applications: 0 .. A - 1
@@ -316,9 +339,11 @@ class AlbertTransformer(nn.Module):
                 all_attentions.append(probs)
                 application += 1
             all_hidden_states.append(hidden_states)  # (B, T, H)
-        return (hidden_states,
-                tuple(all_hidden_states) if output_hidden_states else None,
-                tuple(all_attentions) if output_attentions else None)
+        return (
+            hidden_states,
+            tuple(all_hidden_states) if output_hidden_states else None,
+            tuple(all_attentions) if output_attentions else None,
+        )
 
 
 # ================================================================================================================
@@ -363,19 +388,36 @@ class AlbertModel(AlbertPreTrainedModel):
         self.pooler_activation = nn.Tanh() if add_pooling_layer else None
         self.init_weights()
 
-    def forward(self, input_ids: Optional[torch.Tensor] = None, attention_mask: Optional[torch.Tensor] = None,
-                token_type_ids: Optional[torch.Tensor] = None, position_ids: Optional[torch.Tensor] = None,
-                head_mask: Optional[torch.Tensor] = None, inputs_embeds: Optional[torch.Tensor] = None,
-                output_attentions: bool = False, output_hidden_states: bool = False) -> AlbertModelOutput:
+    def forward(
+        self,
+        input_ids: Optional[torch.Tensor] = None,
+        attention_mask: Optional[torch.Tensor] = None,
+        token_type_ids: Optional[torch.Tensor] = None,
+        position_ids: Optional[torch.Tensor] = None,
+        head_mask: Optional[torch.Tensor] = None,
+        inputs_embeds: Optional[torch.Tensor] = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> AlbertModelOutput:
         config = self.config
-        head_mask = checks.check_inputs(config, input_ids, attention_mask, token_type_ids, position_ids, head_mask,
-                                        inputs_embeds, config.embedding_size, config.num_layer_applications)  # (A, N)
+        head_mask = checks.check_inputs(
+            config,
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            config.embedding_size,
+            config.num_layer_applications,
+        )  # (A, N)
 
         embeddings = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, E)
         attention_bias = attention_bias_from_mask(attention_mask, embeddings.dtype)  # (B, 1, 1, T)
         head_mask = None if head_mask is None else head_mask.to(embeddings.dtype)
-        sequence_output, hidden_states, attentions = self.encoder(embeddings, attention_bias, head_mask,
-                                                                  output_attentions, output_hidden_states)  # (B, T, H)
+        sequence_output, hidden_states, attentions = self.encoder(
+            embeddings, attention_bias, head_mask, output_attentions, output_hidden_states
+        )  # (B, T, H)
         pooled_output = None  # [CLS] -> (B, H) below, when there is a pooler
         if self.pooler is not None:
             pooled_output = self.pooler_activation(self.pooler(sequence_output[:, 0]))
@@ -394,7 +436,6 @@ class AlbertModel(AlbertPreTrainedModel):
 # - Sentence-order prediction: two consecutive segments of one document, A then B (label 0) or swapped (label 1); a
 #   linear classifier on the pooled [CLS] vector says which. BERT's next-sentence prediction paired A with a random
 #   B, which the paper argues is mostly topic prediction; SOP keeps the topic and asks about coherence only.
-
 
 
 @dataclass
@@ -470,20 +511,41 @@ class AlbertForPreTraining(_MaskedLMBase):
         self.sop_classifier = AlbertSOPHead(config)
         self.init_weights()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, head_mask=None,
-                inputs_embeds=None, labels=None, sentence_order_label=None, output_attentions=False,
-                output_hidden_states=False) -> AlbertForPreTrainingOutput:
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        head_mask=None,
+        inputs_embeds=None,
+        labels=None,
+        sentence_order_label=None,
+        output_attentions=False,
+        output_hidden_states=False,
+    ) -> AlbertForPreTrainingOutput:
         checks.check_pretraining_labels(self.config, input_ids, inputs_embeds, labels, sentence_order_label)
-        outputs = self.albert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                              output_attentions, output_hidden_states)
+        outputs = self.albert(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+        )
         prediction_logits = self.predictions(outputs.last_hidden_state)  # (B, T, V)
         sop_logits = self.sop_classifier(outputs.pooler_output)  # (B, 2)
         loss = None
         if labels is not None and sentence_order_label is not None:  # the reference needs both
-            loss = (nn.functional.cross_entropy(prediction_logits.flatten(0, 1), labels.view(-1))  # MLM
-                    + nn.functional.cross_entropy(sop_logits, sentence_order_label.view(-1)))  # + SOP
-        return AlbertForPreTrainingOutput(loss, prediction_logits, sop_logits, outputs.hidden_states,
-                                          outputs.attentions)
+            loss = (
+                nn.functional.cross_entropy(prediction_logits.flatten(0, 1), labels.view(-1))  # MLM
+                + nn.functional.cross_entropy(sop_logits, sentence_order_label.view(-1))
+            )  # + SOP
+        return AlbertForPreTrainingOutput(
+            loss, prediction_logits, sop_logits, outputs.hidden_states, outputs.attentions
+        )
 
 
 class AlbertForMaskedLM(_MaskedLMBase):
@@ -493,12 +555,30 @@ class AlbertForMaskedLM(_MaskedLMBase):
         self.predictions = AlbertMLMHead(config)
         self.init_weights()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, head_mask=None,
-                inputs_embeds=None, labels=None, output_attentions=False, output_hidden_states=False) -> TaskOutput:
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        head_mask=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=False,
+        output_hidden_states=False,
+    ) -> TaskOutput:
         shape = checks.batch_shape(input_ids, inputs_embeds)  # (B, T)
         checks.check_token_labels("labels", labels, shape, self.config.vocab_size, "vocab_size")
-        outputs = self.albert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                              output_attentions, output_hidden_states)
+        outputs = self.albert(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+        )
         logits = self.predictions(outputs.last_hidden_state)  # (B, T, V)
         loss = None if labels is None else nn.functional.cross_entropy(logits.flatten(0, 1), labels.view(-1))
         return TaskOutput(loss, logits, outputs.hidden_states, outputs.attentions)

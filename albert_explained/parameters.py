@@ -76,8 +76,17 @@ from .bert import BertModel
 from .config import AlbertConfig, BertConfig
 from .model import AlbertForPreTraining, AlbertModel
 
-COMPONENTS = ("word_embeddings", "position_embeddings", "token_type_embeddings", "projection", "attention", "ffn",
-              "layer_norms", "pooler", "heads")
+COMPONENTS = (
+    "word_embeddings",
+    "position_embeddings",
+    "token_type_embeddings",
+    "projection",
+    "attention",
+    "ffn",
+    "layer_norms",
+    "pooler",
+    "heads",
+)
 
 # Readable names of the parts the paper's figures seem to leave out (see the module docstring).
 _PART_NAMES = {"projection": "E->H projection", "pooler": "pooler"}
@@ -103,15 +112,17 @@ class ParameterCount:
 
     def __str__(self) -> str:
         total = self.total
-        lines = [f"{name:<22}{value:>14,}  {100 * value / max(total, 1):5.1f}%"
-                 for name, value in dataclasses.asdict(self).items()]
+        lines = [
+            f"{name:<22}{value:>14,}  {100 * value / max(total, 1):5.1f}%"
+            for name, value in dataclasses.asdict(self).items()
+        ]
         return "\n".join(lines + [f"{'total':<22}{total:>14,}"])
 
 
 def _component(name: str, base_model_prefix: str) -> str:
     """The component a parameter belongs to, read from its state-dict name."""
     if base_model_prefix and name.startswith(base_model_prefix + "."):
-        name = name[len(base_model_prefix) + 1:]  # "albert.encoder...." -> "encoder...."
+        name = name[len(base_model_prefix) + 1 :]  # "albert.encoder...." -> "encoder...."
     part, _, rest = name.partition(".")
     if part == "pooler":
         return "pooler"
@@ -202,8 +213,14 @@ class _RowSpec:
 def _paper_rows() -> list[_RowSpec]:
     bert_why = "the paper's BERT figures fit only without the pooler"
     bert = [
-        _RowSpec(1, f"BERT {size} (V=30000)", BertConfig.from_preset(f"bert-{size}", vocab_size=30000), paper,
-                 ("pooler",), bert_why)
+        _RowSpec(
+            1,
+            f"BERT {size} (V=30000)",
+            BertConfig.from_preset(f"bert-{size}", vocab_size=30000),
+            paper,
+            ("pooler",),
+            bert_why,
+        )
         for size, paper in (("base", "108M"), ("large", "334M"))
     ]
     albert = [
@@ -216,20 +233,40 @@ def _paper_rows() -> list[_RowSpec]:
 
     def ablation(table: int, label: str, embedding_size: int, sharing: str, paper: str) -> _RowSpec:
         if embedding_size == 768 and sharing == "not-shared":
-            return _RowSpec(table, label, base(embedding_size, sharing), paper, ("projection", "pooler"),
-                            "not-shared with E = H is BERT-base, and the paper repeats BERT-base's figure")
+            return _RowSpec(
+                table,
+                label,
+                base(embedding_size, sharing),
+                paper,
+                ("projection", "pooler"),
+                "not-shared with E = H is BERT-base, and the paper repeats BERT-base's figure",
+            )
         if embedding_size == 768:
-            return _RowSpec(table, label, base(embedding_size, sharing), paper, ("projection",),
-                            "Google's code skips the E->H projection when E = H; transformers and we keep it")
+            return _RowSpec(
+                table,
+                label,
+                base(embedding_size, sharing),
+                paper,
+                ("projection",),
+                "Google's code skips the E->H projection when E = H; transformers and we keep it",
+            )
         if sharing == "not-shared":
-            return _RowSpec(table, label, base(embedding_size, sharing), paper, ("pooler",),
-                            "the paper's not-shared rows, like its BERT rows, fit only without the pooler")
+            return _RowSpec(
+                table,
+                label,
+                base(embedding_size, sharing),
+                paper,
+                ("pooler",),
+                "the paper's not-shared rows, like its BERT rows, fit only without the pooler",
+            )
         return _RowSpec(table, label, base(embedding_size, sharing), paper)
 
     table3 = [
         ablation(3, f"{sharing}, E={e}", e, sharing, paper)
-        for sharing, figures in (("not-shared", ("87M", "89M", "93M", "108M")),
-                                 ("all-shared", ("10M", "12M", "16M", "31M")))
+        for sharing, figures in (
+            ("not-shared", ("87M", "89M", "93M", "108M")),
+            ("all-shared", ("10M", "12M", "16M", "31M")),
+        )
         for e, paper in zip((64, 128, 256, 768), figures, strict=True)
     ]
     table4 = [
@@ -253,8 +290,10 @@ def _reason(spec: _RowSpec, counts: ParameterCount) -> Optional[str]:
     # No part of the model explains the gap: say what the nearest counts are.
     with torch.device("meta"):
         with_heads = count_parameters(AlbertForPreTraining(spec.config)).total
-    text = (f"not reproduced by any count of the published configuration: with the pretraining heads ours is "
-            f"{with_heads:,} -> {_millions(with_heads)}")
+    text = (
+        f"not reproduced by any count of the published configuration: with the pretraining heads ours is "
+        f"{with_heads:,} -> {_millions(with_heads)}"
+    )
     if spec.paper == "235M":
         text += "; the paper's text says 233M, the Hugging Face model collection 223M"
     return text
@@ -269,18 +308,20 @@ def paper_parameter_table() -> list[PaperRow]:
             model = BertModel(config) if isinstance(config, BertConfig) else AlbertModel(config)
         counts = count_parameters(model)
         is_bert = isinstance(config, BertConfig)
-        rows.append(PaperRow(
-            table=spec.table,
-            label=spec.label,
-            model=type(model).__name__,
-            embedding_size=config.hidden_size if is_bert else config.embedding_size,
-            hidden_size=config.hidden_size,
-            num_layers=config.num_hidden_layers,
-            sharing="not-shared" if is_bert else config.sharing,
-            count=counts.total,
-            paper=spec.paper,
-            reason=_reason(spec, counts),
-        ))
+        rows.append(
+            PaperRow(
+                table=spec.table,
+                label=spec.label,
+                model=type(model).__name__,
+                embedding_size=config.hidden_size if is_bert else config.embedding_size,
+                hidden_size=config.hidden_size,
+                num_layers=config.num_hidden_layers,
+                sharing="not-shared" if is_bert else config.sharing,
+                count=counts.total,
+                paper=spec.paper,
+                reason=_reason(spec, counts),
+            )
+        )
     return rows
 
 
@@ -288,8 +329,10 @@ def format_table(rows: list[PaperRow], notes: bool = True) -> str:
     """A text table of the rows, with the reasons as numbered notes below it; with notes=False, only whether each
     row rounds to the paper's figure."""
     last = "note" if notes else "same"
-    header = (f"{'table':<6}{'row':<28}{'model':<12}{'E':>5}{'H':>6}{'L':>4}  {'sharing':<18}"
-              f"{'ours':>13}{'ours':>7}{'paper':>7}  {last}")
+    header = (
+        f"{'table':<6}{'row':<28}{'model':<12}{'E':>5}{'H':>6}{'L':>4}  {'sharing':<18}"
+        f"{'ours':>13}{'ours':>7}{'paper':>7}  {last}"
+    )
     lines = [header, "-" * len(header)]
     reasons = []
     for row in rows:
@@ -300,8 +343,10 @@ def format_table(rows: list[PaperRow], notes: bool = True) -> str:
             note = f"[{len(reasons)}]"
         else:
             note = ""
-        lines.append(f"{row.table:<6}{row.label:<28}{row.model:<12}{row.embedding_size:>5}{row.hidden_size:>6}"
-                     f"{row.num_layers:>4}  {row.sharing:<18}{row.count:>13,}{row.rounded:>7}{row.paper:>7}  {note}")
+        lines.append(
+            f"{row.table:<6}{row.label:<28}{row.model:<12}{row.embedding_size:>5}{row.hidden_size:>6}"
+            f"{row.num_layers:>4}  {row.sharing:<18}{row.count:>13,}{row.rounded:>7}{row.paper:>7}  {note}"
+        )
     if reasons:
         lines.append("")
         lines += [f"[{i}] {text}" for i, text in enumerate(reasons, start=1)]

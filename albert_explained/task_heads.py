@@ -15,6 +15,7 @@ Notebook 09 fine-tunes each on a task made from the plays (`finetuning/`). Label
 any computation, as the encoder's inputs are. Names and state-dict keys are the reference's, so its fine-tuned
 checkpoints load.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,18 +47,37 @@ class AlbertForSequenceClassification(AlbertPreTrainedModel):
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.init_weights()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, head_mask=None,
-                inputs_embeds=None, labels=None, output_attentions=False, output_hidden_states=False) -> TaskOutput:
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        head_mask=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=False,
+        output_hidden_states=False,
+    ) -> TaskOutput:
         # Regression, single- or multi-label classification: config.problem_type, or the reference's rule.
         problem_type = checks.check_sequence_labels(self.config, input_ids, inputs_embeds, labels)
-        outputs = self.albert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                              output_attentions, output_hidden_states)
+        outputs = self.albert(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+        )
         logits = self.classifier(self.dropout(outputs.pooler_output))  # (B, H) -> (B, num_labels)
         loss = None
         if problem_type == "regression":
             squeeze = self.config.num_labels == 1  # (B, 1) against (B,): compare as (B,)
-            loss = nn.functional.mse_loss(logits.squeeze() if squeeze else logits,
-                                          (labels.squeeze() if squeeze else labels).to(logits.dtype))
+            loss = nn.functional.mse_loss(
+                logits.squeeze() if squeeze else logits, (labels.squeeze() if squeeze else labels).to(logits.dtype)
+            )
         elif problem_type == "single_label_classification":
             loss = nn.functional.cross_entropy(logits.view(-1, self.config.num_labels), labels.view(-1))
         elif problem_type == "multi_label_classification":
@@ -73,12 +93,30 @@ class AlbertForTokenClassification(AlbertPreTrainedModel):
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.init_weights()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, head_mask=None,
-                inputs_embeds=None, labels=None, output_attentions=False, output_hidden_states=False) -> TaskOutput:
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        head_mask=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=False,
+        output_hidden_states=False,
+    ) -> TaskOutput:
         shape = checks.batch_shape(input_ids, inputs_embeds)  # (B, T)
         checks.check_token_labels("labels", labels, shape, self.config.num_labels, "num_labels")
-        outputs = self.albert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                              output_attentions, output_hidden_states)
+        outputs = self.albert(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+        )
         logits = self.classifier(self.dropout(outputs.last_hidden_state))  # (B, T, H) -> (B, T, num_labels)
         loss = None if labels is None else nn.functional.cross_entropy(logits.flatten(0, 1), labels.view(-1))
         return TaskOutput(loss, logits, outputs.hidden_states, outputs.attentions)
@@ -93,12 +131,30 @@ class AlbertForQuestionAnswering(AlbertPreTrainedModel):
         self.qa_outputs = nn.Linear(config.hidden_size, config.num_labels)  # start and end: num_labels = 2
         self.init_weights()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, head_mask=None,
-                inputs_embeds=None, start_positions=None, end_positions=None, output_attentions=False,
-                output_hidden_states=False) -> QuestionAnsweringOutput:
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        head_mask=None,
+        inputs_embeds=None,
+        start_positions=None,
+        end_positions=None,
+        output_attentions=False,
+        output_hidden_states=False,
+    ) -> QuestionAnsweringOutput:
         checks.check_answer_positions(self.config, input_ids, inputs_embeds, start_positions, end_positions)
-        outputs = self.albert(input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-                              output_attentions, output_hidden_states)
+        outputs = self.albert(
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            position_ids,
+            head_mask,
+            inputs_embeds,
+            output_attentions,
+            output_hidden_states,
+        )
         logits = self.qa_outputs(outputs.last_hidden_state)  # (B, T, 2)
         start_logits, end_logits = logits.unbind(dim=-1)  # (B, T) each
         loss = None
@@ -124,18 +180,36 @@ class AlbertForMultipleChoice(AlbertPreTrainedModel):
         self.classifier = nn.Linear(config.hidden_size, 1)  # one score per choice
         self.init_weights()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, head_mask=None,
-                inputs_embeds=None, labels=None, output_attentions=False, output_hidden_states=False) -> TaskOutput:
-        num_choices = checks.check_multiple_choice(input_ids, attention_mask, token_type_ids, position_ids,
-                                                   inputs_embeds, labels)
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        head_mask=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=False,
+        output_hidden_states=False,
+    ) -> TaskOutput:
+        num_choices = checks.check_multiple_choice(
+            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, labels
+        )
 
         def fold(x: Optional[torch.Tensor], feature_dims: int = 0) -> Optional[torch.Tensor]:
             """Every choice is an ordinary sequence: fold the choices into the batch, (B, C, T) -> (B*C, T)."""
-            return None if x is None else x.reshape(-1, *x.shape[x.dim() - 1 - feature_dims:])
+            return None if x is None else x.reshape(-1, *x.shape[x.dim() - 1 - feature_dims :])
 
-        outputs = self.albert(fold(input_ids), fold(attention_mask), fold(token_type_ids), fold(position_ids),
-                              head_mask, fold(inputs_embeds, feature_dims=1),  # (B, C, T, E) -> (B*C, T, E)
-                              output_attentions, output_hidden_states)
+        outputs = self.albert(
+            fold(input_ids),
+            fold(attention_mask),
+            fold(token_type_ids),
+            fold(position_ids),
+            head_mask,
+            fold(inputs_embeds, feature_dims=1),  # (B, C, T, E) -> (B*C, T, E)
+            output_attentions,
+            output_hidden_states,
+        )
         scores = self.classifier(self.dropout(outputs.pooler_output))  # (B*C, H) -> (B*C, 1)
         logits = scores.view(-1, num_choices)  # (B, C)
         loss = nn.functional.cross_entropy(logits, labels.view(-1)) if labels is not None else None

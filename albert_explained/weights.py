@@ -87,9 +87,20 @@ _LOCAL_HINT = "To load a local copy,"  # how the hub errors' advice begins; one_
 # The key of model.safetensors' metadata that records the config the weights were saved with (see "A checkpoint is a
 # pair" above), and the config fields that may differ from it: they do not change what the weights compute.
 SAVED_CONFIG_KEY = "albert_explained.config"
-_FREE_FIELDS = {"hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout_prob", "classifier_dropout",
-                "initializer_range", "attn_implementation", "problem_type", "id2label", "label2id", "pad_token_id",
-                "bos_token_id", "eos_token_id"}
+_FREE_FIELDS = {
+    "hidden_dropout_prob",
+    "attention_probs_dropout_prob",
+    "classifier_dropout_prob",
+    "classifier_dropout",
+    "initializer_range",
+    "attn_implementation",
+    "problem_type",
+    "id2label",
+    "label2id",
+    "pad_token_id",
+    "bos_token_id",
+    "eos_token_id",
+}
 FLOATING_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
@@ -102,8 +113,13 @@ class AlbertPreTrainedModel(nn.Module):
     # Checkpoint keys (patterns, as in the reference) of parts that other ALBERT classes have: the pooler, the MLM and
     # SOP heads of a pretraining checkpoint, a task head. A class without them leaves them out silently, as it should;
     # any other unused key is warned about, since no ALBERT class would read it (a wrong or damaged checkpoint).
-    _keys_to_ignore_on_load_unexpected = (r"^(albert\.)?pooler\.", r"^predictions\.", r"^sop_classifier\.",
-                                          r"^classifier\.", r"^qa_outputs\.")
+    _keys_to_ignore_on_load_unexpected = (
+        r"^(albert\.)?pooler\.",
+        r"^predictions\.",
+        r"^sop_classifier\.",
+        r"^classifier\.",
+        r"^qa_outputs\.",
+    )
 
     def __init__(self, config: AlbertConfig):
         super().__init__()
@@ -149,14 +165,15 @@ class AlbertPreTrainedModel(nn.Module):
         return next(self.parameters()).dtype
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | os.PathLike, *, output_loading_info: bool = False,
-                        **config_overrides: Any):
+    def from_pretrained(
+        cls, name_or_path: str | os.PathLike, *, output_loading_info: bool = False, **config_overrides: Any
+    ):
         """Load a checkpoint in the reference's format: a directory with config.json and model.safetensors
-        (or pytorch_model.bin), or a hub id such as "albert/albert-base-v2" when online. """
+        (or pytorch_model.bin), or a hub id such as "albert/albert-base-v2" when online."""
         return load_pretrained(cls, name_or_path, output_loading_info=output_loading_info, **config_overrides)
 
     def save_pretrained(self, path: str | os.PathLike) -> None:
-        """Write config.json and model.safetensors that transformers loads too. """
+        """Write config.json and model.safetensors that transformers loads too."""
         save_pretrained(self, path)
 
 
@@ -168,8 +185,9 @@ class LoadingInfo:
     unexpected_keys: list[str] = field(default_factory=list)  # in the file, not used
 
 
-def load_pretrained(cls: type, name_or_path: str | os.PathLike, *, output_loading_info: bool = False,
-                    **config_overrides: Any):
+def load_pretrained(
+    cls: type, name_or_path: str | os.PathLike, *, output_loading_info: bool = False, **config_overrides: Any
+):
     """Build `cls` from a checkpoint directory or hub id (see the module docstring)."""
     directory = resolve_checkpoint(name_or_path)
     config = cls.config_class.from_json_file(directory / CONFIG_NAME, **config_overrides)
@@ -182,13 +200,20 @@ def load_pretrained(cls: type, name_or_path: str | os.PathLike, *, output_loadin
     info = load_reference_state_dict(model, state_dict)
     check_saved_together(directory, config, config_overrides, saved_config)
     if info.missing_keys:
-        warnings.warn(f"{cls.__name__}: these weights were not in {directory} and keep their fresh initialisation "
-                      f"(train them before use): {info.missing_keys}", stacklevel=3)
-    unused = [key for key in info.unexpected_keys
-              if not any(re.search(pattern, key) for pattern in cls._keys_to_ignore_on_load_unexpected)]
+        warnings.warn(
+            f"{cls.__name__}: these weights were not in {directory} and keep their fresh initialisation "
+            f"(train them before use): {info.missing_keys}",
+            stacklevel=3,
+        )
+    unused = [
+        key
+        for key in info.unexpected_keys
+        if not any(re.search(pattern, key) for pattern in cls._keys_to_ignore_on_load_unexpected)
+    ]
     if unused:
-        warnings.warn(f"{cls.__name__}: these weights in {directory} are not used by this model: {unused}",
-                      stacklevel=3)
+        warnings.warn(
+            f"{cls.__name__}: these weights in {directory} are not used by this model: {unused}", stacklevel=3
+        )
     model.eval()  # as the reference: dropout off until you call model.train()
     model.missing_keys = info.missing_keys  # read by fill_mask, which refuses an untrained MLM head
     return (model, info) if output_loading_info else model
@@ -208,24 +233,29 @@ def check_fits_in_memory(cls: type, config: Any, source: Path) -> None:
     elements = sum(tensor.numel() for tensor in [*shapes_only.parameters(), *shapes_only.buffers()])  # shared: once
     needed = elements * torch.get_default_dtype().itemsize
     if needed > memory:
-        raise ValueError(f"{source} describes a model of {elements:,} parameters ({needed / 1e9:,.1f} GB), more "
-                         f"than this machine's memory ({memory / 1e9:,.1f} GB): is config.json the right one?")
+        raise ValueError(
+            f"{source} describes a model of {elements:,} parameters ({needed / 1e9:,.1f} GB), more "
+            f"than this machine's memory ({memory / 1e9:,.1f} GB): is config.json the right one?"
+        )
 
 
 def resolve_checkpoint(name_or_path: str | os.PathLike, also: Sequence[str] = ()) -> Path:
     """A local directory as it is; a name that is not a local path is taken as a hub id and downloaded, with the
     files named in `also` (such as the tokenizer's spiece.model)."""
     if not isinstance(name_or_path, (str, os.PathLike)):
-        raise TypeError(f"name_or_path must be a checkpoint directory or a hub id (a str or a path), got "
-                        f"{type(name_or_path).__name__}")
+        raise TypeError(
+            f"name_or_path must be a checkpoint directory or a hub id (a str or a path), got "
+            f"{type(name_or_path).__name__}"
+        )
     if not str(name_or_path).strip():
         raise ValueError("name_or_path is empty: give a checkpoint directory or a hub id")
     path = Path(name_or_path)
     if path.is_dir():
         return path
     if path.exists():
-        raise ValueError(f"{path} is a file; from_pretrained expects a directory holding {CONFIG_NAME} and "
-                         f"{SAFETENSORS_NAME}")
+        raise ValueError(
+            f"{path} is a file; from_pretrained expects a directory holding {CONFIG_NAME} and {SAFETENSORS_NAME}"
+        )
     name = str(name_or_path)
     if _HUB_ID.match(name) and not name.startswith("."):
         return download_from_hub(name, also)
@@ -243,33 +273,41 @@ def one_line_reason(error: BaseException, most: int = 200) -> str:
 def download_from_hub(repo_id: str, also: Sequence[str] = ()) -> Path:
     """Fetch config.json, the weights of `repo_id` and the files in `also` into the huggingface_hub cache; fail fast
     when offline."""
-    local_hint = (f"{_LOCAL_HINT} pass the directory that holds {CONFIG_NAME} and {SAFETENSORS_NAME}, "
-                  f"e.g. AlbertModel.from_pretrained('path/to/{repo_id.split('/')[-1]}').")
+    local_hint = (
+        f"{_LOCAL_HINT} pass the directory that holds {CONFIG_NAME} and {SAFETENSORS_NAME}, "
+        f"e.g. AlbertModel.from_pretrained('path/to/{repo_id.split('/')[-1]}')."
+    )
     try:
         import huggingface_hub
         from huggingface_hub.utils import EntryNotFoundError
     except ImportError as error:
-        raise ImportError(f"{repo_id!r} is not a local directory, and downloading it needs huggingface_hub "
-                          f"(pip install 'albert-explained[hub]'). {local_hint}") from error
+        raise ImportError(
+            f"{repo_id!r} is not a local directory, and downloading it needs huggingface_hub "
+            f"(pip install 'albert-explained[hub]'). {local_hint}"
+        ) from error
 
     offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
     if not offline:
         endpoint = os.environ.get("HF_ENDPOINT") or huggingface_hub.constants.ENDPOINT
         _check_reachable(endpoint, repo_id, local_hint)
     try:
-        config_file = huggingface_hub.hf_hub_download(repo_id, CONFIG_NAME, local_files_only=offline,
-                                                      etag_timeout=HUB_TIMEOUT_SECONDS)
+        config_file = huggingface_hub.hf_hub_download(
+            repo_id, CONFIG_NAME, local_files_only=offline, etag_timeout=HUB_TIMEOUT_SECONDS
+        )
         try:
-            huggingface_hub.hf_hub_download(repo_id, SAFETENSORS_NAME, local_files_only=offline,
-                                            etag_timeout=HUB_TIMEOUT_SECONDS)
+            huggingface_hub.hf_hub_download(
+                repo_id, SAFETENSORS_NAME, local_files_only=offline, etag_timeout=HUB_TIMEOUT_SECONDS
+            )
         except EntryNotFoundError:  # older repositories have only the pickle
-            huggingface_hub.hf_hub_download(repo_id, PICKLE_NAME, local_files_only=offline,
-                                            etag_timeout=HUB_TIMEOUT_SECONDS)
+            huggingface_hub.hf_hub_download(
+                repo_id, PICKLE_NAME, local_files_only=offline, etag_timeout=HUB_TIMEOUT_SECONDS
+            )
         for name in also:
             huggingface_hub.hf_hub_download(repo_id, name, local_files_only=offline, etag_timeout=HUB_TIMEOUT_SECONDS)
     except Exception as error:  # network errors, missing repository, offline cache miss
-        raise OSError(f"could not get {repo_id!r} from the hub ({type(error).__name__}: {error}). "
-                      f"{local_hint}") from error
+        raise OSError(
+            f"could not get {repo_id!r} from the hub ({type(error).__name__}: {error}). {local_hint}"
+        ) from error
     return Path(config_file).parent
 
 
@@ -283,8 +321,7 @@ def _check_reachable(endpoint: str, repo_id: str, local_hint: str) -> None:
         raise OSError(f"cannot reach {endpoint} to download {repo_id!r} (offline?): {error}. {local_hint}") from error
 
 
-def read_state_dict(directory: Path, most_bytes: Optional[int] = None) -> tuple[dict[str, torch.Tensor],
-                                                                                Optional[str]]:
+def read_state_dict(directory: Path, most_bytes: Optional[int] = None) -> tuple[dict[str, torch.Tensor], Optional[str]]:
     """The tensors of a checkpoint directory, and the config model.safetensors records that they were saved with
     (None if it records none, or for a pytorch_model.bin); a truncated, corrupt, oversized or unsafe file is an error
     that names it (see the module docstring). `most_bytes`: the largest file the model could need. Tensors and record
@@ -294,8 +331,9 @@ def read_state_dict(directory: Path, most_bytes: Optional[int] = None) -> tuple[
     for path in (safetensors_file, pickle_file):  # the first that exists is the one read
         if path.exists():
             if not path.is_file():  # a pipe would block the reader; a directory is no weights file
-                raise ValueError(f"{path} is not a regular file (a directory, a pipe or a device); a weights file "
-                                 f"must be")
+                raise ValueError(
+                    f"{path} is not a regular file (a directory, a pipe or a device); a weights file must be"
+                )
             break
     saved_config = None
     if safetensors_file.is_file():
@@ -305,8 +343,9 @@ def read_state_dict(directory: Path, most_bytes: Optional[int] = None) -> tuple[
                 saved_config = (f.metadata() or {}).get(SAVED_CONFIG_KEY)
                 state_dict = {key: f.get_tensor(key) for key in f.keys()}
         except Exception as error:  # safetensors raises its own error type for every kind of damage
-            raise ValueError(f"{safetensors_file} is not a readable safetensors file (truncated or corrupt?): "
-                             f"{error}") from error
+            raise ValueError(
+                f"{safetensors_file} is not a readable safetensors file (truncated or corrupt?): {error}"
+            ) from error
         source = safetensors_file
     elif pickle_file.is_file():
         state_dict, source = _read_pickle(pickle_file, most_bytes), pickle_file
@@ -318,16 +357,20 @@ def read_state_dict(directory: Path, most_bytes: Optional[int] = None) -> tuple[
 
 def _check_size(path: Path, size: int, most_bytes: Optional[int]) -> None:
     if most_bytes is not None and size > most_bytes:
-        raise ValueError(f"{path} holds {size:,} bytes of tensors, more than a model of this config can use "
-                         f"({most_bytes:,}): is config.json the right one?")
+        raise ValueError(
+            f"{path} holds {size:,} bytes of tensors, more than a model of this config can use "
+            f"({most_bytes:,}): is config.json the right one?"
+        )
 
 
 def _read_pickle(path: Path, most_bytes: Optional[int]) -> dict[str, torch.Tensor]:
     """A torch.save file of tensors: sizes checked from the zip directory first, then mapped with weights_only."""
     if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a zip archive as torch.save writes (since torch 1.6): truncated, corrupt, or "
-                         f"in the older format, whose sizes cannot be checked before they are allocated. Convert it "
-                         f"to model.safetensors where you trust it")
+        raise ValueError(
+            f"{path} is not a zip archive as torch.save writes (since torch 1.6): truncated, corrupt, or "
+            f"in the older format, whose sizes cannot be checked before they are allocated. Convert it "
+            f"to model.safetensors where you trust it"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             records = archive.infolist()
@@ -335,8 +378,10 @@ def _read_pickle(path: Path, most_bytes: Optional[int]) -> dict[str, torch.Tenso
         raise ValueError(f"{path} is not a readable zip archive (truncated or corrupt?): {error}") from error
     compressed = [record.filename for record in records if record.compress_type != zipfile.ZIP_STORED]
     if compressed:
-        raise ValueError(f"{path} holds compressed records ({', '.join(compressed[:3])}), which torch.save never "
-                         f"writes; it was not unpacked")
+        raise ValueError(
+            f"{path} holds compressed records ({', '.join(compressed[:3])}), which torch.save never "
+            f"writes; it was not unpacked"
+        )
     _check_size(path, sum(record.file_size for record in records), most_bytes)
     try:
         state_dict = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
@@ -353,8 +398,10 @@ def explain_load_error(error: Exception) -> str:
     if isinstance(error, pickle.UnpicklingError):
         found = re.search(r"unsupported (?:global: )?GLOBAL (\S+)", str(error), re.IGNORECASE)
         asked = f" (it asks for {found.group(1)})" if found else ""
-        return (f"it holds objects other than tensors{asked}, which could run code if unpickled, so it was not "
-                f"loaded. Load weights only from sources you trust, preferably as model.safetensors")
+        return (
+            f"it holds objects other than tensors{asked}, which could run code if unpickled, so it was not "
+            f"loaded. Load weights only from sources you trust, preferably as model.safetensors"
+        )
     first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return f"truncated or corrupt ({first_line})"
 
@@ -363,8 +410,10 @@ def check_weight_values(state_dict: dict[str, torch.Tensor], source: Any) -> Non
     """Refuse weights that are not floating point or not finite, naming the first such tensor and `source`."""
     for key, tensor in state_dict.items():
         if tensor.dtype not in FLOATING_DTYPES:
-            raise ValueError(f"{source}: {key} holds {tensor.dtype} values; weights must be floating point "
-                             f"(float32, float16, bfloat16 or float64)")
+            raise ValueError(
+                f"{source}: {key} holds {tensor.dtype} values; weights must be floating point "
+                f"(float32, float16, bfloat16 or float64)"
+            )
         if not torch.isfinite(tensor).all():
             raise ValueError(f"{source}: {key} holds NaN or infinite values (did its training diverge?)")
 
@@ -376,13 +425,19 @@ def check_saved_together(directory: Path, config: Any, overrides: dict[str, Any]
     if record is None:
         return  # written by another program, or before the record existed, or a pytorch_model.bin
     saved, current = parse_json(record, f"the config recorded in {weights}"), config.to_dict()
-    differ = [f"{key}: the weights {saved[key]!r}, config.json {current[key]!r}" for key in sorted(saved)
-              if key in current and key not in _FREE_FIELDS and key not in overrides and saved[key] != current[key]]
+    differ = [
+        f"{key}: the weights {saved[key]!r}, config.json {current[key]!r}"
+        for key in sorted(saved)
+        if key in current and key not in _FREE_FIELDS and key not in overrides and saved[key] != current[key]
+    ]
     if differ:
-        raise ValueError(f"{directory / CONFIG_NAME} is not the config that {weights.name} was saved with (a save was "
-                         f"interrupted between the two files, or two saves ran at once): " + "; ".join(differ)
-                         + ". Save the model again; to load these weights with other settings on purpose, pass them "
-                         "to from_pretrained (for example num_hidden_layers=24)")
+        raise ValueError(
+            f"{directory / CONFIG_NAME} is not the config that {weights.name} was saved with (a save was "
+            f"interrupted between the two files, or two saves ran at once): "
+            + "; ".join(differ)
+            + ". Save the model again; to load these weights with other settings on purpose, pass them "
+            "to from_pretrained (for example num_hidden_layers=24)"
+        )
 
 
 def load_reference_state_dict(model: torch.nn.Module, state_dict: dict[str, torch.Tensor]) -> LoadingInfo:
@@ -391,12 +446,15 @@ def load_reference_state_dict(model: torch.nn.Module, state_dict: dict[str, torc
     ours = model.state_dict()
     our_key = {model.to_reference_key(key): key for key in ours}  # reference key -> our key
 
-    mismatched = [f"{key}: checkpoint {tuple(tensor.shape)}, model {tuple(ours[our_key[key]].shape)}"
-                  for key, tensor in state_dict.items()
-                  if key in our_key and tensor.shape != ours[our_key[key]].shape]
+    mismatched = [
+        f"{key}: checkpoint {tuple(tensor.shape)}, model {tuple(ours[our_key[key]].shape)}"
+        for key, tensor in state_dict.items()
+        if key in our_key and tensor.shape != ours[our_key[key]].shape
+    ]
     if mismatched:
-        raise ValueError("the checkpoint's shapes do not match this config (is config.json the right one?): "
-                         + "; ".join(mismatched))
+        raise ValueError(
+            "the checkpoint's shapes do not match this config (is config.json the right one?): " + "; ".join(mismatched)
+        )
     _check_shared_tensors_agree(model, ours, our_key, state_dict)
 
     model.load_state_dict({our_key[k]: v for k, v in state_dict.items() if k in our_key}, strict=False)
@@ -417,7 +475,7 @@ def _match_prefix(model: torch.nn.Module, state_dict: dict[str, torch.Tensor]) -
         return {prefix + key: value for key, value in state_dict.items()}
     if not model_has_prefix and file_has_prefix:
         # Keys outside the base model (the heads) keep their names and are reported as unexpected.
-        return {key[len(prefix):] if key.startswith(prefix) else key: value for key, value in state_dict.items()}
+        return {key[len(prefix) :] if key.startswith(prefix) else key: value for key, value in state_dict.items()}
     return state_dict
 
 
@@ -433,9 +491,11 @@ def _check_shared_tensors_agree(model, ours, our_key, state_dict) -> None:
         first = ref_keys[0] if ref_keys else None
         for other in ref_keys[1:]:
             if not torch.equal(state_dict[first], state_dict[other]):
-                raise ValueError(f"the checkpoint holds different values for {first} and {other}, which this config "
-                                 f"shares (sharing={model.config.sharing!r}); load it with the config it was saved "
-                                 f"with")
+                raise ValueError(
+                    f"the checkpoint holds different values for {first} and {other}, which this config "
+                    f"shares (sharing={model.config.sharing!r}); load it with the config it was saved "
+                    f"with"
+                )
 
 
 def save_pretrained(model: torch.nn.Module, path: str | os.PathLike) -> None:
@@ -462,7 +522,9 @@ def save_pretrained(model: torch.nn.Module, path: str | os.PathLike) -> None:
     # The file is built in memory (one more copy of the weights, briefly), so that every byte goes through Python's
     # file object, whose errors say why a write failed (a full disk).
     weights = safetensors.torch.save(tensors, metadata=metadata)
-    write_files({
-        directory / SAFETENSORS_NAME: lambda f: f.write(weights),
-        directory / CONFIG_NAME: lambda f: f.write((json.dumps(config, indent=2, sort_keys=True) + "\n").encode()),
-    })
+    write_files(
+        {
+            directory / SAFETENSORS_NAME: lambda f: f.write(weights),
+            directory / CONFIG_NAME: lambda f: f.write((json.dumps(config, indent=2, sort_keys=True) + "\n").encode()),
+        }
+    )

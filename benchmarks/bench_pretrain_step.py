@@ -37,10 +37,15 @@ def make_batch(batch: int, seq: int, vocab_size: int, device: str) -> dict:
     predicted = torch.rand(batch, seq, generator=generator) < 0.15  # (B, T)
     labels[predicted] = input_ids[predicted]
     token_type_ids = torch.zeros_like(input_ids)  # (B, T): segment A, then B from the middle on
-    token_type_ids[:, seq // 2:] = 1
+    token_type_ids[:, seq // 2 :] = 1
     sentence_order_label = torch.randint(0, 2, (batch,), generator=generator)  # (B,)
-    values = {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids), "token_type_ids": token_type_ids,
-              "labels": labels, "sentence_order_label": sentence_order_label}
+    values = {
+        "input_ids": input_ids,
+        "attention_mask": torch.ones_like(input_ids),
+        "token_type_ids": token_type_ids,
+        "labels": labels,
+        "sentence_order_label": sentence_order_label,
+    }
     return {k: v.to(device) for k, v in values.items()}
 
 
@@ -95,9 +100,11 @@ def main() -> None:
     ours.train()
     reference.train()
 
-    print(f"pretraining step, default recipe, V={args.vocab_size}, batch {args.batch} x {args.seq} pieces, "
-          f"{args.device}, torch {torch.__version__}, transformers {transformers.__version__}, "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"pretraining step, default recipe, V={args.vocab_size}, batch {args.batch} x {args.seq} pieces, "
+        f"{args.device}, torch {torch.__version__}, transformers {transformers.__version__}, "
+        f"{torch.get_num_threads()} threads"
+    )
     reference_ms = time_steps(reference_loss, reference.parameters(), "reference")
     print(f"  {'reference, fp32':14s} {reference_ms:8.1f} ms")
     for precision in ("fp32", "bf16"):

@@ -34,8 +34,9 @@ def seconds(call: Callable[[], object], repeats: int) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def interleaved_ratio(numerator: Callable[[], object], denominator: Callable[[], object], rounds: int,
-                      repeats: tuple[int, int]) -> tuple[float, float, float]:
+def interleaved_ratio(
+    numerator: Callable[[], object], denominator: Callable[[], object], rounds: int, repeats: tuple[int, int]
+) -> tuple[float, float, float]:
     """Per round, time both (in alternating order) and take the ratio; return its quartiles."""
     numerator(), denominator()  # warm-up
     ratios = []
@@ -63,25 +64,39 @@ def main() -> None:
     model = AlbertModel(config).eval()
     input_ids = torch.randint(5, config.vocab_size, (args.batch, args.seq))
     attention_mask = torch.ones_like(input_ids)
-    attention_mask[args.batch // 2:, args.seq // 2:] = 0  # half the batch padded
+    attention_mask[args.batch // 2 :, args.seq // 2 :] = 0  # half the batch padded
     token_type_ids = torch.zeros_like(input_ids)
     x = torch.randn(args.batch, args.seq, config.intermediate_size)
 
     gelu_new = model.encoder.albert_layer_groups[0].albert_layers[0].activation  # model.NewGELU
     torch.testing.assert_close(gelu_new(x), written_out_gelu(x), rtol=1.3e-6, atol=1e-6)
     median, q1, q3 = interleaved_ratio(lambda: written_out_gelu(x), lambda: gelu_new(x), args.rounds, (20, 20))
-    print(f"gelu_new on ({args.batch}, {args.seq}, {config.intermediate_size}): written out / F.gelu(tanh) = "
-          f"{median:.2f} (quartiles {q1:.2f}-{q3:.2f})")
+    print(
+        f"gelu_new on ({args.batch}, {args.seq}, {config.intermediate_size}): written out / F.gelu(tanh) = "
+        f"{median:.2f} (quartiles {q1:.2f}-{q3:.2f})"
+    )
 
     def check() -> None:
-        checks.check_inputs(config, input_ids, attention_mask, token_type_ids, None, None, None,
-                            config.embedding_size, config.num_layer_applications)
+        checks.check_inputs(
+            config,
+            input_ids,
+            attention_mask,
+            token_type_ids,
+            None,
+            None,
+            None,
+            config.embedding_size,
+            config.num_layer_applications,
+        )
 
     with torch.no_grad():
-        median, q1, q3 = interleaved_ratio(check, lambda: model(input_ids, attention_mask, token_type_ids),
-                                           args.rounds, (50, 1))
-    print(f"{args.preset} forward at {args.batch} x {args.seq}: input checks / whole forward = {100 * median:.3f}% "
-          f"(quartiles {100 * q1:.3f}-{100 * q3:.3f}%)")
+        median, q1, q3 = interleaved_ratio(
+            check, lambda: model(input_ids, attention_mask, token_type_ids), args.rounds, (50, 1)
+        )
+    print(
+        f"{args.preset} forward at {args.batch} x {args.seq}: input checks / whole forward = {100 * median:.3f}% "
+        f"(quartiles {100 * q1:.3f}-{100 * q3:.3f}%)"
+    )
 
 
 if __name__ == "__main__":

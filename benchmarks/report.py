@@ -150,6 +150,7 @@ class Group:
 
 # --- timing ---------------------------------------------------------------------------------------------------------
 
+
 def synchronize(device: torch.device) -> None:
     """Wait for the GPU to finish what was queued; a CPU computes synchronously."""
     if device.type == "cuda":
@@ -178,7 +179,7 @@ def interleaved(calls: dict[str, Callable[[], object]], plan: Plan, desc: str) -
     names = list(calls)
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in tqdm(range(rounds), desc=desc, leave=False):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             times[name].append(seconds_per_call(calls[name], repeats[name], plan.device))
     return times
 
@@ -198,11 +199,15 @@ def ratios(times: dict[str, list[float]], row: str, column: str) -> tuple[float,
 
 # --- counting FLOPs and matrix products ----------------------------------------------------------------------------
 
+
 class MatrixProducts(TorchDispatchMode):
     """Records the operand shapes of every matrix product that runs inside it, backward passes included."""
 
-    OPERANDS = {torch.ops.aten.mm.default: (0, 1), torch.ops.aten.bmm.default: (0, 1),
-                torch.ops.aten.addmm.default: (1, 2)}  # addmm(bias, a, b)
+    OPERANDS = {
+        torch.ops.aten.mm.default: (0, 1),
+        torch.ops.aten.bmm.default: (0, 1),
+        torch.ops.aten.addmm.default: (1, 2),
+    }  # addmm(bias, a, b)
 
     def __init__(self):
         super().__init__()
@@ -238,8 +243,10 @@ def count_products(call: Callable[[], object]) -> tuple[int, Counter]:
 
 def matmul_call(shapes: Counter, dtype: torch.dtype, device: torch.device) -> Callable[[], None]:
     """A call that runs the given matrix products, one torch.matmul each, on contiguous random operands."""
-    operands = [(torch.randn(a, dtype=dtype, device=device), torch.randn(b, dtype=dtype, device=device), count)
-                for (a, b), count in shapes.items()]
+    operands = [
+        (torch.randn(a, dtype=dtype, device=device), torch.randn(b, dtype=dtype, device=device), count)
+        for (a, b), count in shapes.items()
+    ]
 
     def call() -> None:
         with torch.inference_mode():
@@ -252,6 +259,7 @@ def matmul_call(shapes: Counter, dtype: torch.dtype, device: torch.device) -> Ca
 
 # --- the model sections ---------------------------------------------------------------------------------------------
 
+
 def autocast(plan: Plan):
     """bf16 autocast on a GPU; nothing on a CPU."""
     if plan.device.type == "cuda":
@@ -263,7 +271,7 @@ def make_inputs(vocab_size: int, batch: int, seq: int, device: torch.device) -> 
     generator = torch.Generator().manual_seed(0)
     input_ids = torch.randint(5, vocab_size, (batch, seq), generator=generator)  # (B, T), past the special pieces
     attention_mask = torch.ones_like(input_ids)  # (B, T)
-    attention_mask[: batch // 2, seq * 3 // 4:] = 0  # the first half of the batch ends in padding, as real ones do
+    attention_mask[: batch // 2, seq * 3 // 4 :] = 0  # the first half of the batch ends in padding, as real ones do
     return {"input_ids": input_ids.to(device), "attention_mask": attention_mask.to(device)}
 
 
@@ -275,11 +283,15 @@ def load_models(checkpoint: Path, plan: Plan, with_compiled: bool) -> dict[str, 
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ours = {name: AlbertModel.from_pretrained(checkpoint, attn_implementation=attention).to(plan.device)
-                for name, attention in ((OURS_EAGER, "eager"), (OURS_SDPA, "sdpa"), (OURS_COMPILED, "sdpa"))
-                if with_compiled or name != OURS_COMPILED}
-        reference = {name: transformers.AlbertModel.from_pretrained(checkpoint, attn_implementation=attention)
-                     for name, attention in ((REF_EAGER, "eager"), (REF_SDPA, "sdpa"))}
+        ours = {
+            name: AlbertModel.from_pretrained(checkpoint, attn_implementation=attention).to(plan.device)
+            for name, attention in ((OURS_EAGER, "eager"), (OURS_SDPA, "sdpa"), (OURS_COMPILED, "sdpa"))
+            if with_compiled or name != OURS_COMPILED
+        }
+        reference = {
+            name: transformers.AlbertModel.from_pretrained(checkpoint, attn_implementation=attention)
+            for name, attention in ((REF_EAGER, "eager"), (REF_SDPA, "sdpa"))
+        }
     if with_compiled:
         # Static shapes: each group compiles for its own B x T, as a fixed-shape deployment would.
         ours[OURS_COMPILED] = torch.compile(ours[OURS_COMPILED], dynamic=False)
@@ -324,10 +336,18 @@ def graph_breaks(checkpoint: Path, inputs: dict, plan: Plan) -> str:
     with torch.inference_mode(), autocast(plan):
         explanation = torch._dynamo.explain(model)(**inputs)
     torch.compiler.reset()
-    reasons = sorted({f"{Path(b.user_stack[-1].filename).name}:{b.user_stack[-1].lineno} "
-                      f"{str(b.reason).splitlines()[0][:80]}" for b in explanation.break_reasons if b.user_stack})
-    return (f"torch._dynamo.explain(AlbertModel): {explanation.graph_break_count} graph break(s)"
-            + (f" ({'; '.join(reasons)})" if reasons else "") + "; the compiled rows use fullgraph=False")
+    reasons = sorted(
+        {
+            f"{Path(b.user_stack[-1].filename).name}:{b.user_stack[-1].lineno} {str(b.reason).splitlines()[0][:80]}"
+            for b in explanation.break_reasons
+            if b.user_stack
+        }
+    )
+    return (
+        f"torch._dynamo.explain(AlbertModel): {explanation.graph_break_count} graph break(s)"
+        + (f" ({'; '.join(reasons)})" if reasons else "")
+        + "; the compiled rows use fullgraph=False"
+    )
 
 
 def model_section(mode: str, plan: Plan, checkpoints: dict[str, Path]) -> list[Group]:
@@ -358,18 +378,25 @@ def model_section(mode: str, plan: Plan, checkpoints: dict[str, Path]) -> list[G
                     continue
                 differences[name] = relative_difference(call(), expected)
                 if differences[name] > TOLERANCE[plan.dtype]:
-                    raise AssertionError(f"{preset} {batch} x {seq} {mode}: {name} differs from {REF_SDPA} by "
-                                         f"{differences[name]:.1e} (relative), more than "
-                                         f"{TOLERANCE[plan.dtype]:.0e}")
-            notes.append(f"{preset}, {batch} x {seq}: relative difference from transformers SDPA's "
-                         f"{'output' if mode == 'forward' else 'loss'}: "
-                         + ", ".join(f"{name} {d:.0e}" for name, d in differences.items()))
+                    raise AssertionError(
+                        f"{preset} {batch} x {seq} {mode}: {name} differs from {REF_SDPA} by "
+                        f"{differences[name]:.1e} (relative), more than "
+                        f"{TOLERANCE[plan.dtype]:.0e}"
+                    )
+            notes.append(
+                f"{preset}, {batch} x {seq}: relative difference from transformers SDPA's "
+                f"{'output' if mode == 'forward' else 'loss'}: "
+                + ", ".join(f"{name} {d:.0e}" for name, d in differences.items())
+            )
 
             flops, shapes = count_products(calls[OURS_EAGER])
             calls[MATMUL] = matmul_call(shapes, plan.dtype, plan.device)
             times = interleaved(calls, plan, desc=f"{mode} {preset} {batch}x{seq}")
-            groups.append(Group(mode, preset, f"{batch} x {seq}", times, flops=flops, gemm_flops=product_flops(shapes),
-                                notes=notes))
+            groups.append(
+                Group(
+                    mode, preset, f"{batch} x {seq}", times, flops=flops, gemm_flops=product_flops(shapes), notes=notes
+                )
+            )
             del models, calls
             gc.collect()
     return groups
@@ -388,6 +415,7 @@ def write_checkpoints(presets: set[str], directory: Path) -> dict[str, Path]:
 
 
 # --- the tokenizer section ------------------------------------------------------------------------------------------
+
 
 def shakespeare_lines(n: int) -> list[str]:
     """n spoken lines spread evenly over all 38 plays."""
@@ -411,8 +439,7 @@ def tokenizer_section(plan: Plan) -> list[Group]:
         SLOW: transformers.AlbertTokenizer.from_pretrained(str(TOKENIZER_DIR)),
         FAST: transformers.AlbertTokenizerFast.from_pretrained(str(TOKENIZER_DIR), from_slow=True),
     }
-    settings = {"lists": {},
-                "padded tensors": dict(padding=True, truncation=True, max_length=64, return_tensors="pt")}
+    settings = {"lists": {}, "padded tensors": dict(padding=True, truncation=True, max_length=64, return_tensors="pt")}
     groups = []
     for setting, kwargs in settings.items():
         slow = tokenizers[SLOW](texts, **kwargs)
@@ -434,15 +461,20 @@ def fast_differences(texts: list[str], slow, fast, examples: int = 3) -> str:
     differing = [i for i, (a, b) in enumerate(zip(slow_ids, fast_ids, strict=True)) if a != b]
     if not differing:
         return f"The fast tokenizer's ids equal the slow one's on all {len(texts):,} lines."
-    lines = [f"The fast tokenizer's ids differ from the slow one's on {len(differing):,} of {len(texts):,} lines, "
-             f"for example:"]
+    lines = [
+        f"The fast tokenizer's ids differ from the slow one's on {len(differing):,} of {len(texts):,} lines, "
+        f"for example:"
+    ]
     for i in differing[:examples]:
-        lines.append(f"  - `{texts[i]}`: slow `{' '.join(slow.convert_ids_to_tokens(slow_ids[i]))}`, "
-                     f"fast `{' '.join(fast.convert_ids_to_tokens(fast_ids[i]))}`")
+        lines.append(
+            f"  - `{texts[i]}`: slow `{' '.join(slow.convert_ids_to_tokens(slow_ids[i]))}`, "
+            f"fast `{' '.join(fast.convert_ids_to_tokens(fast_ids[i]))}`"
+        )
     return "\n".join(lines)
 
 
 # --- the memory section ---------------------------------------------------------------------------------------------
+
 
 def memory_section(plan: Plan) -> list[dict]:
     """Peak training memory of ALBERT and of BERT at the same H, each in a fresh process."""
@@ -451,10 +483,12 @@ def memory_section(plan: Plan) -> list[dict]:
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")  # see the module docstring
     for preset in tqdm(plan.memory_presets, desc="memory", leave=False):
         for family in ("albert", "bert"):
-            spec = dict(family=family, preset=preset, batch=batch, seq=seq, device=str(plan.device),
-                        threads=plan.threads)
-            child = subprocess.run([sys.executable, __file__, "--memory-child", json.dumps(spec)], env=env,
-                                   capture_output=True, text=True)
+            spec = dict(
+                family=family, preset=preset, batch=batch, seq=seq, device=str(plan.device), threads=plan.threads
+            )
+            child = subprocess.run(
+                [sys.executable, __file__, "--memory-child", json.dumps(spec)], env=env, capture_output=True, text=True
+            )
             if child.returncode != 0:
                 raise RuntimeError(f"the memory measurement of {family} {preset} failed:\n{child.stderr[-2000:]}")
             rows.append({**spec, **json.loads(child.stdout.strip().splitlines()[-1])})
@@ -504,6 +538,7 @@ def reset_peak_resident_bytes() -> None:
 
 # --- the report -----------------------------------------------------------------------------------------------------
 
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -514,8 +549,9 @@ def machine(device: torch.device) -> str:
     name = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                 if line.startswith("model name")]
+        names = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+        ]
         name = names[0] if names else name
     return f"{name}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, float32"
 
@@ -527,61 +563,79 @@ def cell(q: tuple[float, float, float], scale: float = 1.0, digits: int = 2) -> 
 
 
 def model_table(groups: list[Group]) -> list[str]:
-    lines = ["| model | B x T | rounds | row | ms per call | GFLOP/s | % of matmul | / transformers eager "
-             "| / transformers SDPA |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | B x T | rounds | row | ms per call | GFLOP/s | % of matmul | / transformers eager "
+        "| / transformers SDPA |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for g in groups:
         for name, times in g.times.items():
             median = quartiles(times)[1]
             references = () if name == MATMUL else (REF_EAGER, REF_SDPA)
             versus = [cell(ratios(g.times, name, ref)) for ref in references] or ["—", "—"]
             milliseconds = cell(quartiles(times), 1000, 3 if median < 0.1 else 1)
-            lines.append(f"| {g.label} | {g.shape} | {g.rounds} | {name} | {milliseconds} | {g.rate(name) / 1e9:.1f} "
-                         f"| {g.percent_of_matmul(name):.0f}% | {' | '.join(versus)} |")
+            lines.append(
+                f"| {g.label} | {g.shape} | {g.rounds} | {name} | {milliseconds} | {g.rate(name) / 1e9:.1f} "
+                f"| {g.percent_of_matmul(name):.0f}% | {' | '.join(versus)} |"
+            )
     notes = [n for g in groups for n in g.notes]
     mismatched = [g for g in groups if g.flops != g.gemm_flops]
     if mismatched:
-        notes.append("FlopCounterMode's count differs from the recorded products' FLOPs for "
-                     + ", ".join(f"{g.label} {g.shape} ({g.flops:,} against {g.gemm_flops:,})" for g in mismatched))
+        notes.append(
+            "FlopCounterMode's count differs from the recorded products' FLOPs for "
+            + ", ".join(f"{g.label} {g.shape} ({g.flops:,} against {g.gemm_flops:,})" for g in mismatched)
+        )
     return lines + [""] + notes
 
 
 def tokenizer_table(groups: list[Group]) -> list[str]:
-    lines = ["| setting | texts | rounds | tokenizer | ms per call | texts/s | / transformers slow "
-             "| / transformers fast |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| setting | texts | rounds | tokenizer | ms per call | texts/s | / transformers slow | / transformers fast |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for g in groups:
         for name, times in g.times.items():
             q = quartiles(times)
             versus = [cell(ratios(g.times, name, ref), digits=3) for ref in (SLOW, FAST)]
-            lines.append(f"| {g.label} | {g.texts:,} | {g.rounds} | {name} | {cell(q, 1000, 1)} "
-                         f"| {g.texts / q[1]:,.0f} | {' | '.join(versus)} |")
+            lines.append(
+                f"| {g.label} | {g.texts:,} | {g.rounds} | {name} | {cell(q, 1000, 1)} "
+                f"| {g.texts / q[1]:,.0f} | {' | '.join(versus)} |"
+            )
     return lines + [""] + [n for g in groups for n in g.notes]
 
 
 def memory_table(rows: list[dict], device: torch.device) -> list[str]:
     from albert_explained import AlbertConfig
 
-    mib = 2 ** 20
-    lines = ["| model | H | B x T | parameters | parameters + gradients + AdamW (16 B each) | measured peak |",
-             "|---|---|---|---|---|---|"]
+    mib = 2**20
+    lines = [
+        "| model | H | B x T | parameters | parameters + gradients + AdamW (16 B each) | measured peak |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in rows:
         name = row["preset"] if row["family"] == "albert" else f"BERT like {row['preset']}"
-        lines.append(f"| {name} | {AlbertConfig.from_preset(row['preset']).hidden_size} | {row['batch']} x "
-                     f"{row['seq']} | {row['parameters']:,} | {16 * row['parameters'] / mib:,.0f} MiB "
-                     f"| {row['peak_bytes'] / mib:,.0f} MiB |")
-    method = ("torch.cuda.max_memory_allocated()" if device.type == "cuda" else
-              "the peak resident set size of a fresh process (VmHWM) minus its size before the model was built")
+        lines.append(
+            f"| {name} | {AlbertConfig.from_preset(row['preset']).hidden_size} | {row['batch']} x "
+            f"{row['seq']} | {row['parameters']:,} | {16 * row['parameters'] / mib:,.0f} MiB "
+            f"| {row['peak_bytes'] / mib:,.0f} MiB |"
+        )
+    method = (
+        "torch.cuda.max_memory_allocated()"
+        if device.type == "cuda"
+        else "the peak resident set size of a fresh process (VmHWM) minus its size before the model was built"
+    )
     lines += ["", f"Measured: {method}, over two training steps (forward, backward, AdamW)."]
     for albert, bert in zip(rows[::2], rows[1::2], strict=True):
         ratio = bert["peak_bytes"] / albert["peak_bytes"]
         more = (bert["peak_bytes"] - albert["peak_bytes"]) / mib
-        lines.append(f"At {albert['preset']}'s sizes, BERT's peak is {ratio:.2f}x ALBERT's, {more:,.0f} MiB "
-                     f"more, where its "
-                     f"parameters, gradients and AdamW moments take "
-                     f"{16 * (bert['parameters'] - albert['parameters']) / mib:,.0f} MiB more: the activations are "
-                     f"the same, and not all gradients are alive at the peak (they are made during the backward pass "
-                     f"as activations are freed, and zero_grad drops them after each step).")
+        lines.append(
+            f"At {albert['preset']}'s sizes, BERT's peak is {ratio:.2f}x ALBERT's, {more:,.0f} MiB "
+            f"more, where its "
+            f"parameters, gradients and AdamW moments take "
+            f"{16 * (bert['parameters'] - albert['parameters']) / mib:,.0f} MiB more: the activations are "
+            f"the same, and not all gradients are alive at the peak (they are made during the backward pass "
+            f"as activations are freed, and zero_grad drops them after each step)."
+        )
     return lines
 
 
@@ -604,8 +658,14 @@ def plot(model_groups: list[Group], path: Path) -> None:
         for k, row in enumerate(rows):
             x = [i + (k - (len(rows) - 1) / 2) * width for i in range(len(groups))]
             q = [ratios(g.times, row, REF_SDPA) for g in groups]
-            axes_row[0].bar(x, [m for _, m, _ in q], width, label=row,
-                            yerr=[[m - lo for lo, m, _ in q], [hi - m for _, m, hi in q]], capsize=2)
+            axes_row[0].bar(
+                x,
+                [m for _, m, _ in q],
+                width,
+                label=row,
+                yerr=[[m - lo for lo, m, _ in q], [hi - m for _, m, hi in q]],
+                capsize=2,
+            )
             axes_row[1].bar(x, [g.percent_of_matmul(row) for g in groups], width, label=row)
         for ax in axes_row:
             ax.set_xticks(range(len(groups)), labels, fontsize=8)
@@ -634,30 +694,37 @@ def write_report(plan: Plan, command: str, sections: dict, output: Path) -> Path
         "",
         "Each cell is the median over interleaved rounds with the interquartile range in brackets. Ratios are a row's "
         "time over the column's, taken round by round: below 1, the row is faster. GFLOP/s counts matrix products "
-        "only (FlopCounterMode); \"% of matmul\" compares with torch.matmul running the same products in the same "
+        'only (FlopCounterMode); "% of matmul" compares with torch.matmul running the same products in the same '
         "rounds. The load average (1, 5, 15 minutes) is given before and after each table; on a loaded machine "
         "trust the ratios, not the times.",
     ]
-    titles = {"forward": "Forward pass (AlbertModel, inference mode)",
-              "train": "Training step (forward, backward, AdamW update, zero_grad)",
-              "tokenizer": "Tokenizer (Shakespeare's lines, the bundled model's spiece.model)",
-              "memory": "Peak training memory: ALBERT against BERT at equal H"}
+    titles = {
+        "forward": "Forward pass (AlbertModel, inference mode)",
+        "train": "Training step (forward, backward, AdamW update, zero_grad)",
+        "tokenizer": "Tokenizer (Shakespeare's lines, the bundled model's spiece.model)",
+        "memory": "Peak training memory: ALBERT against BERT at equal H",
+    }
     body = []
     for section, (result, before, after) in sections.items():
-        table = (memory_table(result, plan.device) if section == "memory" else
-                 tokenizer_table(result) if section == "tokenizer" else model_table(result))
+        table = (
+            memory_table(result, plan.device)
+            if section == "memory"
+            else tokenizer_table(result)
+            if section == "tokenizer"
+            else model_table(result)
+        )
         body += ["", f"## {titles[section]}", "", f"Load average: {before} before, {after} after.", "", *table]
     markdown = output / f"{name}.md"
     markdown.write_text("\n".join(header + body).rstrip() + "\n", encoding="utf-8")
     model_groups = [g for s in ("forward", "train") if s in sections for g in sections[s][0]]
     plot(model_groups, output / f"{name}.png")
     raw = {s: (r if s == "memory" else [g.__dict__ for g in r]) for s, (r, _, _) in sections.items()}
-    (output / f"{name}.json").write_text(json.dumps({"command": command, "sections": raw}, indent=1),
-                                         encoding="utf-8")
+    (output / f"{name}.json").write_text(json.dumps({"command": command, "sections": raw}, indent=1), encoding="utf-8")
     return markdown
 
 
 # --- command line ---------------------------------------------------------------------------------------------------
+
 
 def parse_shapes(text: str) -> tuple[tuple[int, int], ...]:
     try:
@@ -665,8 +732,9 @@ def parse_shapes(text: str) -> tuple[tuple[int, int], ...]:
     except ValueError:
         shapes = ((),)
     if not all(len(s) == 2 and min(s) > 0 for s in shapes):
-        raise argparse.ArgumentTypeError(f"--shapes must be BxT pairs of positive integers, e.g. 1x16,8x128; "
-                                         f"got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"--shapes must be BxT pairs of positive integers, e.g. 1x16,8x128; got {text!r}"
+        )
     return shapes
 
 
@@ -674,8 +742,9 @@ def parse_sections(text: str) -> tuple[str, ...]:
     sections = tuple(s.strip() for s in text.split(","))
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
-        raise argparse.ArgumentTypeError(f"--only takes a comma-separated list of {', '.join(SECTIONS)}; "
-                                         f"got {', '.join(unknown)}")
+        raise argparse.ArgumentTypeError(
+            f"--only takes a comma-separated list of {', '.join(SECTIONS)}; got {', '.join(unknown)}"
+        )
     return sections
 
 
@@ -690,36 +759,69 @@ def make_plan(args: argparse.Namespace) -> Plan:
         raise SystemExit(f"--presets: unknown {', '.join(unknown)}; choose from {', '.join(AlbertConfig.presets())}")
     extra = GPU_FORWARD_PRESETS if gpu and not args.presets else ()
     shapes = args.shapes or (((8, 128),) if args.quick else SHAPES)
-    return Plan(sections=args.only, device=device, shapes=shapes, forward_presets=presets + extra,
-                train_presets=presets, memory_presets=presets,
-                memory_shape=shapes[-1],
-                tokenizer_lines=1000 if args.quick else 5000, seconds=10 if args.quick else 60,
-                min_rounds=3 if args.quick else MIN_ROUNDS, rounds=args.rounds, compile=args.compile,
-                threads=args.threads)
+    return Plan(
+        sections=args.only,
+        device=device,
+        shapes=shapes,
+        forward_presets=presets + extra,
+        train_presets=presets,
+        memory_presets=presets,
+        memory_shape=shapes[-1],
+        tokenizer_lines=1000 if args.quick else 5000,
+        seconds=10 if args.quick else 60,
+        min_rounds=3 if args.quick else MIN_ROUNDS,
+        rounds=args.rounds,
+        compile=args.compile,
+        threads=args.threads,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     from albert_explained.device import get_device
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="albert-base-v2 at 8 x 128 (and albert-xxlarge-v2's forward on a GPU), at least 3 "
-                             "rounds or 10 s per group, 1,000 tokenizer lines")
-    parser.add_argument("--only", type=parse_sections, default=SECTIONS,
-                        help=f"comma-separated sections to run (default: {','.join(SECTIONS)})")
-    parser.add_argument("--presets", help="comma-separated AlbertConfig presets, e.g. tiny (default: "
-                                          f"{','.join(PRESETS)})")
-    parser.add_argument("--shapes", type=parse_shapes, help="comma-separated BxT (default: 1x16,8x128,2x512); the "
-                                                            "memory section takes the last")
-    parser.add_argument("--rounds", type=int, help="exactly this many rounds per group (default: as many as fit in "
-                                                   "60 s, at least 5)")
-    parser.add_argument("--no-compile", dest="compile", action="store_false",
-                        help="leave out the torch.compile rows (compiling takes minutes on a small CPU)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="albert-base-v2 at 8 x 128 (and albert-xxlarge-v2's forward on a GPU), at least 3 "
+        "rounds or 10 s per group, 1,000 tokenizer lines",
+    )
+    parser.add_argument(
+        "--only",
+        type=parse_sections,
+        default=SECTIONS,
+        help=f"comma-separated sections to run (default: {','.join(SECTIONS)})",
+    )
+    parser.add_argument(
+        "--presets", help=f"comma-separated AlbertConfig presets, e.g. tiny (default: {','.join(PRESETS)})"
+    )
+    parser.add_argument(
+        "--shapes",
+        type=parse_shapes,
+        help="comma-separated BxT (default: 1x16,8x128,2x512); the memory section takes the last",
+    )
+    parser.add_argument(
+        "--rounds", type=int, help="exactly this many rounds per group (default: as many as fit in 60 s, at least 5)"
+    )
+    parser.add_argument(
+        "--no-compile",
+        dest="compile",
+        action="store_false",
+        help="leave out the torch.compile rows (compiling takes minutes on a small CPU)",
+    )
     parser.add_argument("--device", default=str(get_device()), help="cpu or cuda (default: %(default)s)")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
-                        help="torch's CPU threads (default: %(default)s, this machine's)")
-    parser.add_argument("--output", type=Path, help="folder for <device>.md, .png and .json (default: "
-                                                    "benchmarks/results, or benchmarks/results/quick with --quick)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=torch.get_num_threads(),
+        help="torch's CPU threads (default: %(default)s, this machine's)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="folder for <device>.md, .png and .json (default: "
+        "benchmarks/results, or benchmarks/results/quick with --quick)",
+    )
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)  # internal: one memory measurement
     return parser
 
@@ -740,8 +842,12 @@ def main(argv: Optional[list[str]] = None) -> Path:
 
     results = {}
     with tempfile.TemporaryDirectory() as directory:
-        presets = {p for s, ps in (("forward", plan.forward_presets), ("train", plan.train_presets))
-                   if s in plan.sections for p in ps}
+        presets = {
+            p
+            for s, ps in (("forward", plan.forward_presets), ("train", plan.train_presets))
+            if s in plan.sections
+            for p in ps
+        }
         checkpoints = write_checkpoints(presets, Path(directory))
         for section in plan.sections:
             before = load_average()

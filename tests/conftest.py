@@ -83,10 +83,18 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     checkpoint directory like a pretraining run's model/. No dropout, so that two implementations compute the same."""
     directory = tmp_path_factory.mktemp("tiny-albert")
     tokenizer = AlbertTokenizer.from_pretrained(bundled_model_dir())
-    config = AlbertConfig.from_preset("tiny", vocab_size=len(tokenizer), embedding_size=16, hidden_size=32,
-                                      num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                                      max_position_embeddings=64, position_embedding_type="relative_key",
-                                      classifier_dropout_prob=0.0)
+    config = AlbertConfig.from_preset(
+        "tiny",
+        vocab_size=len(tokenizer),
+        embedding_size=16,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        position_embedding_type="relative_key",
+        classifier_dropout_prob=0.0,
+    )
     torch.manual_seed(0)
     AlbertForPreTraining(config).save_pretrained(directory)
     tokenizer.save_pretrained(directory)
@@ -125,6 +133,7 @@ def disk_fills_while_writing(monkeypatch):
         def create(path):
             f = real_create(path)
             return _FillsUp(f) if path.name.startswith(f".{name}.") else f
+
         monkeypatch.setattr(albert_explained.files, "_create", create)
 
     return arrange

@@ -55,14 +55,27 @@ B, T = 2, 5
 
 
 def albert_config(**overrides) -> AlbertConfig:
-    fields = dict(vocab_size=V, embedding_size=E, hidden_size=H, num_hidden_layers=L, num_attention_heads=N,
-                  intermediate_size=I, max_position_embeddings=P)
+    fields = dict(
+        vocab_size=V,
+        embedding_size=E,
+        hidden_size=H,
+        num_hidden_layers=L,
+        num_attention_heads=N,
+        intermediate_size=I,
+        max_position_embeddings=P,
+    )
     return AlbertConfig(**{**fields, **overrides})
 
 
 def bert_config(**overrides) -> BertConfig:
-    fields = dict(vocab_size=V, hidden_size=H, num_hidden_layers=L, num_attention_heads=N, intermediate_size=I,
-                  max_position_embeddings=P)
+    fields = dict(
+        vocab_size=V,
+        hidden_size=H,
+        num_hidden_layers=L,
+        num_attention_heads=N,
+        intermediate_size=I,
+        max_position_embeddings=P,
+    )
     return BertConfig(**{**fields, **overrides})
 
 
@@ -77,8 +90,11 @@ def raises_before_computation(model: torch.nn.Module, exception: type[Exception]
     The layers that compute are the leaves of the module tree (Embedding, Linear, LayerNorm, Dropout, ...); a task
     head may call its AlbertModel, whose forward begins with the checks, so only the leaves are watched."""
     ran: list[str] = []
-    handles = [module.register_forward_pre_hook(lambda module, args, name=name: ran.append(name))
-               for name, module in model.named_modules() if not list(module.children())]
+    handles = [
+        module.register_forward_pre_hook(lambda module, args, name=name: ran.append(name))
+        for name, module in model.named_modules()
+        if not list(module.children())
+    ]
     try:
         with pytest.raises(exception, match=match) as info:
             yield info
@@ -119,15 +135,21 @@ def input_width(model: torch.nn.Module) -> int:
 @pytest.mark.parametrize("config_factory", [albert_config, bert_config], ids=["AlbertConfig", "BertConfig"])
 @pytest.mark.parametrize("hidden_size, num_heads", [(30, 4), (32, 5), (32, 64)])
 def test_hidden_size_must_be_divisible_by_num_attention_heads(config_factory, hidden_size, num_heads):
-    with pytest.raises(ValueError, match=rf"hidden_size \({hidden_size}\) must be divisible by "
-                                         rf"num_attention_heads \({num_heads}\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"hidden_size \({hidden_size}\) must be divisible by "
+        rf"num_attention_heads \({num_heads}\)",
+    ):
         config_factory(hidden_size=hidden_size, num_attention_heads=num_heads)
 
 
 @pytest.mark.parametrize("num_groups", [0, -1, L + 1])
 def test_num_hidden_groups_must_be_between_1_and_num_hidden_layers(num_groups):
-    with pytest.raises(ValueError, match=rf"num_hidden_groups must be between 1 and num_hidden_layers \({L}\), "
-                                         rf"got {num_groups}"):
+    with pytest.raises(
+        ValueError,
+        match=rf"num_hidden_groups must be between 1 and num_hidden_layers \({L}\), "
+        rf"got {num_groups}",
+    ):
         albert_config(num_hidden_groups=num_groups)
 
 
@@ -153,8 +175,11 @@ def test_unknown_choice_in_albert_config_names_the_field_and_lists_the_allowed_v
         assert repr(choice) in str(info.value)
 
 
-@pytest.mark.parametrize("field, value, allowed", [f for f in CHOICE_FIELDS if f[0] != "sharing"],
-                         ids=[f[0] for f in CHOICE_FIELDS if f[0] != "sharing"])
+@pytest.mark.parametrize(
+    "field, value, allowed",
+    [f for f in CHOICE_FIELDS if f[0] != "sharing"],
+    ids=[f[0] for f in CHOICE_FIELDS if f[0] != "sharing"],
+)
 def test_unknown_choice_in_bert_config_names_the_field_and_lists_the_allowed_values(field, value, allowed):
     with pytest.raises(ValueError, match=rf"^{field} must be one of .*got {value!r}") as info:
         bert_config(**{field: value})
@@ -178,8 +203,11 @@ def test_config_json_that_is_not_valid_json_names_the_file(tmp_path):
 def test_config_json_that_is_not_utf8_names_the_file(tmp_path):
     path = tmp_path / "config.json"
     path.write_bytes(b'{"hidden_act": "gelu\xff"}')
-    with pytest.raises(ValueError, match=rf"{re.escape(str(path))} is not UTF-8 text \(invalid start byte at byte "
-                                         rf"20\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{re.escape(str(path))} is not UTF-8 text \(invalid start byte at byte "
+        rf"20\)",
+    ):
         AlbertConfig.from_json_file(path)
 
 
@@ -230,8 +258,9 @@ def test_config_json_with_id2label_keys_that_are_not_integers_names_id2label(tmp
     # The reference writes id2label with string keys "0", "1", ...; a key such as "zero" is a wrong type, and the
     # error should say where it is rather than repeat int()'s "invalid literal for int() with base 10".
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({**albert_config().to_dict(), "id2label": {"zero": "NEG", "one": "POS"}}),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({**albert_config().to_dict(), "id2label": {"zero": "NEG", "one": "POS"}}), encoding="utf-8"
+    )
     with pytest.raises((TypeError, ValueError)) as info:
         AlbertConfig.from_json_file(path)
     # The file's path holds this test's name, so look for "id2label" in the rest of the message.
@@ -280,8 +309,11 @@ def test_a_config_changed_after_it_was_made_is_checked_again_when_a_model_is_bui
 def test_a_misspelled_key_in_config_json_warns_naming_it_and_the_field_it_resembles(tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({**albert_config().to_dict(), "num_hiden_layers": 6}), encoding="utf-8")
-    with pytest.warns(UserWarning, match=r"unknown key 'num_hiden_layers' is ignored \(did you mean "
-                                         r"'num_hidden_layers'\?\)") as record:
+    with pytest.warns(
+        UserWarning,
+        match=r"unknown key 'num_hiden_layers' is ignored \(did you mean "
+        r"'num_hidden_layers'\?\)",
+    ) as record:
         config = AlbertConfig.from_json_file(path)
     assert str(path) in str(record[0].message)
     assert config.num_hidden_layers == L  # the misspelled value was not used
@@ -295,8 +327,9 @@ def test_a_label2id_that_disagrees_with_id2label_warns_and_id2label_is_used(tmp_
         warnings.simplefilter("error")  # as saved: no warning
         AlbertConfig.from_dict(saved)
     path.write_text(json.dumps({**saved, "label2id": {"no": 1, "yes": 0}}), encoding="utf-8")
-    with pytest.warns(UserWarning, match=re.escape(f"{path}: label2id {{'no': 1, 'yes': 0}} is not the inverse of "
-                                                   f"id2label")):
+    with pytest.warns(
+        UserWarning, match=re.escape(f"{path}: label2id {{'no': 1, 'yes': 0}} is not the inverse of id2label")
+    ):
         config = AlbertConfig.from_json_file(path)
     assert config.id2label == {0: "no", 1: "yes"} and config.to_dict()["label2id"] == {"no": 0, "yes": 1}
     # Indices written as strings are the same indices; new labels passed on top of a file's own consistent pair
@@ -325,13 +358,20 @@ def test_an_override_that_is_not_a_field_is_refused():
 def test_input_ids_outside_the_vocabulary_are_refused(model, bad_id):
     input_ids = token_ids()
     input_ids[1, 3] = bad_id
-    with raises_before_computation(model, ValueError, rf"input_ids must be in \[0, {V}\) \(vocab_size = {V}\), "
-                                                      rf"found {bad_id}"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"input_ids must be in \[0, {V}\) \(vocab_size = {V}\), "
+        rf"found {bad_id}",
+    ):
         model(input_ids)
 
 
-@pytest.mark.parametrize("input_ids", [token_ids().float(), token_ids().bool(), token_ids()[0], token_ids()[None],
-                                       [[1, 2, 3]]], ids=["float", "bool", "1-D", "3-D", "list"])
+@pytest.mark.parametrize(
+    "input_ids",
+    [token_ids().float(), token_ids().bool(), token_ids()[0], token_ids()[None], [[1, 2, 3]]],
+    ids=["float", "bool", "1-D", "3-D", "list"],
+)
 def test_input_ids_must_be_an_integer_tensor_of_shape_batch_by_sequence(model, input_ids):
     with raises_before_computation(model, TypeError, r"input_ids must be an? .*tensor of shape \(batch, sequence\)"):
         model(input_ids)
@@ -341,8 +381,12 @@ def test_input_ids_must_be_an_integer_tensor_of_shape_batch_by_sequence(model, i
 def test_token_type_ids_outside_type_vocab_size_are_refused(model, bad_type):
     token_type_ids = torch.zeros(B, T, dtype=torch.long)
     token_type_ids[0, -1] = bad_type
-    with raises_before_computation(model, ValueError, rf"token_type_ids must be in \[0, 2\) "
-                                                      rf"\(type_vocab_size = 2\), found {bad_type}"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"token_type_ids must be in \[0, 2\) "
+        rf"\(type_vocab_size = 2\), found {bad_type}",
+    ):
         model(token_ids(), token_type_ids=token_type_ids)
 
 
@@ -353,14 +397,22 @@ def test_token_type_ids_must_be_integers(model):
 
 
 def test_token_type_ids_of_the_wrong_shape_are_refused(model):
-    with raises_before_computation(model, ValueError, rf"token_type_ids must have shape \(batch, sequence\) = "
-                                                      rf"\({B}, {T}\)"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"token_type_ids must have shape \(batch, sequence\) = "
+        rf"\({B}, {T}\)",
+    ):
         model(token_ids(), token_type_ids=torch.zeros(B, T + 1, dtype=torch.long))
 
 
 def test_a_sequence_longer_than_max_position_embeddings_is_refused(model):
-    with raises_before_computation(model, ValueError, rf"the sequence has {P + 1} tokens but the model accepts at "
-                                                      rf"most max_position_embeddings = {P}"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"the sequence has {P + 1} tokens but the model accepts at "
+        rf"most max_position_embeddings = {P}",
+    ):
         model(token_ids(1, P + 1))
 
 
@@ -388,16 +440,24 @@ def test_neither_input_ids_nor_inputs_embeds_is_refused(model):
 @pytest.mark.parametrize("extra", [+1, -1])
 def test_inputs_embeds_of_the_wrong_width_are_refused(model, extra):
     width = input_width(model)
-    with raises_before_computation(model, ValueError, rf"inputs_embeds must have shape \(batch, sequence, {width}\), "
-                                                      rf"got .* \({B}, {T}, {width + extra}\)"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"inputs_embeds must have shape \(batch, sequence, {width}\), "
+        rf"got .* \({B}, {T}, {width + extra}\)",
+    ):
         model(inputs_embeds=torch.randn(B, T, width + extra))
 
 
 def test_inputs_embeds_wider_than_the_model_are_refused(model):
     width = input_width(model)
-    with raises_before_computation(model, TypeError, r"inputs_embeds must be in the model's dtype \(torch.float32\) "
-                                                     r"or a narrower one, got torch.float64: convert them with "
-                                                     r"inputs_embeds.to\(model.dtype\)"):
+    with raises_before_computation(
+        model,
+        TypeError,
+        r"inputs_embeds must be in the model's dtype \(torch.float32\) "
+        r"or a narrower one, got torch.float64: convert them with "
+        r"inputs_embeds.to\(model.dtype\)",
+    ):
         model(inputs_embeds=torch.randn(B, T, width, dtype=torch.float64))
     embeds = torch.randn(B, T, width)
     with torch.no_grad():
@@ -410,26 +470,40 @@ def test_inputs_embeds_wider_than_the_model_are_refused(model):
 
 @pytest.mark.parametrize("shape", [(B, T + 1), (B, T - 1), (B + 1, T), (B,), (B * T,), (T, B)])
 def test_attention_mask_of_the_wrong_shape_is_refused(model, shape):
-    with raises_before_computation(model, ValueError, rf"attention_mask must have shape \(batch, sequence\) = "
-                                                      rf"\({B}, {T}\), got .*{re.escape(str(shape))}"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"attention_mask must have shape \(batch, sequence\) = "
+        rf"\({B}, {T}\), got .*{re.escape(str(shape))}",
+    ):
         model(token_ids(), attention_mask=torch.ones(shape))
 
 
 @pytest.mark.parametrize("shape", [(N + 1,), (N - 1,), (L + 1, N), (L - 1, N), (L, N + 1), (L, N, 1), (1, 1, N)])
 def test_head_mask_of_the_wrong_shape_is_refused(model, shape):
-    with raises_before_computation(model, ValueError, rf"head_mask must have shape \(num_attention_heads,\) = "
-                                                      rf"\({N},\) or \(layer applications, num_attention_heads\) = "
-                                                      rf"\({L}, {N}\), got {re.escape(str(shape))}"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"head_mask must have shape \(num_attention_heads,\) = "
+        rf"\({N},\) or \(layer applications, num_attention_heads\) = "
+        rf"\({L}, {N}\), got {re.escape(str(shape))}",
+    ):
         model(token_ids(), head_mask=torch.ones(shape))
 
 
-@pytest.mark.parametrize("dtype, bad_value", [(torch.float32, 2.0), (torch.float32, 0.5), (torch.float32, -1.0),
-                                              (torch.int64, 2), (torch.int64, -1)])
+@pytest.mark.parametrize(
+    "dtype, bad_value",
+    [(torch.float32, 2.0), (torch.float32, 0.5), (torch.float32, -1.0), (torch.int64, 2), (torch.int64, -1)],
+)
 def test_attention_mask_values_other_than_0_and_1_are_refused(model, dtype, bad_value):
     mask = torch.ones(B, T, dtype=dtype)
     mask[1, 2] = bad_value
-    with raises_before_computation(model, ValueError, r"attention_mask must hold only 1 \(a token\) and 0 "
-                                                      rf"\(padding\), found {bad_value}"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        r"attention_mask must hold only 1 \(a token\) and 0 "
+        rf"\(padding\), found {bad_value}",
+    ):
         model(token_ids(), attention_mask=mask)
 
 
@@ -444,8 +518,12 @@ def test_attention_mask_of_0_and_1_in_any_dtype_gives_the_same_output(model, dty
 
 def test_a_complex_attention_mask_is_refused(model):
     # 1 + 0j equals 1, so the value check alone would let it through and torch would drop the imaginary part.
-    with raises_before_computation(model, TypeError, r"attention_mask must be a tensor of 0s and 1s \(integer, bool "
-                                                     r"or float\), got a torch.complex64 tensor"):
+    with raises_before_computation(
+        model,
+        TypeError,
+        r"attention_mask must be a tensor of 0s and 1s \(integer, bool "
+        r"or float\), got a torch.complex64 tensor",
+    ):
         model(token_ids(), attention_mask=torch.ones(B, T, dtype=torch.complex64))
 
 
@@ -453,8 +531,12 @@ def test_a_complex_attention_mask_is_refused(model):
 def test_inputs_embeds_that_are_not_finite_are_refused(model, bad_value):
     inputs_embeds = torch.randn(B, T, input_width(model))
     inputs_embeds[0, 1, 2] = bad_value
-    with raises_before_computation(model, ValueError, rf"inputs_embeds must be finite \(no inf or nan\), "
-                                                      rf"found {bad_value}"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"inputs_embeds must be finite \(no inf or nan\), "
+        rf"found {bad_value}",
+    ):
         model(inputs_embeds=inputs_embeds)
 
 
@@ -474,8 +556,13 @@ def test_the_value_checks_of_a_forward_pass_ask_the_device_once(model, monkeypat
     monkeypatch.setattr(torch.Tensor, "__bool__", lambda self: calls.append(self.shape) or original(self))
     mask = torch.ones(B, T, dtype=torch.long)
     with torch.no_grad():
-        model(token_ids(), attention_mask=mask, token_type_ids=torch.zeros(B, T, dtype=torch.long),
-              position_ids=torch.arange(T), head_mask=torch.ones(N))
+        model(
+            token_ids(),
+            attention_mask=mask,
+            token_type_ids=torch.zeros(B, T, dtype=torch.long),
+            position_ids=torch.arange(T),
+            head_mask=torch.ones(N),
+        )
     assert len(calls) == 1, calls
 
 
@@ -493,8 +580,12 @@ def test_head_mask_of_either_allowed_shape_runs(model, shape):
 def test_head_mask_rows_count_layer_applications_when_groups_hold_several_layers():
     """With inner_group_num = 2 a forward pass runs L x 2 layers, so a per-layer head_mask has L x 2 rows."""
     model = AlbertModel(albert_config(inner_group_num=2)).eval()
-    with raises_before_computation(model, ValueError, rf"\(layer applications, num_attention_heads\) = "
-                                                      rf"\({2 * L}, {N}\), got \({L}, {N}\)"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"\(layer applications, num_attention_heads\) = "
+        rf"\({2 * L}, {N}\), got \({L}, {N}\)",
+    ):
         model(token_ids(), head_mask=torch.ones(L, N))
 
 
@@ -502,8 +593,12 @@ def test_head_mask_rows_count_layer_applications_when_groups_hold_several_layers
 def test_position_ids_outside_max_position_embeddings_are_refused(model, bad_position):
     position_ids = torch.arange(T).expand(B, T).clone()
     position_ids[1, 0] = bad_position
-    with raises_before_computation(model, ValueError, rf"position_ids must be in \[0, {P}\) "
-                                                      rf"\(max_position_embeddings = {P}\), found {bad_position}"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"position_ids must be in \[0, {P}\) "
+        rf"\(max_position_embeddings = {P}\), found {bad_position}",
+    ):
         model(token_ids(), position_ids=position_ids)
 
 
@@ -516,24 +611,49 @@ def test_position_ids_must_be_integers(model):
 def test_position_ids_of_no_or_too_many_dimensions_name_the_allowed_shapes(model, shape):
     # A 0-d tensor has no last axis: without the check, indexing its shape raised an IndexError from inside the check.
     position_ids = torch.arange(T).reshape(shape) if shape else torch.tensor(3)
-    with raises_before_computation(model, ValueError, rf"position_ids must have shape \(batch, sequence\), "
-                                                      rf"\(1, sequence\) or \(sequence,\) with sequence = {T}"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"position_ids must have shape \(batch, sequence\), "
+        rf"\(1, sequence\) or \(sequence,\) with sequence = {T}",
+    ):
         model(token_ids(), position_ids=position_ids)
 
 
-@pytest.mark.parametrize("argument, exception, expected", [
-    ("input_ids", TypeError, r"input_ids must be an int64 or int32 tensor of shape \(batch, sequence\), got a list"),
-    ("inputs_embeds", ValueError, r"inputs_embeds must have shape \(batch, sequence, \d+\), got a list"),
-    ("attention_mask", ValueError, rf"attention_mask must have shape \(batch, sequence\) = \({B}, {T}\), got a list"),
-    ("token_type_ids", ValueError, rf"token_type_ids must have shape \(batch, sequence\) = \({B}, {T}\), got a list"),
-    ("position_ids", ValueError, r"position_ids must have shape .* got a list"),
-    ("head_mask", TypeError, r"head_mask must be a tensor, got list"),
-], ids=lambda value: value if isinstance(value, str) and value.isidentifier() else "")
+@pytest.mark.parametrize(
+    "argument, exception, expected",
+    [
+        (
+            "input_ids",
+            TypeError,
+            r"input_ids must be an int64 or int32 tensor of shape \(batch, sequence\), got a list",
+        ),
+        ("inputs_embeds", ValueError, r"inputs_embeds must have shape \(batch, sequence, \d+\), got a list"),
+        (
+            "attention_mask",
+            ValueError,
+            rf"attention_mask must have shape \(batch, sequence\) = \({B}, {T}\), got a list",
+        ),
+        (
+            "token_type_ids",
+            ValueError,
+            rf"token_type_ids must have shape \(batch, sequence\) = \({B}, {T}\), got a list",
+        ),
+        ("position_ids", ValueError, r"position_ids must have shape .* got a list"),
+        ("head_mask", TypeError, r"head_mask must be a tensor, got list"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and value.isidentifier() else "",
+)
 def test_a_list_where_a_tensor_belongs_is_named(model, argument, exception, expected):
     # Lists are what a student has after tokenizing without return_tensors="pt".
-    as_list = {"input_ids": token_ids().tolist(), "inputs_embeds": torch.zeros(B, T, E).tolist(),
-               "attention_mask": [[1] * T] * B, "token_type_ids": [[0] * T] * B, "position_ids": list(range(T)),
-               "head_mask": [1.0] * N}[argument]
+    as_list = {
+        "input_ids": token_ids().tolist(),
+        "inputs_embeds": torch.zeros(B, T, E).tolist(),
+        "attention_mask": [[1] * T] * B,
+        "token_type_ids": [[0] * T] * B,
+        "position_ids": list(range(T)),
+        "head_mask": [1.0] * N,
+    }[argument]
     inputs = {} if argument == "inputs_embeds" else {"input_ids": token_ids()}
     inputs[argument] = as_list
     with raises_before_computation(model, exception, expected):
@@ -553,8 +673,12 @@ def masked_lm() -> AlbertForMaskedLM:
 
 @pytest.mark.parametrize("shape", [(B, T + 1), (B, T - 1), (B * T,), (B, T, 1), (B + 1, T)])
 def test_masked_lm_labels_must_have_the_shape_of_input_ids(masked_lm, shape):
-    with raises_before_computation(masked_lm, ValueError, rf"labels must have the shape of input_ids \({B}, {T}\), "
-                                                          rf"got {re.escape(str(shape))}"):
+    with raises_before_computation(
+        masked_lm,
+        ValueError,
+        rf"labels must have the shape of input_ids \({B}, {T}\), "
+        rf"got {re.escape(str(shape))}",
+    ):
         masked_lm(token_ids(), labels=torch.zeros(shape, dtype=torch.long))
 
 
@@ -562,8 +686,12 @@ def test_masked_lm_labels_must_have_the_shape_of_input_ids(masked_lm, shape):
 def test_masked_lm_labels_outside_the_vocabulary_are_refused(masked_lm, bad_label):
     labels = torch.full((B, T), -100)
     labels[0, 2] = bad_label
-    with raises_before_computation(masked_lm, ValueError, rf"labels must be -100 \(ignored\) or in \[0, {V}\) "
-                                                          rf"\(vocab_size = {V}\), found {bad_label}"):
+    with raises_before_computation(
+        masked_lm,
+        ValueError,
+        rf"labels must be -100 \(ignored\) or in \[0, {V}\) "
+        rf"\(vocab_size = {V}\), found {bad_label}",
+    ):
         masked_lm(token_ids(), labels=labels)
 
 
@@ -598,23 +726,35 @@ def test_single_label_classification_labels_outside_num_labels_are_refused(seque
 
 @pytest.mark.parametrize("shape", [(B + 1,), (B, 3), (1,)])
 def test_single_label_classification_labels_must_have_one_class_per_example(sequence_classifier, shape):
-    with raises_before_computation(sequence_classifier, ValueError, rf"labels must have shape \(batch,\) = \({B},\), "
-                                                                    rf"got {re.escape(str(shape))}"):
+    with raises_before_computation(
+        sequence_classifier,
+        ValueError,
+        rf"labels must have shape \(batch,\) = \({B},\), "
+        rf"got {re.escape(str(shape))}",
+    ):
         sequence_classifier(token_ids(), labels=torch.zeros(shape, dtype=torch.long))
 
 
 def test_multi_label_classification_labels_must_be_batch_by_num_labels(sequence_classifier):
-    with raises_before_computation(sequence_classifier, ValueError, rf"multi-label labels must have shape "
-                                                                    rf"\(batch, num_labels\) = \({B}, 3\)"):
+    with raises_before_computation(
+        sequence_classifier,
+        ValueError,
+        rf"multi-label labels must have shape "
+        rf"\(batch, num_labels\) = \({B}, 3\)",
+    ):
         sequence_classifier(token_ids(), labels=torch.zeros(B, 4))  # float labels: multi-label, as the reference
 
 
 @pytest.mark.parametrize("bad_value", [1.5, -0.25, float("nan")])
 def test_multi_label_classification_labels_outside_0_to_1_are_refused(sequence_classifier, bad_value):
     labels = torch.tensor([[0.0, 1.0, 0.5], [1.0, bad_value, 0.0]])
-    with raises_before_computation(sequence_classifier, ValueError, rf"multi-label labels must be between 0 and 1 "
-                                                                    rf"\(each label's probability.*\), found "
-                                                                    rf"{re.escape(str(bad_value))}"):
+    with raises_before_computation(
+        sequence_classifier,
+        ValueError,
+        rf"multi-label labels must be between 0 and 1 "
+        rf"\(each label's probability.*\), found "
+        rf"{re.escape(str(bad_value))}",
+    ):
         sequence_classifier(token_ids(), labels=labels)
 
 
@@ -622,8 +762,12 @@ def test_multi_label_classification_labels_outside_0_to_1_are_refused(sequence_c
 def test_regression_labels_that_are_not_finite_are_refused(bad_value):
     torch.manual_seed(0)
     regressor = AlbertForSequenceClassification(albert_config(num_labels=1)).eval()
-    with raises_before_computation(regressor, ValueError, rf"regression labels must be finite \(no inf or nan\), "
-                                                          rf"found {bad_value}"):
+    with raises_before_computation(
+        regressor,
+        ValueError,
+        rf"regression labels must be finite \(no inf or nan\), "
+        rf"found {bad_value}",
+    ):
         regressor(token_ids(), labels=torch.tensor([0.5, bad_value]))
     with torch.no_grad():
         assert torch.isfinite(regressor(token_ids(), labels=torch.tensor([0.5, -3.0])).loss)
@@ -639,14 +783,22 @@ def token_classifier() -> AlbertForTokenClassification:
 def test_token_classification_labels_outside_num_labels_are_refused(token_classifier, bad_label):
     labels = torch.zeros(B, T, dtype=torch.long)
     labels[1, 1] = bad_label
-    with raises_before_computation(token_classifier, ValueError, rf"labels must be -100 \(ignored\) or in \[0, 3\) "
-                                                                 rf"\(num_labels = 3\), found {bad_label}"):
+    with raises_before_computation(
+        token_classifier,
+        ValueError,
+        rf"labels must be -100 \(ignored\) or in \[0, 3\) "
+        rf"\(num_labels = 3\), found {bad_label}",
+    ):
         token_classifier(token_ids(), labels=labels)
 
 
 def test_token_classification_labels_must_have_the_shape_of_input_ids(token_classifier):
-    with raises_before_computation(token_classifier, ValueError, rf"labels must have the shape of input_ids "
-                                                                 rf"\({B}, {T}\), got \({B}, {T - 1}\)"):
+    with raises_before_computation(
+        token_classifier,
+        ValueError,
+        rf"labels must have the shape of input_ids "
+        rf"\({B}, {T}\), got \({B}, {T - 1}\)",
+    ):
         token_classifier(token_ids(), labels=torch.zeros(B, T - 1, dtype=torch.long))
 
 
@@ -664,8 +816,12 @@ def test_labels_that_are_all_minus_100_are_refused_rather_than_giving_a_nan_loss
     """Cross-entropy averages over the labelled positions; over none it is 0 / 0, and the reference returns NaN."""
     model = request.getfixturevalue(head)
     extra = {"sentence_order_label": torch.tensor([0, 1])} if head == "pretraining" else {}
-    with raises_before_computation(model, ValueError, r"labels holds only -100 \(ignored\): no position takes part "
-                                                      r"in the loss, which would be NaN; label at least one position"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        r"labels holds only -100 \(ignored\): no position takes part "
+        r"in the loss, which would be NaN; label at least one position",
+    ):
         model(token_ids(), labels=torch.full((B, T), -100), **extra)
 
 
@@ -678,8 +834,12 @@ def multiple_choice() -> AlbertForMultipleChoice:
 @pytest.mark.parametrize("num_choices, bad_label", [(3, 3), (3, -1), (4, 4)])
 def test_multiple_choice_labels_must_index_one_of_the_choices(multiple_choice, num_choices, bad_label):
     input_ids = torch.randint(0, V, (B, num_choices, T))
-    with raises_before_computation(multiple_choice, ValueError, rf"labels must be in \[0, {num_choices}\), "
-                                                                rf"found {bad_label}"):
+    with raises_before_computation(
+        multiple_choice,
+        ValueError,
+        rf"labels must be in \[0, {num_choices}\), "
+        rf"found {bad_label}",
+    ):
         multiple_choice(input_ids, labels=torch.tensor([0, bad_label]))
 
 
@@ -704,8 +864,10 @@ def test_multiple_choice_tensors_with_batch_and_choice_axes_swapped_are_refused(
     swapped = torch.zeros(num_choices, B, T, dtype=torch.long)
     if argument == "attention_mask":
         swapped += 1
-    expected = (rf"{argument} must have the shape of the inputs, \(batch, choices, sequence\) = "
-                rf"\({B}, {num_choices}, {T}\), got .* \({num_choices}, {B}, {T}\)")
+    expected = (
+        rf"{argument} must have the shape of the inputs, \(batch, choices, sequence\) = "
+        rf"\({B}, {num_choices}, {T}\), got .* \({num_choices}, {B}, {T}\)"
+    )
     with raises_before_computation(multiple_choice, ValueError, expected):
         multiple_choice(torch.randint(0, V, (B, num_choices, T)), **{argument: swapped})
 
@@ -718,8 +880,12 @@ def test_multiple_choice_inputs_with_swapped_axes_are_caught_by_their_labels(mul
 
 
 def test_multiple_choice_input_ids_must_have_a_choices_dimension(multiple_choice):
-    with raises_before_computation(multiple_choice, ValueError, r"input_ids must have shape "
-                                                                r"\(batch, choices, sequence\) for multiple choice"):
+    with raises_before_computation(
+        multiple_choice,
+        ValueError,
+        r"input_ids must have shape "
+        r"\(batch, choices, sequence\) for multiple choice",
+    ):
         multiple_choice(token_ids(), labels=torch.tensor([0, 1]))
 
 
@@ -731,14 +897,22 @@ def pretraining() -> AlbertForPreTraining:
 
 @pytest.mark.parametrize("bad_label", [2, -1, -100])
 def test_sentence_order_label_outside_0_and_1_is_refused(pretraining, bad_label):
-    with raises_before_computation(pretraining, ValueError, rf"sentence_order_label must be in \[0, 2\), "
-                                                            rf"found {bad_label}"):
+    with raises_before_computation(
+        pretraining,
+        ValueError,
+        rf"sentence_order_label must be in \[0, 2\), "
+        rf"found {bad_label}",
+    ):
         pretraining(token_ids(), sentence_order_label=torch.tensor([bad_label, 0]))
 
 
 def test_sentence_order_label_must_have_one_label_per_example(pretraining):
-    with raises_before_computation(pretraining, ValueError, rf"sentence_order_label must have shape \(batch,\) = "
-                                                            rf"\({B},\), got \({B}, 2\)"):
+    with raises_before_computation(
+        pretraining,
+        ValueError,
+        rf"sentence_order_label must have shape \(batch,\) = "
+        rf"\({B},\), got \({B}, 2\)",
+    ):
         pretraining(token_ids(), sentence_order_label=torch.zeros(B, 2, dtype=torch.long))
 
 
@@ -752,8 +926,11 @@ def test_pretraining_mlm_labels_outside_the_vocabulary_are_refused(pretraining):
 def test_question_answering_positions_must_have_one_per_example():
     model = AlbertForQuestionAnswering(albert_config()).eval()
     with raises_before_computation(model, ValueError, rf"start_positions must have shape \(batch,\) = \({B},\)"):
-        model(token_ids(), start_positions=torch.zeros(B + 1, dtype=torch.long),
-              end_positions=torch.zeros(B, dtype=torch.long))
+        model(
+            token_ids(),
+            start_positions=torch.zeros(B + 1, dtype=torch.long),
+            end_positions=torch.zeros(B, dtype=torch.long),
+        )
 
 
 def test_question_answering_positions_come_in_pairs_and_are_not_negative():
@@ -761,39 +938,55 @@ def test_question_answering_positions_come_in_pairs_and_are_not_negative():
     with raises_before_computation(model, ValueError, "start_positions is given without its partner"):
         model(token_ids(), start_positions=torch.zeros(B, dtype=torch.long))  # the reference returns no loss
     with raises_before_computation(model, ValueError, r"end_positions must be 0 or more .*, found -3"):
-        model(token_ids(), start_positions=torch.zeros(B, dtype=torch.long),
-              end_positions=torch.tensor([1, -3]))  # the reference would train towards [CLS]
+        model(
+            token_ids(), start_positions=torch.zeros(B, dtype=torch.long), end_positions=torch.tensor([1, -3])
+        )  # the reference would train towards [CLS]
     truncated = torch.tensor([1, T + 5])  # the second answer was truncated away: ignored, as in the reference
     assert torch.isfinite(model(token_ids(), start_positions=truncated, end_positions=truncated).loss)
     past_the_end = torch.full((B,), T + 5)  # every answer ignored: the reference's loss is 0 / 0 = NaN
-    with raises_before_computation(model, ValueError, rf"every one of start_positions is at or past the sequence's "
-                                                      rf"end \({T}\): the loss ignores them all and would be NaN"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"every one of start_positions is at or past the sequence's "
+        rf"end \({T}\): the loss ignores them all and would be NaN",
+    ):
         model(token_ids(), start_positions=past_the_end, end_positions=past_the_end)
 
 
-@pytest.mark.parametrize("head", ["sequence_classifier", "token_classifier", "multiple_choice", "question_answering",
-                                  "pretraining"])
+@pytest.mark.parametrize(
+    "head", ["sequence_classifier", "token_classifier", "multiple_choice", "question_answering", "pretraining"]
+)
 def test_labels_for_an_empty_batch_are_refused_rather_than_giving_a_nan_loss(head, request):
     empty = torch.zeros(0, T, dtype=torch.long)
-    labels = {"sequence_classifier": {"labels": torch.zeros(0, dtype=torch.long)},
-              "token_classifier": {"labels": torch.zeros(0, T, dtype=torch.long)},
-              "multiple_choice": {"labels": torch.zeros(0, dtype=torch.long)},
-              "question_answering": {"start_positions": empty[:, 0], "end_positions": empty[:, 0]},
-              "pretraining": {"labels": empty, "sentence_order_label": empty[:, 0]}}[head]
+    labels = {
+        "sequence_classifier": {"labels": torch.zeros(0, dtype=torch.long)},
+        "token_classifier": {"labels": torch.zeros(0, T, dtype=torch.long)},
+        "multiple_choice": {"labels": torch.zeros(0, dtype=torch.long)},
+        "question_answering": {"start_positions": empty[:, 0], "end_positions": empty[:, 0]},
+        "pretraining": {"labels": empty, "sentence_order_label": empty[:, 0]},
+    }[head]
     if head == "question_answering":
         model = AlbertForQuestionAnswering(albert_config()).eval()
     else:
         model = request.getfixturevalue(head)
     inputs = torch.zeros(0, 3, T, dtype=torch.long) if head == "multiple_choice" else empty
     name = "start_positions" if head == "question_answering" else "labels"
-    with raises_before_computation(model, ValueError, rf"{name} given for an empty batch \(batch size 0\): a loss "
-                                                      rf"over no examples would be NaN"):
+    with raises_before_computation(
+        model,
+        ValueError,
+        rf"{name} given for an empty batch \(batch size 0\): a loss "
+        rf"over no examples would be NaN",
+    ):
         model(inputs, **labels)
 
 
 def test_multiple_choice_with_no_choices_is_refused(multiple_choice):
-    with raises_before_computation(multiple_choice, ValueError, rf"input_ids has no choices: shape \(batch, choices, "
-                                                                rf"sequence\) = \({B}, 0, {T}\)"):
+    with raises_before_computation(
+        multiple_choice,
+        ValueError,
+        rf"input_ids has no choices: shape \(batch, choices, "
+        rf"sequence\) = \({B}, 0, {T}\)",
+    ):
         multiple_choice(torch.zeros(B, 0, T, dtype=torch.long))
 
 
@@ -817,6 +1010,7 @@ def test_task_heads_check_their_inputs_like_albert_model():
 # From the third adversarial review
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_int32_labels_are_named_before_torchs_cross_entropy_refuses_them(sequence_classifier, token_classifier):
     """cross_entropy takes int64 class indices only; int32 labels passed our checks and failed inside torch."""
     message = r"labels must be an integer tensor of dtype int64 \(torch.long\), got a torch.int32 tensor"
@@ -826,19 +1020,24 @@ def test_int32_labels_are_named_before_torchs_cross_entropy_refuses_them(sequenc
         token_classifier(token_ids(), labels=torch.zeros(B, T, dtype=torch.int32))
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("output_dir", "", "output_dir must name a directory, got an empty string"),
-    ("seed", 2**64, f"seed must be an integer in \\[0, 2\\*\\*63\\), got {2**64}"),
-    ("num_threads", 10_000, r"num_threads must be at most the number of CPUs here \(\d+\), got 10000"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("output_dir", "", "output_dir must name a directory, got an empty string"),
+        ("seed", 2**64, f"seed must be an integer in \\[0, 2\\*\\*63\\), got {2**64}"),
+        ("num_threads", 10_000, r"num_threads must be at most the number of CPUs here \(\d+\), got 10000"),
+    ],
+)
 def test_run_settings_that_would_misplace_or_stall_a_run_are_refused(field, value, message, tmp_path):
     """An empty --output-dir wrote the run into the current directory; a seed past 64 bits failed with "Overflow when
     unpacking long long"; 10,000 threads on 2 CPUs made a 2-second run take 91 seconds."""
     from albert_explained.finetuning.run import FinetuningConfig
     from albert_explained.pretraining.run import PretrainingConfig
 
-    for config in (FinetuningConfig(task="sequence-classification", output_dir=str(tmp_path)),
-                   PretrainingConfig(output_dir=str(tmp_path))):
+    for config in (
+        FinetuningConfig(task="sequence-classification", output_dir=str(tmp_path)),
+        PretrainingConfig(output_dir=str(tmp_path)),
+    ):
         setattr(config, field, value)
         with pytest.raises(ValueError, match=message):
             config.check()
@@ -870,15 +1069,21 @@ def test_a_tokenizer_and_a_config_of_different_vocabularies_are_refused_together
 
     shutil.copytree(BUNDLED_MODEL_DIR, tmp_path / "model")
     shutil.copy(plays_tokenizer.vocab_file, tmp_path / "model" / "spiece.model")
-    with pytest.raises(ValueError, match=r"spiece.model has 300 pieces but .*config.json says vocab_size = 4,000: the "
-                                         r"tokenizer and the model were not made together"):
+    with pytest.raises(
+        ValueError,
+        match=r"spiece.model has 300 pieces but .*config.json says vocab_size = 4,000: the "
+        r"tokenizer and the model were not made together",
+    ):
         load_pretrained(tmp_path / "model")
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (dict(num_hidden_layers=10**8), r"at most 1,000 layer applications per forward pass, got 100,000,000 x 1"),
-    (dict(inner_group_num=10**6), r"at most 1,000 layer applications per forward pass, got 2 x 1,000,000"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (dict(num_hidden_layers=10**8), r"at most 1,000 layer applications per forward pass, got 100,000,000 x 1"),
+        (dict(inner_group_num=10**6), r"at most 1,000 layer applications per forward pass, got 2 x 1,000,000"),
+    ],
+)
 def test_a_config_asking_for_millions_of_layers_is_refused_before_anything_is_built(tmp_path, overrides, message):
     """A shared layer costs no memory, so only the count of layer applications stops a forward pass that would never
     end (or, for inner_group_num, a million modules built one by one)."""
@@ -893,10 +1098,13 @@ def test_a_config_asking_for_millions_of_layers_is_refused_before_anything_is_bu
         bert_config(num_hidden_layers=5000)
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-    ('{"hidden_size": ' + "9" * 5000 + "}", "Exceeds the limit .* for integer string conversion"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"hidden_size": ' + "9" * 5000 + "}", "Exceeds the limit .* for integer string conversion"),
+    ],
+)
 @pytest.mark.parametrize("name", ["config.json", "tokenizer_config.json"])
 def test_json_that_python_cannot_parse_is_one_error_naming_the_file(tmp_path, text, reason, name):
     """Deep nesting is a RecursionError and a huge integer a ValueError about digits, deep inside json: both are

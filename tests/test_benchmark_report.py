@@ -8,8 +8,24 @@ REPORT = Path(__file__).resolve().parent.parent / "benchmarks" / "report.py"
 
 def test_benchmark_report_runs_every_section_and_writes_its_table_plot_and_data(tmp_path):
     main = runpy.run_path(str(REPORT), run_name="report")["main"]
-    markdown = main(["--quick", "--presets", "tiny", "--shapes", "2x8", "--rounds", "1", "--no-compile",
-                     "--threads", "1", "--device", "cpu", "--output", str(tmp_path)])
+    markdown = main(
+        [
+            "--quick",
+            "--presets",
+            "tiny",
+            "--shapes",
+            "2x8",
+            "--rounds",
+            "1",
+            "--no-compile",
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+            "--output",
+            str(tmp_path),
+        ]
+    )
 
     assert markdown == tmp_path / "cpu.md"
     text = markdown.read_text(encoding="utf-8")

@@ -50,8 +50,11 @@ def test_pretrain_trains_on_sop_or_nsp_and_nothing_else(tmp_path, capsys, monkey
     err = capsys.readouterr().err
     assert "--objective" in err and "'sop', 'nsp'" in err
     configs = []  # what pretrain was called with, without training
-    monkeypatch.setattr(albert_explained.pretraining, "pretrain",
-                        lambda config: configs.append(config) or SimpleNamespace(final_metrics={}, step=config.steps))
+    monkeypatch.setattr(
+        albert_explained.pretraining,
+        "pretrain",
+        lambda config: configs.append(config) or SimpleNamespace(final_metrics={}, step=config.steps),
+    )
     assert main(["pretrain", "--output-dir", str(tmp_path / "run"), "--objective", "nsp"]) == 0
     assert main(["pretrain", "--output-dir", str(tmp_path / "run")]) == 0
     assert [config.objective for config in configs] == ["nsp", "sop"]
@@ -86,14 +89,14 @@ def test_fill_mask_from_a_model_directory_gives_the_bundled_answers_without_warn
 
 
 def test_python_dash_m_runs_the_same_entry_point():
-    done = subprocess.run([sys.executable, "-m", "albert_explained", "--help"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "albert_explained", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0 and "fill-mask" in done.stdout
 
 
 @pytest.mark.parametrize("output", ["head", "head.txt", "."])
-def test_attention_refuses_an_output_it_cannot_write_before_running_the_model(output, tmp_path, capsys,
-                                                                              monkeypatch):
+def test_attention_refuses_an_output_it_cannot_write_before_running_the_model(output, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["attention", "Good night, good night!", "-o", output]) == 2
     err = capsys.readouterr().err
@@ -114,10 +117,16 @@ def test_files_that_cannot_be_written_or_read_give_one_line(tmp_path, capsys):
     assert "text is not valid Unicode text: '\\udce9' at position 3" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("arguments", [
-    ["tokenize", "hi", "--tokenizer", ""], ["fill-mask", "to [MASK]", "--model", ""],
-    ["attention", "hi", "-o", ""], ["pretrain", "--corpus", " "], ["finetune", "multiple-choice", "--output-dir", ""],
-])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["tokenize", "hi", "--tokenizer", ""],
+        ["fill-mask", "to [MASK]", "--model", ""],
+        ["attention", "hi", "-o", ""],
+        ["pretrain", "--corpus", " "],
+        ["finetune", "multiple-choice", "--output-dir", ""],
+    ],
+)
 def test_an_empty_path_is_refused_naming_the_option(arguments, capsys):
     """An empty --corpus read every text file under the current folder, an empty --tokenizer gave the bundled one."""
     with pytest.raises(SystemExit) as stopped:

@@ -13,20 +13,30 @@ import torch
 import albert_explained as ours
 from albert_explained.bert import BertModel
 
-SIZES = dict(vocab_size=99, embedding_size=16, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-             intermediate_size=37, max_position_embeddings=40)
+SIZES = dict(
+    vocab_size=99,
+    embedding_size=16,
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    intermediate_size=37,
+    max_position_embeddings=40,
+)
 B, T, C = 2, 8, 3
 
 
 def inputs_and_labels(name: str) -> dict:
     generator = torch.Generator().manual_seed(0)
     shape = (B, C, T) if name == "AlbertForMultipleChoice" else (B, T)
-    inputs = dict(input_ids=torch.randint(0, SIZES["vocab_size"], shape, generator=generator),
-                  attention_mask=torch.ones(shape, dtype=torch.long))
-    inputs["attention_mask"][..., 1, T - 3:] = 0  # padding in the second example (or choice)
+    inputs = dict(
+        input_ids=torch.randint(0, SIZES["vocab_size"], shape, generator=generator),
+        attention_mask=torch.ones(shape, dtype=torch.long),
+    )
+    inputs["attention_mask"][..., 1, T - 3 :] = 0  # padding in the second example (or choice)
     labels = {
-        "AlbertForPreTraining": dict(labels=torch.randint(0, 99, (B, T), generator=generator),
-                                     sentence_order_label=torch.tensor([0, 1])),
+        "AlbertForPreTraining": dict(
+            labels=torch.randint(0, 99, (B, T), generator=generator), sentence_order_label=torch.tensor([0, 1])
+        ),
         "AlbertForMaskedLM": dict(labels=torch.full((B, T), -100).index_fill_(1, torch.tensor([2]), 7)),
         "AlbertForSequenceClassification": dict(labels=torch.tensor([0, 1])),
         "AlbertForTokenClassification": dict(labels=torch.randint(0, 2, (B, T), generator=generator)),
@@ -44,8 +54,16 @@ def build(name: str) -> torch.nn.Module:
     return getattr(ours, name)(ours.AlbertConfig(**SIZES, num_labels=2, classifier_dropout_prob=0.0)).eval()
 
 
-CLASSES = ["AlbertModel", "BertModel", "AlbertForPreTraining", "AlbertForMaskedLM", "AlbertForSequenceClassification",
-           "AlbertForTokenClassification", "AlbertForQuestionAnswering", "AlbertForMultipleChoice"]
+CLASSES = [
+    "AlbertModel",
+    "BertModel",
+    "AlbertForPreTraining",
+    "AlbertForMaskedLM",
+    "AlbertForSequenceClassification",
+    "AlbertForTokenClassification",
+    "AlbertForQuestionAnswering",
+    "AlbertForMultipleChoice",
+]
 
 
 def output_tensors(output) -> list[torch.Tensor]:
@@ -64,10 +82,13 @@ def test_every_model_class_compiles_to_one_graph_and_computes_what_it_computes_e
         torch.testing.assert_close(x, y)
 
 
-@pytest.mark.parametrize("argument, bad_value, message", [
-    ("input_ids", 500, r"input_ids must be in \[0, 99\)"),
-    ("attention_mask", 2, r"attention_mask must hold only 1 \(a token\) and 0 \(padding\)"),
-])
+@pytest.mark.parametrize(
+    "argument, bad_value, message",
+    [
+        ("input_ids", 500, r"input_ids must be in \[0, 99\)"),
+        ("attention_mask", 2, r"attention_mask must hold only 1 \(a token\) and 0 \(padding\)"),
+    ],
+)
 def test_a_compiled_model_still_refuses_bad_values_naming_the_argument(argument, bad_value, message):
     """Under compilation the value checks are asserted inside the graph (torch._assert_async): a RuntimeError that
     names the argument, where the eager model raises a ValueError with the same words."""

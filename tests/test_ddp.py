@@ -15,14 +15,30 @@ import pytest
 import torch
 
 
-needs_gloo = pytest.mark.skipif(not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),
-                                reason="this torch build has no gloo backend")
+needs_gloo = pytest.mark.skipif(
+    not torch.distributed.is_available() or not torch.distributed.is_gloo_available(),
+    reason="this torch build has no gloo backend",
+)
 
 
 def run_two_processes(arguments: list[str], tmp_path: Path) -> None:
     """`torchrun --standalone --nproc_per_node 2 -m albert_explained ARGUMENTS`, one thread per process."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "albert_explained", *arguments, "--device", "cpu", "--num-threads", "1", "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "albert_explained",
+        *arguments,
+        "--device",
+        "cpu",
+        "--num-threads",
+        "1",
+        "--no-progress",
+    ]
     # torchrun keeps its logs in a fresh directory under TMPDIR and leaves it behind: give it pytest's instead.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": str(tmp_path)}
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
@@ -40,11 +56,42 @@ def logged_steps_and_checksums(output: Path) -> tuple[list[int], list[str]]:
 @needs_gloo
 def test_two_cpu_processes_stay_in_step(tmp_path, small_corpus_dir):
     output = tmp_path / "run"
-    run_two_processes(["pretrain", "--output-dir", str(output), "--corpus", str(small_corpus_dir),
-                       "--vocab-size", "200", "--embedding-size", "16", "--hidden-size", "32",
-                       "--num-hidden-layers", "2", "--num-attention-heads", "2", "--intermediate-size", "64",
-                       "--max-seq-length", "32", "--batch-size", "4", "--steps", "4", "--warmup-steps", "1",
-                       "--eval-every", "100", "--checkpoint-every", "100", "--max-eval-examples", "8"], tmp_path)
+    run_two_processes(
+        [
+            "pretrain",
+            "--output-dir",
+            str(output),
+            "--corpus",
+            str(small_corpus_dir),
+            "--vocab-size",
+            "200",
+            "--embedding-size",
+            "16",
+            "--hidden-size",
+            "32",
+            "--num-hidden-layers",
+            "2",
+            "--num-attention-heads",
+            "2",
+            "--intermediate-size",
+            "64",
+            "--max-seq-length",
+            "32",
+            "--batch-size",
+            "4",
+            "--steps",
+            "4",
+            "--warmup-steps",
+            "1",
+            "--eval-every",
+            "100",
+            "--checkpoint-every",
+            "100",
+            "--max-eval-examples",
+            "8",
+        ],
+        tmp_path,
+    )
     steps, checksums = logged_steps_and_checksums(output)
     assert steps == [1, 2, 3, 4]
     assert len(checksums) == 2 and checksums[0] == checksums[1]
@@ -63,9 +110,29 @@ def test_two_cpu_processes_fine_tune_in_step(tmp_path, tiny_model_dir):
     import transformers
 
     output = tmp_path / "genre"
-    run_two_processes(["finetune", "sequence-classification", "--output-dir", str(output),
-                       "--model", str(tiny_model_dir), "--steps", "4", "--batch-size", "4", "--train-size", "32",
-                       "--validation-size", "8", "--eval-every", "2", "--checkpoint-every", "2"], tmp_path)
+    run_two_processes(
+        [
+            "finetune",
+            "sequence-classification",
+            "--output-dir",
+            str(output),
+            "--model",
+            str(tiny_model_dir),
+            "--steps",
+            "4",
+            "--batch-size",
+            "4",
+            "--train-size",
+            "32",
+            "--validation-size",
+            "8",
+            "--eval-every",
+            "2",
+            "--checkpoint-every",
+            "2",
+        ],
+        tmp_path,
+    )
     steps, checksums = logged_steps_and_checksums(output)
     assert steps == [1, 2, 3, 4]
     assert len(checksums) == 2 and checksums[0] == checksums[1]
@@ -73,8 +140,9 @@ def test_two_cpu_processes_fine_tune_in_step(tmp_path, tiny_model_dir):
     assert metrics["steps"] == 4 and metrics["batch_size"] == 8  # 4 per process
     assert "2 processes" in metrics["hardware"]
     # The recorded command starts the same two processes again, in metrics.json and on the card.
-    assert metrics["command"].startswith("torchrun --nproc_per_node 2 -m albert_explained finetune "
-                                         "sequence-classification --output-dir")
+    assert metrics["command"].startswith(
+        "torchrun --nproc_per_node 2 -m albert_explained finetune sequence-classification --output-dir"
+    )
     assert metrics["command"] in (output / "README.md").read_text()
     assert [evaluation["step"] for evaluation in metrics["evaluations"]] == [2, 4]
     model = transformers.AlbertForSequenceClassification.from_pretrained(output)

@@ -25,8 +25,15 @@ from albert_explained.bundled import BUNDLED_MODEL_DIR  # noqa: E402
 from albert_explained.views import diagrams  # noqa: E402
 
 # Every number differs from every other, so a number on a figure says which field it came from.
-ODD = AlbertConfig(vocab_size=321, embedding_size=24, hidden_size=40, num_hidden_layers=5, num_attention_heads=4,
-                   intermediate_size=72, max_position_embeddings=33)
+ODD = AlbertConfig(
+    vocab_size=321,
+    embedding_size=24,
+    hidden_size=40,
+    num_hidden_layers=5,
+    num_attention_heads=4,
+    intermediate_size=72,
+    max_position_embeddings=33,
+)
 BASE = AlbertConfig.from_preset("albert-base-v2")
 BUNDLED = AlbertConfig.from_json_file(BUNDLED_MODEL_DIR / "config.json")
 
@@ -35,7 +42,8 @@ FIGURES = {
     "forward pass, albert-base": lambda: diagrams.forward_pass_diagram(BASE),
     "forward pass, bundled (relative positions)": lambda: diagrams.forward_pass_diagram(BUNDLED),
     "forward pass, G = 2 groups of 2 layers": lambda: diagrams.forward_pass_diagram(
-        AlbertConfig.from_preset("tiny", num_hidden_groups=2, inner_group_num=2)),
+        AlbertConfig.from_preset("tiny", num_hidden_groups=2, inner_group_num=2)
+    ),
     "forward pass, shared-attention": lambda: diagrams.forward_pass_diagram(BASE.replace(sharing="shared-attention")),
     "factorized embedding, albert-base": lambda: diagrams.factorized_embedding_diagram(),
     "factorized embedding, tiny": lambda: diagrams.factorized_embedding_diagram(AlbertConfig.from_preset("tiny")),
@@ -71,17 +79,26 @@ def test_each_diagram_draws_a_png_with_no_label_overlapping_another_or_the_edge(
     figure_box = fig.bbox
     boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts(fig)]
     for text, box in boxes:
-        assert figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1 and figure_box.y0 <= box.y0 \
-            and box.y1 <= figure_box.y1, f"{text!r} runs off the figure"
+        assert (
+            figure_box.x0 <= box.x0 and box.x1 <= figure_box.x1 and figure_box.y0 <= box.y0 and box.y1 <= figure_box.y1
+        ), f"{text!r} runs off the figure"
     for i, (text_a, box_a) in enumerate(boxes):
-        for text_b, box_b in boxes[i + 1:]:
+        for text_b, box_b in boxes[i + 1 :]:
             assert not box_a.overlaps(box_b), f"{text_a!r} overlaps {text_b!r}"
 
 
 def test_the_forward_pass_prints_the_configs_numbers_and_no_others():
     fig = diagrams.forward_pass_diagram(ODD)
-    config_numbers = {ODD.vocab_size, ODD.embedding_size, ODD.hidden_size, ODD.num_attention_heads, ODD.head_size,
-                      ODD.intermediate_size, ODD.num_hidden_layers, ODD.max_position_embeddings}
+    config_numbers = {
+        ODD.vocab_size,
+        ODD.embedding_size,
+        ODD.hidden_size,
+        ODD.num_attention_heads,
+        ODD.head_size,
+        ODD.intermediate_size,
+        ODD.num_hidden_layers,
+        ODD.max_position_embeddings,
+    }
     assert config_numbers <= numbers(fig)
     # 0 in h_0 and [:, 0], 1 in h_1, 2 in "2 x E" and "(B, 2)", 100 in "-100 ignored"
     assert numbers(fig) - config_numbers <= {0, 1, 2, 100}
@@ -117,19 +134,34 @@ def test_the_sharing_diagram_shows_the_papers_four_patterns():
     rows = Counter(round(t.get_position()[1], 3) for t in labels)
     assert len(rows) == L and set(rows.values()) == {8}
     for depth, y in enumerate(sorted(rows, reverse=True), start=1):
-        row = [t.get_text() for t in sorted((t for t in labels if round(t.get_position()[1], 3) == y),
-                                            key=lambda t: t.get_position()[0])]
-        assert row == ["attention 1", "FFN 1",  # all-shared
-                       "attention 1", f"FFN {depth}",  # shared-attention
-                       f"attention {depth}", "FFN 1",  # shared-FFN
-                       f"attention {depth}", f"FFN {depth}"]  # not-shared
+        row = [
+            t.get_text()
+            for t in sorted(
+                (t for t in labels if round(t.get_position()[1], 3) == y), key=lambda t: t.get_position()[0]
+            )
+        ]
+        assert row == [
+            "attention 1",
+            "FFN 1",  # all-shared
+            "attention 1",
+            f"FFN {depth}",  # shared-attention
+            f"attention {depth}",
+            "FFN 1",  # shared-FFN
+            f"attention {depth}",
+            f"FFN {depth}",
+        ]  # not-shared
 
 
 def test_the_sharing_diagrams_parameter_counts_follow_from_the_sub_layer_counts():
     """AlbertModel = embeddings + projection + n_att attention blocks + n_ffn FFN blocks + pooler, computed here."""
     config = BASE
-    V, E, H, I, P = (config.vocab_size, config.embedding_size, config.hidden_size, config.intermediate_size,
-                     config.max_position_embeddings)
+    V, E, H, I, P = (
+        config.vocab_size,
+        config.embedding_size,
+        config.hidden_size,
+        config.intermediate_size,
+        config.max_position_embeddings,
+    )
     outside_layers = (V + P + 2) * E + 2 * E + (E * H + H) + (H * H + H)
     attention, ffn = 4 * H * H + 4 * H + 2 * H, 2 * H * I + I + H + 2 * H  # each with the LayerNorm after it
     L = config.num_hidden_layers

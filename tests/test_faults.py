@@ -52,20 +52,61 @@ def corpus(small_corpus_dir) -> Path:
 
 def run_arguments(output_dir: Path, corpus: Path, *extra: str) -> list[str]:
     """`albert-explained pretrain` for a 2-layer, H=32 model: 6 steps, a checkpoint every 2, in a second or two."""
-    return ["pretrain", "--output-dir", str(output_dir), "--corpus", str(corpus), "--vocab-size", "200",
-            "--embedding-size", "16", "--hidden-size", "32", "--num-hidden-layers", "2", "--num-attention-heads", "2",
-            "--intermediate-size", "64", "--max-seq-length", "32", "--batch-size", "4", "--steps", "6",
-            "--warmup-steps", "2", "--eval-every", "3", "--checkpoint-every", "2", "--eval-batch-size", "16",
-            "--max-eval-examples", "16", "--seed", "7", "--device", "cpu", "--no-progress", "--learning-rate", "0.01",
-            *extra]
+    return [
+        "pretrain",
+        "--output-dir",
+        str(output_dir),
+        "--corpus",
+        str(corpus),
+        "--vocab-size",
+        "200",
+        "--embedding-size",
+        "16",
+        "--hidden-size",
+        "32",
+        "--num-hidden-layers",
+        "2",
+        "--num-attention-heads",
+        "2",
+        "--intermediate-size",
+        "64",
+        "--max-seq-length",
+        "32",
+        "--batch-size",
+        "4",
+        "--steps",
+        "6",
+        "--warmup-steps",
+        "2",
+        "--eval-every",
+        "3",
+        "--checkpoint-every",
+        "2",
+        "--eval-batch-size",
+        "16",
+        "--max-eval-examples",
+        "16",
+        "--seed",
+        "7",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--learning-rate",
+        "0.01",
+        *extra,
+    ]
 
 
 def in_child(hook: str, then: str) -> subprocess.CompletedProcess:
     """Run Python in a child process: `hook` installs the fault, `then` does the work. Ctrl-C raises
     KeyboardInterrupt there even when this process was started in the background by a shell, which makes SIGINT
     ignored for its children (and Python then leaves it ignored)."""
-    program = ("import os, signal, sys\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
-               + textwrap.dedent(hook) + "\n" + textwrap.dedent(then))
+    program = (
+        "import os, signal, sys\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        + textwrap.dedent(hook)
+        + "\n"
+        + textwrap.dedent(then)
+    )
     return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
 
 
@@ -94,9 +135,11 @@ os.replace = replace
 # Data loss
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def small_config(**changes) -> AlbertConfig:
-    return AlbertConfig.from_preset("tiny", **{"vocab_size": 50, "hidden_size": 32, "embedding_size": 16,
-                                               "intermediate_size": 37, **changes})
+    return AlbertConfig.from_preset(
+        "tiny", **{"vocab_size": 50, "hidden_size": 32, "embedding_size": 16, "intermediate_size": 37, **changes}
+    )
 
 
 @posix_only
@@ -104,15 +147,21 @@ def test_a_save_killed_between_its_two_files_is_refused_not_loaded_as_another_mo
     # All-shared: 4 and 2 layers have the same weight shapes, so new weights beside the old config.json would load
     # silently as a 4-layer model.
     AlbertModel(small_config(num_hidden_layers=4)).save_pretrained(tmp_path)
-    killed = in_child(KILL_ON_RENAME.format(name="config.json", n=1), f"""
+    killed = in_child(
+        KILL_ON_RENAME.format(name="config.json", n=1),
+        f"""
         from albert_explained import AlbertConfig, AlbertModel
         config = AlbertConfig.from_preset("tiny", vocab_size=50, hidden_size=32, embedding_size=16,
                                           intermediate_size=37, num_hidden_layers=2)
-        AlbertModel(config).save_pretrained({str(tmp_path)!r})""")
+        AlbertModel(config).save_pretrained({str(tmp_path)!r})""",
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert json.loads((tmp_path / "config.json").read_text())["num_hidden_layers"] == 4  # the old one
-    with pytest.raises(ValueError, match=r"config\.json is not the config that model\.safetensors was saved with "
-                                         r".*num_hidden_layers: the weights 2, config\.json 4.*Save the model again"):
+    with pytest.raises(
+        ValueError,
+        match=r"config\.json is not the config that model\.safetensors was saved with "
+        r".*num_hidden_layers: the weights 2, config\.json 4.*Save the model again",
+    ):
         AlbertModel.from_pretrained(tmp_path)
     # Asked for on purpose, the other layer count loads.
     assert AlbertModel.from_pretrained(tmp_path, num_hidden_layers=2).config.num_hidden_layers == 2
@@ -148,17 +197,24 @@ def test_a_save_that_lands_while_a_load_reads_cannot_mix_into_it(tmp_path, monke
 def test_a_config_json_edited_in_what_does_not_change_the_weights_still_loads(tmp_path):
     AlbertModel(small_config()).save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
-    config.update(hidden_dropout_prob=0.1, attn_implementation="eager", id2label={"0": "no", "1": "yes"},
-                  label2id={"no": 0, "yes": 1})
+    config.update(
+        hidden_dropout_prob=0.1,
+        attn_implementation="eager",
+        id2label={"0": "no", "1": "yes"},
+        label2id={"no": 0, "yes": 1},
+    )
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert AlbertModel.from_pretrained(tmp_path).config.attn_implementation == "eager"
 
 
 @posix_only
 def test_killed_saves_leave_hidden_files_that_the_next_save_removes(tmp_path):
-    killed = in_child(KILL_ON_RENAME.format(name="model.safetensors", n=1), f"""
+    killed = in_child(
+        KILL_ON_RENAME.format(name="model.safetensors", n=1),
+        f"""
         from albert_explained import AlbertConfig, AlbertModel
-        AlbertModel(AlbertConfig.from_preset("tiny")).save_pretrained({str(tmp_path)!r})""")
+        AlbertModel(AlbertConfig.from_preset("tiny")).save_pretrained({str(tmp_path)!r})""",
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     left = hidden_files(tmp_path)
     assert len(left) == 2 and not (tmp_path / "model.safetensors").exists()  # weights and config, never renamed
@@ -170,8 +226,10 @@ def test_killed_saves_leave_hidden_files_that_the_next_save_removes(tmp_path):
     ours.write_bytes(b"being written")
     AlbertModel(AlbertConfig.from_preset("tiny")).save_pretrained(tmp_path)
     assert hidden_files(tmp_path) == [ours.name]
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["config.json",
-                                                                                        "model.safetensors"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "config.json",
+        "model.safetensors",
+    ]
 
 
 @posix_only
@@ -213,8 +271,9 @@ def test_a_full_disk_while_training_a_tokenizer_leaves_the_old_one_whole(tmp_pat
     old = train_tokenizer(lines, 60, tmp_path, num_threads=1)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     disk_fills_while_writing("spiece.model")
-    with pytest.raises(OSError, match="no space left on device while writing .*spiece.model; the existing "
-                                      "spiece.model is unchanged"):
+    with pytest.raises(
+        OSError, match="no space left on device while writing .*spiece.model; the existing spiece.model is unchanged"
+    ):
         train_tokenizer([f"{i} other words, {i * 7} other numbers" for i in range(200)], 60, tmp_path, num_threads=1)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
     assert AlbertTokenizer.from_pretrained(tmp_path).tokenize("line 7") == old.tokenize("line 7")
@@ -228,20 +287,26 @@ def test_a_full_disk_while_training_a_tokenizer_leaves_the_old_one_whole(tmp_pat
 @posix_only
 def test_a_file_size_limit_on_the_tokenizers_scratch_copy_is_one_line_naming_it(tmp_path):
     out = tmp_path / "tokenizer"
-    child = in_child("""
+    child = in_child(
+        """
         import resource
         resource.setrlimit(resource.RLIMIT_FSIZE, (1000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails with EFBIG instead of a signal
-        """, f"""
+        """,
+        f"""
         from albert_explained.tokenizer import train_tokenizer
         try:
             train_tokenizer([f"line {{i}} of some text to learn pieces from" for i in range(200)], 60, {str(out)!r},
                             num_threads=1)
         except OSError as error:
             print(error)
-        """)
-    assert re.fullmatch(r"file too large \(.*\) while writing /.*/spiece\.model; a scratch copy of the new "
-                        rf"tokenizer; nothing in {re.escape(str(out))} changed\. Free some space .*\n", child.stdout)
+        """,
+    )
+    assert re.fullmatch(
+        r"file too large \(.*\) while writing /.*/spiece\.model; a scratch copy of the new "
+        rf"tokenizer; nothing in {re.escape(str(out))} changed\. Free some space .*\n",
+        child.stdout,
+    )
     assert not out.exists()
 
 
@@ -249,15 +314,25 @@ def test_a_file_size_limit_on_the_tokenizers_scratch_copy_is_one_line_naming_it(
 # Run directories: two runs at once, Ctrl-C, a full disk, a kill, a run that diverges
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_two_pretrain_runs_on_one_output_dir_the_second_is_refused_and_told_who_holds_it(tmp_path, corpus, capsys):
     out = tmp_path / "run"
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
         import sys, time
         from albert_explained.training.run_directory import RunLock
         with RunLock(sys.argv[1], holder="albert-explained pretrain (the first run)"):
             print("locked", flush=True)
             time.sleep(600)
-        """), str(out)], stdout=subprocess.PIPE, text=True)
+        """),
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         assert main(run_arguments(out, corpus)) == 2
@@ -285,8 +360,12 @@ def test_two_pretrain_commands_started_at_one_moment_one_runs_the_other_is_refus
             time.sleep(0.005)
         sys.exit(main({run_arguments(out, corpus)!r}))
         """
-    racers = [subprocess.Popen([sys.executable, "-c", "import os, sys\n" + textwrap.dedent(wait_for_go)],
-                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", "import os, sys\n" + textwrap.dedent(wait_for_go)], stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     time.sleep(5)  # both have imported torch and the package by now, and poll for the go file
     go.touch()
     results = [(racer.wait(timeout=300), racer.stderr.read()) for racer in racers]
@@ -315,7 +394,11 @@ def test_a_run_that_loses_the_race_by_a_moment_still_learns_who_holds_the_lock(t
     record 0.3 s later."""
     run = tmp_path / "run"
     run.mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import fcntl, os, sys, time
         handle = os.open({str(run / ".lock")!r}, os.O_RDWR | os.O_CREAT)
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -323,11 +406,17 @@ def test_a_run_that_loses_the_race_by_a_moment_still_learns_who_holds_the_lock(t
         time.sleep(0.3)
         os.write(handle, b"process 1234 on elsewhere, since now: the first run\\n")
         sys.stdin.read()
-        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline() == "locked\n"
-        with pytest.raises(RunDirectoryInUse, match="in use by another run: process 1234 on elsewhere, since now: "
-                                                    "the first run. Wait"):
+        with pytest.raises(
+            RunDirectoryInUse, match="in use by another run: process 1234 on elsewhere, since now: the first run. Wait"
+        ):
             with RunLock(run, holder="second"):
                 pass
     finally:
@@ -342,7 +431,11 @@ def test_a_stale_record_of_a_killed_run_is_not_taken_for_the_holder(tmp_path):
     run.mkdir()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (run / ".lock").write_text(f"process {dead.stdout.strip()} on {socket.gethostname()}, since then: killed\n")
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import fcntl, os, sys, time
         handle = os.open({str(run / ".lock")!r}, os.O_RDWR)
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -351,11 +444,17 @@ def test_a_stale_record_of_a_killed_run_is_not_taken_for_the_holder(tmp_path):
         os.ftruncate(handle, 0)
         os.write(handle, b"process 1234 on elsewhere, since now: the second run\\n")
         sys.stdin.read()
-        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline() == "locked\n"
-        with pytest.raises(RunDirectoryInUse, match="in use by another run: process 1234 on elsewhere, since now: "
-                                                    "the second run. Wait"):
+        with pytest.raises(
+            RunDirectoryInUse, match="in use by another run: process 1234 on elsewhere, since now: the second run. Wait"
+        ):
             with RunLock(run, holder="third"):
                 pass
     finally:
@@ -366,7 +465,8 @@ def test_a_stale_record_of_a_killed_run_is_not_taken_for_the_holder(tmp_path):
 def test_ctrl_c_during_a_checkpoint_gives_one_line_and_the_run_resumes(tmp_path, corpus):
     out = tmp_path / "run"
     # Ctrl-C (a real SIGINT) arrives while the second checkpoint (step 2) is being written.
-    interrupted = pretrain_in_child("""
+    interrupted = pretrain_in_child(
+        """
         import torch
         real_save, saves = torch.save, []
         def save(obj, f, *args, **kwargs):
@@ -375,10 +475,13 @@ def test_ctrl_c_during_a_checkpoint_gives_one_line_and_the_run_resumes(tmp_path,
             if len(saves) == 2:
                 os.kill(os.getpid(), signal.SIGINT)
         torch.save = save
-        """, run_arguments(out, corpus))
+        """,
+        run_arguments(out, corpus),
+    )
     assert interrupted.returncode == 130
-    assert interrupted.stderr == (f"albert-explained pretrain: interrupted; the checkpoint of step 0 in {out} is "
-                                  f"intact: continue with --resume\n")
+    assert interrupted.stderr == (
+        f"albert-explained pretrain: interrupted; the checkpoint of step 0 in {out} is intact: continue with --resume\n"
+    )
     assert hidden_files(out) == [] and read_checkpoint(out / CHECKPOINT_NAME)["state"]["step"] == 0
     assert main(run_arguments(out, corpus, "--resume")) == 0
     assert (out / "model" / "config.json").is_file()
@@ -387,17 +490,22 @@ def test_ctrl_c_during_a_checkpoint_gives_one_line_and_the_run_resumes(tmp_path,
 def test_ctrl_c_before_the_first_step_leaves_no_run_behind_and_the_same_command_starts_again(tmp_path, corpus):
     out = tmp_path / "run"
     # Ctrl-C (a real SIGINT) just after the checkpoint of step 0 is written, before the first step is done.
-    interrupted = pretrain_in_child("""
+    interrupted = pretrain_in_child(
+        """
         import torch
         real_save = torch.save
         def save(obj, f, *args, **kwargs):
             real_save(obj, f, *args, **kwargs)
             os.kill(os.getpid(), signal.SIGINT)
         torch.save = save
-        """, run_arguments(out, corpus))
+        """,
+        run_arguments(out, corpus),
+    )
     assert interrupted.returncode == 130
-    assert interrupted.stderr == (f"albert-explained pretrain: interrupted before the first training step; what the "
-                                  f"run had written in {out} is removed, so the same command starts it again\n")
+    assert interrupted.stderr == (
+        f"albert-explained pretrain: interrupted before the first training step; what the "
+        f"run had written in {out} is removed, so the same command starts it again\n"
+    )
     assert not out.exists()  # made by the run, and empty again: removed with its lock
     assert main(run_arguments(out, corpus)) == 0  # no --resume asked for
     assert (out / "model" / "config.json").is_file()
@@ -457,7 +565,8 @@ def test_a_file_size_limit_during_a_checkpoint_gives_one_line_and_the_run_resume
     out = tmp_path / "run"
     # After the first checkpoint (step 0, before the optimizer has state), no file may grow past 1.5 times its size:
     # the next checkpoint, three times larger with AdamW's two moments, hits the limit as it would a full disk.
-    full = pretrain_in_child("""
+    full = pretrain_in_child(
+        """
         import resource
         import albert_explained.training.checkpoints as checkpoints
         real_save = checkpoints.atomic_torch_save
@@ -466,12 +575,16 @@ def test_a_file_size_limit_during_a_checkpoint_gives_one_line_and_the_run_resume
             limit = os.path.getsize(path) * 3 // 2
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
         checkpoints.atomic_torch_save = save
-        """, run_arguments(out, corpus))
+        """,
+        run_arguments(out, corpus),
+    )
     assert full.returncode == 2, full.stderr
     assert full.stderr.count("\n") == 1
-    assert full.stderr.startswith(f"albert-explained pretrain: error: file too large (over the file system's limit "
-                                  f"or this process's file size limit, ulimit -f) while writing "
-                                  f"{out / CHECKPOINT_NAME}; the existing checkpoint.pt is unchanged. Free some space")
+    assert full.stderr.startswith(
+        f"albert-explained pretrain: error: file too large (over the file system's limit "
+        f"or this process's file size limit, ulimit -f) while writing "
+        f"{out / CHECKPOINT_NAME}; the existing checkpoint.pt is unchanged. Free some space"
+    )
     assert full.stderr.endswith(f"the checkpoint of step 0 in {out} is intact: continue with --resume\n")
     assert hidden_files(out) == []
     assert main(run_arguments(out, corpus, "--resume")) == 0
@@ -503,8 +616,9 @@ def test_a_run_killed_while_exporting_leaves_no_model_directory_and_resuming_exp
     assert AlbertForMaskedLM.from_pretrained(out / "model").config.hidden_size == 32
 
 
-def test_a_full_disk_while_exporting_gives_one_line_and_resuming_exports(tmp_path, corpus, capsys, monkeypatch,
-                                                                        disk_fills_while_writing):
+def test_a_full_disk_while_exporting_gives_one_line_and_resuming_exports(
+    tmp_path, corpus, capsys, monkeypatch, disk_fills_while_writing
+):
     out = tmp_path / "run"
     disk_fills_while_writing("model.safetensors")
     assert main(run_arguments(out, corpus)) == 2
@@ -553,9 +667,11 @@ def test_check_finite_names_every_value_that_is_not_finite():
 # Paths that would hang or exhaust memory
 # ---------------------------------------------------------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def must_finish_within(seconds: int):
     """Fail (instead of hanging the test run) if the block blocks: SIGALRM interrupts a blocking open or read."""
+
     def hung(*_):
         raise TimeoutError(f"still blocked after {seconds} s")
 
@@ -592,8 +708,11 @@ def test_a_corpus_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path, capsys
     fifo = tmp_path / "corpus.txt"
     os.mkfifo(fifo)
     with must_finish_within(20):
-        with pytest.raises(ValueError, match=r"corpus file .*corpus\.txt is a FIFO \(named pipe\), not a regular "
-                                             r"file"):
+        with pytest.raises(
+            ValueError,
+            match=r"corpus file .*corpus\.txt is a FIFO \(named pipe\), not a regular "
+            r"file",
+        ):
             read_corpus(fifo)
         with pytest.raises(ValueError, match=r"corpus file /dev/zero is a device, not a regular file"):
             read_corpus("/dev/zero")
@@ -609,9 +728,16 @@ def test_a_corpus_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path, capsys
     os.mkfifo(folder / "act-1" / "scene-2.txt")
     (folder / "scene-3.md").symlink_to("/dev/null")
     (folder / ".#scene-1.txt").symlink_to(tmp_path / "nothing-here")  # an editor's lock file: skipped
-    with must_finish_within(20), pytest.raises(ValueError, match=re.escape(
-            f"corpus folder {folder} holds act-1/scene-2.txt, scene-3.md, which are not regular files (a pipe, a "
-            f"device or a socket) and cannot be read as text; move them out of the folder")):
+    with (
+        must_finish_within(20),
+        pytest.raises(
+            ValueError,
+            match=re.escape(
+                f"corpus folder {folder} holds act-1/scene-2.txt, scene-3.md, which are not regular files (a pipe, a "
+                f"device or a socket) and cannot be read as text; move them out of the folder"
+            ),
+        ),
+    ):
         read_corpus(folder)
     (folder / "act-1" / "scene-2.txt").unlink()
     (folder / "scene-3.md").unlink()
@@ -639,8 +765,11 @@ def test_a_binary_file_given_to_train_tokenizer_is_named(tmp_path):
         train_tokenizer(binary, 100, tmp_path / "tokenizer")
     latin1 = tmp_path / "latin-1.txt"
     latin1.write_bytes("café\n".encode("latin-1"))
-    with pytest.raises(ValueError, match=r"training file .*latin-1\.txt is not UTF-8 text \(invalid continuation "
-                                         r"byte at byte 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"training file .*latin-1\.txt is not UTF-8 text \(invalid continuation "
+        r"byte at byte 3\)",
+    ):
         train_tokenizer(latin1, 100, tmp_path / "tokenizer")
 
 
@@ -668,8 +797,11 @@ def test_a_small_deflated_pytorch_model_bin_is_refused_before_it_is_unpacked(tmp
     small_config().to_json_file(bomb / "config.json")
     deflated_copy(plain, bomb / "pytorch_model.bin", extra_bytes=256 << 20)
     assert (bomb / "pytorch_model.bin").stat().st_size < 2 << 20  # a quarter of a gigabyte in under 2 MB
-    with pytest.raises(ValueError, match=r"pytorch_model\.bin holds compressed records .*which torch\.save never "
-                                         r"writes; it was not unpacked"):
+    with pytest.raises(
+        ValueError,
+        match=r"pytorch_model\.bin holds compressed records .*which torch\.save never "
+        r"writes; it was not unpacked",
+    ):
         AlbertForMaskedLM.from_pretrained(bomb)
 
 
@@ -677,17 +809,24 @@ def test_a_pytorch_model_bin_larger_than_the_config_allows_is_refused_before_it_
     big = AlbertForMaskedLM(small_config(vocab_size=50_000))
     torch.save(big.state_dict(), tmp_path / "pytorch_model.bin")
     small_config(vocab_size=50, num_hidden_layers=1).to_json_file(tmp_path / "config.json")
-    with pytest.raises(ValueError, match=r"pytorch_model\.bin holds [\d,]+ bytes of tensors, more than a model of "
-                                         r"this config can use \([\d,]+\): is config\.json the right one\?"):
+    with pytest.raises(
+        ValueError,
+        match=r"pytorch_model\.bin holds [\d,]+ bytes of tensors, more than a model of "
+        r"this config can use \([\d,]+\): is config\.json the right one\?",
+    ):
         AlbertForMaskedLM.from_pretrained(tmp_path)
 
 
 def test_a_pytorch_model_bin_in_the_old_format_is_refused_with_the_reason(tmp_path):
     small_config().to_json_file(tmp_path / "config.json")
-    torch.save(AlbertModel(small_config()).state_dict(), tmp_path / "pytorch_model.bin",
-               _use_new_zipfile_serialization=False)
-    with pytest.raises(ValueError, match=r"is not a zip archive as torch\.save writes \(since torch 1\.6\).*sizes "
-                                         r"cannot be checked before they are allocated"):
+    torch.save(
+        AlbertModel(small_config()).state_dict(), tmp_path / "pytorch_model.bin", _use_new_zipfile_serialization=False
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"is not a zip archive as torch\.save writes \(since torch 1\.6\).*sizes "
+        r"cannot be checked before they are allocated",
+    ):
         AlbertModel.from_pretrained(tmp_path)
 
 
@@ -695,10 +834,14 @@ def test_a_pytorch_model_bin_in_the_old_format_is_refused_with_the_reason(tmp_pa
 # One line instead of a traceback
 # ---------------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("device, message", [
-    ("meta", "device must be 'cpu' or a CUDA GPU ('cuda', 'cuda:1', ...), got 'meta'"),
-    ("cuda:99", "PyTorch sees"),
-])
+
+@pytest.mark.parametrize(
+    "device, message",
+    [
+        ("meta", "device must be 'cpu' or a CUDA GPU ('cuda', 'cuda:1', ...), got 'meta'"),
+        ("cuda:99", "PyTorch sees"),
+    ],
+)
 def test_a_device_that_cannot_train_is_one_line(tmp_path, corpus, capsys, device, message):
     assert main(run_arguments(tmp_path / "run", corpus, "--device", device)) == 2
     error = capsys.readouterr().err
@@ -716,8 +859,9 @@ def test_a_checkpoint_missing_an_entry_is_one_line_naming_it(tmp_path, corpus, c
     capsys.readouterr()
     assert main(run_arguments(out, corpus, "--resume")) == 2
     error = capsys.readouterr().err
-    assert error == (f"albert-explained pretrain: error: {out / CHECKPOINT_NAME} is not a complete checkpoint: it has "
-                     f"no {entry}\n")
+    assert error == (
+        f"albert-explained pretrain: error: {out / CHECKPOINT_NAME} is not a complete checkpoint: it has no {entry}\n"
+    )
 
 
 @posix_only
@@ -729,8 +873,10 @@ def test_a_checkpoint_that_is_a_pipe_or_a_directory_is_named_as_such(tmp_path, c
     capsys.readouterr()
     with must_finish_within(60):
         assert main(run_arguments(out, corpus, "--resume")) == 2
-    assert capsys.readouterr().err == (f"albert-explained pretrain: error: cannot resume: {out / CHECKPOINT_NAME} is "
-                                       f"not a regular file (a pipe, a device or a directory); a checkpoint is one\n")
+    assert capsys.readouterr().err == (
+        f"albert-explained pretrain: error: cannot resume: {out / CHECKPOINT_NAME} is "
+        f"not a regular file (a pipe, a device or a directory); a checkpoint is one\n"
+    )
 
 
 def test_a_corpus_whose_text_changed_since_the_checkpoint_is_not_resumed(tmp_path, corpus, capsys):
@@ -743,10 +889,12 @@ def test_a_corpus_whose_text_changed_since_the_checkpoint_is_not_resumed(tmp_pat
     play.write_text(original.replace("\n", "\nA line that was not there.\n", 1), encoding="utf-8")  # same path
     capsys.readouterr()
     assert main(run_arguments(out, changed, "--resume")) == 2
-    assert capsys.readouterr().err == (f"albert-explained pretrain: error: the training data has changed since "
-                                       f"{out / CHECKPOINT_NAME} was written (the corpus, or the tokenizer that "
-                                       f"encodes it): resuming would go on with other data. Restore the data the run "
-                                       f"started with, or start a new run in another --output-dir\n")
+    assert capsys.readouterr().err == (
+        f"albert-explained pretrain: error: the training data has changed since "
+        f"{out / CHECKPOINT_NAME} was written (the corpus, or the tokenizer that "
+        f"encodes it): resuming would go on with other data. Restore the data the run "
+        f"started with, or start a new run in another --output-dir\n"
+    )
     play.write_text(original, encoding="utf-8")
     assert main(run_arguments(out, changed, "--resume")) == 0
 
@@ -789,18 +937,22 @@ def test_a_checkpoint_with_damaged_entries_is_one_line(tmp_path, corpus, capsys)
     assert "is damaged and cannot be resumed from" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("step", "2", "state.step must be an integer >= 0, got '2'"),
-    ("step", -1, "state.step must be an integer >= 0, got -1"),
-    ("batch_in_epoch", 1.5, "state.batch_in_epoch must be an integer >= 0, got 1.5"),
-    ("elapsed_seconds", float("nan"), "state.elapsed_seconds must be a finite number of seconds, got nan"),
-    ("history", "[]", "state.history must be a list of records (dicts), got str"),
-    ("history", [1, 2], "state.history must be a list of records (dicts), got list"),
-    ("processes", 0, "state.processes must be an integer >= 1, got 0"),
-    ("data_fingerprint", 7, "state.data_fingerprint must be a string, got 7"),
-])
-def test_a_checkpoint_whose_state_no_run_could_write_is_one_line_naming_the_field(tmp_path, corpus, capsys, field,
-                                                                                   value, message):
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("step", "2", "state.step must be an integer >= 0, got '2'"),
+        ("step", -1, "state.step must be an integer >= 0, got -1"),
+        ("batch_in_epoch", 1.5, "state.batch_in_epoch must be an integer >= 0, got 1.5"),
+        ("elapsed_seconds", float("nan"), "state.elapsed_seconds must be a finite number of seconds, got nan"),
+        ("history", "[]", "state.history must be a list of records (dicts), got str"),
+        ("history", [1, 2], "state.history must be a list of records (dicts), got list"),
+        ("processes", 0, "state.processes must be an integer >= 1, got 0"),
+        ("data_fingerprint", 7, "state.data_fingerprint must be a string, got 7"),
+    ],
+)
+def test_a_checkpoint_whose_state_no_run_could_write_is_one_line_naming_the_field(
+    tmp_path, corpus, capsys, field, value, message
+):
     out = tmp_path / "run"
     assert main(run_arguments(out, corpus, "--stop-after", "2", "--no-export")) == 0
     contents = torch.load(out / CHECKPOINT_NAME, weights_only=True)
@@ -809,8 +961,9 @@ def test_a_checkpoint_whose_state_no_run_could_write_is_one_line_naming_the_fiel
     capsys.readouterr()
     assert main(run_arguments(out, corpus, "--resume")) == 2
     error = capsys.readouterr().err
-    assert error == (f"albert-explained pretrain: error: {out / CHECKPOINT_NAME} is damaged and cannot be resumed "
-                     f"from: {message}\n")
+    assert error == (
+        f"albert-explained pretrain: error: {out / CHECKPOINT_NAME} is damaged and cannot be resumed from: {message}\n"
+    )
 
 
 def _damage(contents: dict, kind: str) -> None:
@@ -828,17 +981,20 @@ def _damage(contents: dict, kind: str) -> None:
         contents["state"]["step"] = 99
 
 
-@pytest.mark.parametrize("kind, message", [
-    ("training_config", "its training_config must be a dict, got list"),
-    ("model_config", "its model_config must be a dict, got list"),
-    ("model", "its model must be a dict, got list"),
-    ("scheduler", "its scheduler must be a dict, got str"),
-    ("moment_shape", r"the optimizer's exp_avg has shape \(1,\) for a parameter of shape"),
-    ("learning_rate", "the optimizer's lr must be a finite number, got 'fast'"),
-    ("history_step", r"state.history holds a record whose step is not an integer in \[0, 2\]"),
-    ("history_keys", "the record of step 1 in state.history has no mlm_loss, sop_loss"),
-    ("step_past_the_end", r"its state.step \(99\) is past the run's 6 steps"),
-])
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("training_config", "its training_config must be a dict, got list"),
+        ("model_config", "its model_config must be a dict, got list"),
+        ("model", "its model must be a dict, got list"),
+        ("scheduler", "its scheduler must be a dict, got str"),
+        ("moment_shape", r"the optimizer's exp_avg has shape \(1,\) for a parameter of shape"),
+        ("learning_rate", "the optimizer's lr must be a finite number, got 'fast'"),
+        ("history_step", r"state.history holds a record whose step is not an integer in \[0, 2\]"),
+        ("history_keys", "the record of step 1 in state.history has no mlm_loss, sop_loss"),
+        ("step_past_the_end", r"its state.step \(99\) is past the run's 6 steps"),
+    ],
+)
 def test_a_checkpoint_damaged_in_any_entry_is_one_line_before_any_step(tmp_path, corpus, capsys, kind, message):
     out = tmp_path / "run"
     assert main(run_arguments(out, corpus, "--stop-after", "2", "--no-export")) == 0
@@ -865,8 +1021,10 @@ def test_a_checkpoint_past_the_end_of_its_epoch_is_refused_rather_than_skipping_
     capsys.readouterr()
     assert main(run_arguments(out, corpus, "--resume")) == 2
     error = capsys.readouterr().err
-    assert error.startswith(f"albert-explained pretrain: error: {out / CHECKPOINT_NAME} is damaged and cannot be "
-                            f"resumed from: state.batch_in_epoch is 10000, but epoch 0 has ")
+    assert error.startswith(
+        f"albert-explained pretrain: error: {out / CHECKPOINT_NAME} is damaged and cannot be "
+        f"resumed from: state.batch_in_epoch is 10000, but epoch 0 has "
+    )
     assert error.endswith(" batches per process\n")
 
 
@@ -882,9 +1040,11 @@ def test_a_checkpoint_of_two_processes_is_not_resumed_by_one(tmp_path, corpus, c
     torch.save(contents, out / CHECKPOINT_NAME)
     capsys.readouterr()
     assert main(run_arguments(out, corpus, "--resume")) == 2
-    assert capsys.readouterr().err == (f"albert-explained pretrain: error: the checkpoint {out / CHECKPOINT_NAME} was "
-                                       f"written by a run of 2 process(es); resume it with as many (torchrun "
-                                       f"--nproc-per-node 2), not 1\n")
+    assert capsys.readouterr().err == (
+        f"albert-explained pretrain: error: the checkpoint {out / CHECKPOINT_NAME} was "
+        f"written by a run of 2 process(es); resume it with as many (torchrun "
+        f"--nproc-per-node 2), not 1\n"
+    )
     del contents["state"]["processes"]
     torch.save(contents, out / CHECKPOINT_NAME)
     assert main(run_arguments(out, corpus, "--resume")) == 0
@@ -893,6 +1053,7 @@ def test_a_checkpoint_of_two_processes_is_not_resumed_by_one(tmp_path, corpus, c
 # ---------------------------------------------------------------------------------------------------------------
 # Weights that would be wrong without a word
 # ---------------------------------------------------------------------------------------------------------------
+
 
 @posix_only
 def test_a_config_too_large_for_memory_is_refused_before_anything_is_allocated(tmp_path):
@@ -904,17 +1065,29 @@ def test_a_config_too_large_for_memory_is_refused_before_anything_is_allocated(t
     (tmp_path / "config.json").write_text(json.dumps({**config, "vocab_size": 7_000_000_000}))
     # Each word costs an embedding row (E = 16; the MLM decoder shares it) and one output bias.
     elements = sum(t.numel() for t in [*small.parameters(), *small.buffers()]) + (7_000_000_000 - 50) * (16 + 1)
-    with pytest.raises(ValueError, match=rf"config\.json describes a model of {elements:,} parameters "
-                                         rf"\({elements * 4 / 1e9:,.1f} GB\), more than this machine's memory"):
+    with pytest.raises(
+        ValueError,
+        match=rf"config\.json describes a model of {elements:,} parameters "
+        rf"\({elements * 4 / 1e9:,.1f} GB\), more than this machine's memory",
+    ):
         AlbertForMaskedLM.from_pretrained(tmp_path)
-    resident = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+    resident = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import resource
         from albert_explained import AlbertForMaskedLM
         try:
             AlbertForMaskedLM.from_pretrained({str(tmp_path)!r})
         except ValueError:
             print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-        """)], capture_output=True, text=True, timeout=120)
+        """),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert int(resident.stdout) < 2_000_000, resident.stderr  # kilobytes: under 2 GB, nothing like 3.6 TB
 
 
@@ -924,8 +1097,15 @@ def test_a_weights_file_that_is_a_pipe_or_a_directory_is_named_not_reported_miss
     AlbertModel(small_config()).save_pretrained(tmp_path)
     (tmp_path / "model.safetensors").unlink()
     os.mkfifo(tmp_path / name)
-    with must_finish_within(20), pytest.raises(ValueError, match=re.escape(
-            f"{tmp_path / name} is not a regular file (a directory, a pipe or a device); a weights file must be")):
+    with (
+        must_finish_within(20),
+        pytest.raises(
+            ValueError,
+            match=re.escape(
+                f"{tmp_path / name} is not a regular file (a directory, a pipe or a device); a weights file must be"
+            ),
+        ),
+    ):
         AlbertModel.from_pretrained(tmp_path)
     (tmp_path / name).unlink()
     (tmp_path / name).mkdir()
@@ -936,13 +1116,16 @@ def test_a_weights_file_that_is_a_pipe_or_a_directory_is_named_not_reported_miss
         assert AlbertModel.from_pretrained(tmp_path).config.hidden_size == 32
 
 
-@pytest.mark.parametrize("value, message", [
-    (torch.ones(50, 16, dtype=torch.int32), "holds torch.int32 values; weights must be floating point"),
-    (torch.ones(50, 16, dtype=torch.complex64), "holds torch.complex64 values"),
-    (torch.ones(50, 16, dtype=torch.bool), "holds torch.bool values"),
-    (torch.full((50, 16), float("nan")), "holds NaN or infinite values"),
-    (torch.full((50, 16), float("-inf")), "holds NaN or infinite values"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (torch.ones(50, 16, dtype=torch.int32), "holds torch.int32 values; weights must be floating point"),
+        (torch.ones(50, 16, dtype=torch.complex64), "holds torch.complex64 values"),
+        (torch.ones(50, 16, dtype=torch.bool), "holds torch.bool values"),
+        (torch.full((50, 16), float("nan")), "holds NaN or infinite values"),
+        (torch.full((50, 16), float("-inf")), "holds NaN or infinite values"),
+    ],
+)
 def test_weights_that_are_not_finite_floating_point_numbers_are_refused_by_name(tmp_path, value, message):
     from safetensors.torch import save_file
 

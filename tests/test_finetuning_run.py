@@ -18,8 +18,7 @@ from torch.testing import assert_close
 
 from albert_explained.cli import main
 from albert_explained.finetuning import TASK_NAMES, get_task, who_says
-from albert_explained.finetuning.run import (FinetuningConfig, build_model, epoch_batches, finetune,
-                                             resolve_model_dir)
+from albert_explained.finetuning.run import FinetuningConfig, build_model, epoch_batches, finetune, resolve_model_dir
 from albert_explained.model import AlbertForPreTraining
 from albert_explained.tokenizer import AlbertTokenizer
 from albert_explained.training.checkpoints import CHECKPOINT_NAME
@@ -45,8 +44,19 @@ def task_data(tiny_model_dir):
 
 
 def tiny_run(tiny_model_dir, output_dir, **overrides) -> FinetuningConfig:
-    settings = dict(model=str(tiny_model_dir), output_dir=str(output_dir), steps=6, batch_size=4, learning_rate=1e-3,
-                    eval_every=2, checkpoint_every=2, eval_batch_size=8, device="cpu", progress=False, **SIZES)
+    settings = dict(
+        model=str(tiny_model_dir),
+        output_dir=str(output_dir),
+        steps=6,
+        batch_size=4,
+        learning_rate=1e-3,
+        eval_every=2,
+        checkpoint_every=2,
+        eval_batch_size=8,
+        device="cpu",
+        progress=False,
+        **SIZES,
+    )
     return FinetuningConfig(**{**settings, **overrides})
 
 
@@ -55,8 +65,9 @@ def step_records(history):
 
 
 @pytest.mark.parametrize("task_name", TASK_NAMES)
-def test_one_training_step_of_each_head_is_transformers_loss_gradients_and_update(task_name, tiny_model_dir,
-                                                                                 task_data, tmp_path):
+def test_one_training_step_of_each_head_is_transformers_loss_gradients_and_update(
+    task_name, tiny_model_dir, task_data, tmp_path
+):
     task = get_task(task_name)
     chunk = task_data(task_name).train[:4]
     batch = task.collate(chunk, 0)
@@ -80,15 +91,27 @@ def test_one_training_step_of_each_head_is_transformers_loss_gradients_and_updat
 
     # One step of our loop (AdamW, clipping at 1.0, no warm-up) against torch's AdamW on the reference, written out.
     ours.zero_grad(set_to_none=True)
-    config = TrainingConfig(learning_rate=1e-3, steps=1, warmup_steps=0, batch_size=4, eval_every=1,
-                            checkpoint_every=1, device="cpu", progress=False)
+    config = TrainingConfig(
+        learning_rate=1e-3,
+        steps=1,
+        warmup_steps=0,
+        batch_size=4,
+        eval_every=1,
+        checkpoint_every=1,
+        device="cpu",
+        progress=False,
+    )
     loop = TrainingLoop(ours, ModelLoss(ours), config, start_session(config), tmp_path)
     loop.run(lambda epoch: [chunk], lambda c: task.collate(c, 0), evaluate=dict)
-    decay = [p for name, p in reference.named_parameters() if not any(n in name for n in NO_DECAY_NAMES)
-             and dict(ours.named_parameters())[name].requires_grad]
+    decay = [
+        p
+        for name, p in reference.named_parameters()
+        if not any(n in name for n in NO_DECAY_NAMES) and dict(ours.named_parameters())[name].requires_grad
+    ]
     no_decay = [p for name, p in reference.named_parameters() if any(n in name for n in NO_DECAY_NAMES)]
-    optimizer = torch.optim.AdamW([dict(params=decay, weight_decay=0.01), dict(params=no_decay, weight_decay=0.0)],
-                                  lr=1e-3, eps=1e-6)
+    optimizer = torch.optim.AdamW(
+        [dict(params=decay, weight_decay=0.01), dict(params=no_decay, weight_decay=0.0)], lr=1e-3, eps=1e-6
+    )
     nn.utils.clip_grad_norm_(reference.parameters(), 1.0)
     optimizer.step()
     assert step_records(loop.state.history)[0]["loss"] == pytest.approx(reference_loss.item(), rel=1e-5)
@@ -120,8 +143,9 @@ def test_each_epoch_is_the_training_examples_shuffled_by_seed_and_epoch_in_full_
 
 
 @pytest.mark.parametrize("task_name", TASK_NAMES)
-def test_the_run_directory_loads_in_transformers_with_our_logits_and_its_pipelines_agree(task_name, tiny_model_dir,
-                                                                                       tmp_path):
+def test_the_run_directory_loads_in_transformers_with_our_logits_and_its_pipelines_agree(
+    task_name, tiny_model_dir, tmp_path
+):
     out = tmp_path / "run"
     result = finetune(tiny_run(tiny_model_dir, out, task=task_name, steps=2))
     task, validation = result.task, result.data.validation
@@ -130,8 +154,12 @@ def test_the_run_directory_loads_in_transformers_with_our_logits_and_its_pipelin
     assert metrics["score"] == task.evaluate(result.model, validation)[task.metric]
     assert metrics["baseline"] == task.baseline(result.data.train, validation)
     assert metrics["baseline_name"] == task.baseline_name
-    assert (metrics["steps"], metrics["device"], metrics["precision"], metrics["from_scratch"]) == (2, "cpu", "fp32",
-                                                                                                   False)
+    assert (metrics["steps"], metrics["device"], metrics["precision"], metrics["from_scratch"]) == (
+        2,
+        "cpu",
+        "fp32",
+        False,
+    )
     assert f"| {task.metric} | {metrics['score']:.1%} | {metrics['baseline']:.1%}" in (out / "README.md").read_text()
     assert [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()] == result.history
     assert (out / CHECKPOINT_NAME).is_file()
@@ -161,8 +189,12 @@ def test_the_run_directory_loads_in_transformers_with_our_logits_and_its_pipelin
         # splits the questions' quote marks differently ('"', '▁how' against ours '"', 'how'), so it would run on
         # other pieces. The slow pipeline answers in whole words of the context (split at whitespace): the words
         # that our span of pieces touches.
-        pipe = transformers.pipeline("question-answering", model=str(out), device="cpu",
-                                     tokenizer=transformers.AlbertTokenizer.from_pretrained(out))
+        pipe = transformers.pipeline(
+            "question-answering",
+            model=str(out),
+            device="cpu",
+            tokenizer=transformers.AlbertTokenizer.from_pretrained(out),
+        )
         with torch.no_grad():
             output = ours(**batch)
         for row, encoded in enumerate(validation):
@@ -170,10 +202,10 @@ def test_the_run_directory_loads_in_transformers_with_our_logits_and_its_pipelin
             start, end = who_says.best_span(output.start_logits[row], output.end_logits[row], first, last)
             start_char, end_char = encoded.offset_mapping[start][0], encoded.offset_mapping[end][1]
             context = encoded.example.context
-            words = [word for word in re.finditer(r"\S+", context) if word.end() > start_char and
-                     word.start() < end_char]
-            answer = pipe(question=encoded.example.question, context=context,
-                          max_answer_len=who_says.MAX_ANSWER_LENGTH)
+            words = [
+                word for word in re.finditer(r"\S+", context) if word.end() > start_char and word.start() < end_char
+            ]
+            answer = pipe(question=encoded.example.question, context=context, max_answer_len=who_says.MAX_ANSWER_LENGTH)
             assert answer["answer"] == " ".join(word.group() for word in words), encoded.example
             assert answer["start"] == words[0].start()
 
@@ -189,13 +221,19 @@ def test_from_scratch_trains_the_same_architecture_from_random_weights(tiny_mode
     assert torch.equal(pretrained.state_dict()[words], saved)
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (dict(task="summarisation"), "task must be one of sequence-classification, token-classification, "
-                                 "question-answering, multiple-choice, got 'summarisation'"),
-    (dict(steps=0), "steps must be a positive integer, got 0"),
-    (dict(model="MISSING"), "no checkpoint directory at"),
-    (dict(max_seq_length=65), r"max_seq_length \(65\) must be at most the model's max_position_embeddings \(64\)"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            dict(task="summarisation"),
+            "task must be one of sequence-classification, token-classification, "
+            "question-answering, multiple-choice, got 'summarisation'",
+        ),
+        (dict(steps=0), "steps must be a positive integer, got 0"),
+        (dict(model="MISSING"), "no checkpoint directory at"),
+        (dict(max_seq_length=65), r"max_seq_length \(65\) must be at most the model's max_position_embeddings \(64\)"),
+    ],
+)
 def test_bad_input_is_an_error_naming_the_argument_before_any_work(overrides, message, tiny_model_dir, tmp_path):
     if overrides.get("model") == "MISSING":
         overrides = dict(model=str(tmp_path / "no-such-model"))
@@ -207,14 +245,18 @@ def test_bad_input_is_an_error_naming_the_argument_before_any_work(overrides, me
 def test_a_second_run_on_a_directory_in_use_is_refused_and_told_who_holds_it(tiny_model_dir, tmp_path):
     out = tmp_path / "run"
     with lock_output_dir(out, holder="albert-explained finetune genre (the first run)"):
-        with pytest.raises(RunDirectoryInUse, match=r"run is in use by another run: process \d+ on .*: "
-                                                    r"albert-explained finetune genre \(the first run\)"):
+        with pytest.raises(
+            RunDirectoryInUse,
+            match=r"run is in use by another run: process \d+ on .*: "
+            r"albert-explained finetune genre \(the first run\)",
+        ):
             finetune(tiny_run(tiny_model_dir, out))
         assert [p.name for p in out.iterdir()] == [".lock"]  # the refused run wrote nothing
 
 
-def test_ctrl_c_on_the_first_step_of_a_new_run_removes_what_it_wrote_and_a_later_step_keeps_it(tiny_model_dir,
-                                                                                                 tmp_path, monkeypatch):
+def test_ctrl_c_on_the_first_step_of_a_new_run_removes_what_it_wrote_and_a_later_step_keeps_it(
+    tiny_model_dir, tmp_path, monkeypatch
+):
     real_forward, calls = ModelLoss.forward, []
 
     def interrupted_at(step):
@@ -223,12 +265,16 @@ def test_ctrl_c_on_the_first_step_of_a_new_run_removes_what_it_wrote_and_a_later
             if len(calls) == step:
                 raise KeyboardInterrupt
             return real_forward(self, **batch)
+
         return forward
 
     out = tmp_path / "run"
     monkeypatch.setattr(ModelLoss, "forward", interrupted_at(1))
-    with pytest.raises(KeyboardInterrupt, match=f"before the first training step; what the run had written in {out} "
-                                                f"is removed, so the same command starts it again"):
+    with pytest.raises(
+        KeyboardInterrupt,
+        match=f"before the first training step; what the run had written in {out} "
+        f"is removed, so the same command starts it again",
+    ):
         finetune(tiny_run(tiny_model_dir, out))
     assert not out.exists()
     calls.clear()
@@ -248,8 +294,11 @@ def test_a_checkpoint_without_the_encoders_weights_is_refused_not_fine_tuned_as_
     weights = load_file(model_dir / "model.safetensors")
     dropped = next(key for key in weights if "attention.query.weight" in key)
     save_file({key: tensor for key, tensor in weights.items() if key != dropped}, model_dir / "model.safetensors")
-    with pytest.raises(ValueError, match=rf"model {model_dir} lacks 1 of the encoder's weights \({dropped} first\): "
-                                         rf"it is not a pretrained ALBERT"):
+    with pytest.raises(
+        ValueError,
+        match=rf"model {model_dir} lacks 1 of the encoder's weights \({dropped} first\): "
+        rf"it is not a pretrained ALBERT",
+    ):
         finetune(tiny_run(model_dir, tmp_path / "run"))
     assert not (tmp_path / "run").exists()
     assert finetune(tiny_run(model_dir, tmp_path / "run", from_scratch=True, steps=2)).step == 2  # on purpose: fine
@@ -259,8 +308,18 @@ def test_a_resume_that_names_the_bundled_model_it_started_from_by_default_is_acc
     from albert_explained.bundled import bundled_model_dir
 
     out = tmp_path / "run"
-    settings = dict(output_dir=str(out), steps=4, batch_size=4, eval_every=2, checkpoint_every=2, device="cpu",
-                    progress=False, train_size=16, validation_size=8, task="multiple-choice")
+    settings = dict(
+        output_dir=str(out),
+        steps=4,
+        batch_size=4,
+        eval_every=2,
+        checkpoint_every=2,
+        device="cpu",
+        progress=False,
+        train_size=16,
+        validation_size=8,
+        task="multiple-choice",
+    )
     assert finetune(FinetuningConfig(**settings, stop_after=2)).step == 2  # model=None: the bundled model
     resumed = finetune(FinetuningConfig(**settings, model=str(bundled_model_dir()), resume=True))
     assert resumed.step == 4
@@ -276,8 +335,11 @@ def test_a_hub_id_fails_fast_and_names_the_argument_when_the_hub_cannot_be_reach
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there: as offline as it gets
     started = time.time()
-    with pytest.raises(OSError, match="model 'albert/albert-base-v2' is not a local directory and could not be "
-                                      "downloaded as a hub id: cannot reach http://127.0.0.1:9"):
+    with pytest.raises(
+        OSError,
+        match="model 'albert/albert-base-v2' is not a local directory and could not be "
+        "downloaded as a hub id: cannot reach http://127.0.0.1:9",
+    ):
         resolve_model_dir("albert/albert-base-v2")
     assert time.time() - started < 10
 
@@ -291,9 +353,29 @@ def test_a_new_run_never_overwrites_an_earlier_one(tiny_model_dir, tmp_path):
 
 def test_the_command_fine_tunes_and_writes_the_model_directory(tiny_model_dir, tmp_path, capsys):
     out = tmp_path / "next-line"
-    code = main(["finetune", "multiple-choice", "--output-dir", str(out), "--model", str(tiny_model_dir),
-                 "--steps", "2", "--batch-size", "4", "--train-size", "16", "--validation-size", "8",
-                 "--device", "cpu", "--precision", "fp32", "--no-progress"])
+    code = main(
+        [
+            "finetune",
+            "multiple-choice",
+            "--output-dir",
+            str(out),
+            "--model",
+            str(tiny_model_dir),
+            "--steps",
+            "2",
+            "--batch-size",
+            "4",
+            "--train-size",
+            "16",
+            "--validation-size",
+            "8",
+            "--device",
+            "cpu",
+            "--precision",
+            "fp32",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     printed = capsys.readouterr().out

@@ -30,8 +30,11 @@ def type_checking_only(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
     `else:` does."""
     while node in parents:
         parent = parents[node]
-        if (isinstance(parent, ast.If) and ast.unparse(parent.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
-                and node in parent.body):
+        if (
+            isinstance(parent, ast.If)
+            and ast.unparse(parent.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+            and node in parent.body
+        ):
             return True
         node = parent
     return False
@@ -67,8 +70,12 @@ def imported_modules(name: str) -> set[str]:
                 found.add(submodule if submodule in MODULES else target)
     # Importing a module runs the __init__ of every package above it first: those are imports too, except of the
     # packages this module sits in, which have begun running before it.
-    found.update(package for module in list(found) for package in packages_above(module)
-                 if package not in packages_above(name) and package != name)
+    found.update(
+        package
+        for module in list(found)
+        for package in packages_above(module)
+        if package not in packages_above(name) and package != name
+    )
     found.discard(name)
     return found
 
@@ -112,10 +119,14 @@ def test_no_python_string_holds_a_page_of_html_or_javascript():
     found = []
     for name, path in MODULES.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        docstrings = {id(body[0].value) for node in ast.walk(tree)
-                      if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                      and (body := node.body) and isinstance(body[0], ast.Expr)
-                      and isinstance(body[0].value, ast.Constant)}
+        docstrings = {
+            id(body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and (body := node.body)
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.JoinedStr):  # an f-string: its literal pieces together
                 text = "".join(part.value for part in node.values if isinstance(part, ast.Constant))

@@ -17,8 +17,15 @@ from albert_explained import AlbertConfig
 from albert_explained.task_heads import AlbertForSequenceClassification
 from albert_explained.training.checkpoints import CHECKPOINT_NAME, save_checkpoint
 from albert_explained.training.distributed import Distributed
-from albert_explained.training.loop import (LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, check_output_dir,
-                                            lock_output_dir, start_session)
+from albert_explained.training.loop import (
+    LOG_NAME,
+    ModelLoss,
+    TrainingConfig,
+    TrainingLoop,
+    check_output_dir,
+    lock_output_dir,
+    start_session,
+)
 from albert_explained.training.run_directory import RunDirectoryInUse
 from albert_explained.training.optim import make_optimizer, make_scheduler, warmup_linear_decay
 
@@ -53,14 +60,14 @@ class NoisyRegression(nn.Module):
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         self.autocast_seen.append(torch.is_autocast_enabled("cpu"))
         error = self.line.weight * x + self.line.bias - (y + 0.01 * torch.randn(y.shape))  # (B,)
-        return {"loss": (error ** 2).mean(), "abs_error": error.abs().mean().detach()}
+        return {"loss": (error**2).mean(), "abs_error": error.abs().mean().detach()}
 
 
 def batches_for_epoch(epoch: int) -> list[list[tuple[float, float]]]:
     """Ten batches of four points, a pure function of the epoch."""
     x = torch.randn(BATCH * BATCHES_PER_EPOCH, generator=torch.Generator().manual_seed(epoch))
     points = list(zip(x.tolist(), (3 * x - 2).tolist(), strict=True))
-    return [points[i:i + BATCH] for i in range(0, len(points), BATCH)]
+    return [points[i : i + BATCH] for i in range(0, len(points), BATCH)]
 
 
 def collate(chunk: list[tuple[float, float]]) -> dict[str, torch.Tensor]:
@@ -68,8 +75,17 @@ def collate(chunk: list[tuple[float, float]]) -> dict[str, torch.Tensor]:
 
 
 def line_config(**overrides) -> TrainingConfig:
-    settings = dict(learning_rate=0.3, steps=25, warmup_steps=2, batch_size=BATCH, eval_every=5,
-                    checkpoint_every=5, seed=3, device="cpu", progress=False)
+    settings = dict(
+        learning_rate=0.3,
+        steps=25,
+        warmup_steps=2,
+        batch_size=BATCH,
+        eval_every=5,
+        checkpoint_every=5,
+        seed=3,
+        device="cpu",
+        progress=False,
+    )
     return TrainingConfig(**{**settings, **overrides})
 
 
@@ -128,7 +144,7 @@ def test_each_step_is_forward_backward_clip_optimizer_and_schedule(tmp_path):
     scheduler = make_scheduler(optimizer, config.warmup_steps, config.steps)
     losses, norms = [], []
     for epoch in range(3):
-        for chunk in batches_for_epoch(epoch)[:config.steps - 10 * epoch]:
+        for chunk in batches_for_epoch(epoch)[: config.steps - 10 * epoch]:
             loss = objective(**collate(chunk))["loss"]
             loss.backward()
             norms.append(nn.utils.clip_grad_norm_(line.parameters(), 0.5).item())
@@ -147,8 +163,9 @@ def test_evaluation_every_eval_every_steps_and_once_at_the_end(tmp_path):
     assert run.evaluated_at == [5, 10, 15, 20, 23]
     evaluations = [r for r in run.loop.state.history if "eval" in r]
     assert [r["step"] for r in evaluations] == [5, 10, 15, 20, 23]
-    assert run.final_metrics == evaluations[-1]["eval"] == {"weight": run.line.weight.item(),
-                                                            "bias": run.line.bias.item()}
+    assert (
+        run.final_metrics == evaluations[-1]["eval"] == {"weight": run.line.weight.item(), "bias": run.line.bias.item()}
+    )
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
@@ -178,7 +195,8 @@ def test_checkpoints_before_the_first_step_every_n_steps_and_at_the_stop_through
 
 
 def test_a_disk_full_at_a_checkpoint_leaves_the_previous_one_and_resuming_from_it_repeats_the_run(
-        tmp_path, monkeypatch, disk_fills_while_writing):
+    tmp_path, monkeypatch, disk_fills_while_writing
+):
     whole = fit_line(tmp_path / "whole")
 
     def disk_full_at_step_10(path, *args):
@@ -186,8 +204,9 @@ def test_a_disk_full_at_a_checkpoint_leaves_the_previous_one_and_resuming_from_i
             disk_fills_while_writing(CHECKPOINT_NAME)  # conftest.py: half of the file is written, then ENOSPC
         save_checkpoint(path, *args)
 
-    with pytest.raises(OSError, match="no space left on device while writing .*; the existing checkpoint.pt is "
-                                      "unchanged"):
+    with pytest.raises(
+        OSError, match="no space left on device while writing .*; the existing checkpoint.pt is unchanged"
+    ):
         fit_line(tmp_path / "crashed", write_checkpoint=disk_full_at_step_10)
     monkeypatch.undo()
     assert sorted(p.name for p in (tmp_path / "crashed").iterdir()) == [CHECKPOINT_NAME, LOG_NAME]  # no half file
@@ -198,7 +217,8 @@ def test_a_disk_full_at_a_checkpoint_leaves_the_previous_one_and_resuming_from_i
 
 
 def test_a_loss_that_becomes_nan_stops_the_run_before_it_is_logged_and_the_last_checkpoint_is_the_last_good_one(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     real_forward, calls = NoisyRegression.forward, []
 
     def forward(self, x, y):
@@ -206,8 +226,11 @@ def test_a_loss_that_becomes_nan_stops_the_run_before_it_is_logged_and_the_last_
         return real_forward(self, x, y * float("nan") if len(calls) == 8 else y)  # step 8's targets are NaN
 
     monkeypatch.setattr(NoisyRegression, "forward", forward)
-    with pytest.raises(FloatingPointError, match=r"training diverged at step 8 \(.*loss = nan.*\); the run stops "
-                                                 r"without exporting a model"):
+    with pytest.raises(
+        FloatingPointError,
+        match=r"training diverged at step 8 \(.*loss = nan.*\); the run stops "
+        r"without exporting a model",
+    ):
         fit_line(tmp_path)
     logged = [json.loads(line) for line in (tmp_path / LOG_NAME).read_text().splitlines()]
     assert [record["step"] for record in logged if "loss" in record] == [1, 2, 3, 4, 5, 6, 7]
@@ -227,8 +250,11 @@ def test_a_last_update_that_makes_a_weight_nan_stops_the_run_before_its_checkpoi
         return result
 
     monkeypatch.setattr(torch.optim.AdamW, "step", step)
-    with pytest.raises(FloatingPointError, match=r"training diverged at step 25 \(the update made 1 weight tensors NaN "
-                                                 r"or infinite, weight first\); the run stops without exporting"):
+    with pytest.raises(
+        FloatingPointError,
+        match=r"training diverged at step 25 \(the update made 1 weight tensors NaN "
+        r"or infinite, weight first\); the run stops without exporting",
+    ):
         fit_line(tmp_path, optimizer="adamw")
     checkpoint = torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)
     assert checkpoint["state"]["step"] < 25 and all(torch.isfinite(v).all() for v in checkpoint["model"].values())
@@ -265,8 +291,11 @@ def test_a_second_run_on_a_locked_output_dir_is_refused_naming_the_holder(tmp_pa
 def test_resuming_with_other_settings_is_refused_before_anything_changes(tmp_path):
     fit_line(tmp_path, stop_after=5)
     saved = (tmp_path / CHECKPOINT_NAME).read_bytes()
-    with pytest.raises(ValueError, match=r"Differences: learning_rate: checkpoint 0.3, now 0.2; steps: checkpoint "
-                                         r"25, now 30"):
+    with pytest.raises(
+        ValueError,
+        match=r"Differences: learning_rate: checkpoint 0.3, now 0.2; steps: checkpoint "
+        r"25, now 30",
+    ):
         fit_line(tmp_path, resume=True, learning_rate=0.2, steps=30)
     assert (tmp_path / CHECKPOINT_NAME).read_bytes() == saved
     fit_line(tmp_path, resume=True, eval_every=7, checkpoint_every=100)  # cadence may change
@@ -313,7 +342,7 @@ def test_a_task_head_fine_tunes_in_the_same_loop_with_its_own_loss(tmp_path):
 
     def examples_for_epoch(epoch: int) -> list[list[list[int]]]:
         ids = torch.randint(3, 20, (32, 6), generator=torch.Generator().manual_seed(epoch)).tolist()
-        return [ids[i:i + 8] for i in range(0, 32, 8)]
+        return [ids[i : i + 8] for i in range(0, 32, 8)]
 
     def collate_ids(chunk: list[list[int]]) -> dict[str, torch.Tensor]:
         input_ids = torch.tensor(chunk)  # (B, T)

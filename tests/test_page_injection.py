@@ -25,12 +25,20 @@ HOSTILE_TOKENS = [
     "[CLS]",
     "</script><script>window.injected = 1</script>",
     "<!--<script>",
-    "{{data}}", "{{title}}", "{{script}}", "{{id}}",
-    "\\", '\\"', "\\u003c/script>",
-    "\u2028", "\u2029",
+    "{{data}}",
+    "{{title}}",
+    "{{script}}",
+    "{{id}}",
+    "\\",
+    '\\"',
+    "\\u003c/script>",
+    "\u2028",
+    "\u2029",
     "\ud800",  # half of a surrogate pair: not a character at all
     "<img src=x onerror=window.injected=1>",
-    "]]>", "&lt;", "'\"`",
+    "]]>",
+    "&lt;",
+    "'\"`",
     "[SEP]",
 ]
 HOSTILE_TITLE = "</title><script>window.injected = 1</script>{{data}} & \\ \u2028 \ud800"
@@ -101,8 +109,16 @@ def test_the_page_is_ascii_so_its_encoding_cannot_matter():
 
 def test_page_js_puts_tokens_on_the_page_only_as_text():
     script = views.page._package_file("page.js")
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
-                 "setTimeout(\"", "setInterval(\""):
+    for sink in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+        'setTimeout("',
+        'setInterval("',
+    ):
         assert sink not in script, sink
 
 
@@ -130,8 +146,12 @@ def test_hostile_tokens_draw_in_headless_chromium_and_run_nothing(tmp_path):
       document.body.setAttribute("data-probe", [window.injected === undefined ? "clean" : "injected",
         tokens.length, document.scripts.length, inked].join(" ")); });</script></body>"""
     page.write_text(page.read_text().replace("</body>", probe))
-    result = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     found = re.search(r'data-probe="(\w+) (\d+) (\d+) (\d+)"', result.stdout)
     assert found, result.stderr[-2000:]
     verdict, tokens, scripts, inked = found.group(1), *map(int, found.groups()[1:])

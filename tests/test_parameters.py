@@ -52,8 +52,7 @@ def albert_formula(V, E, H, I, L, sharing="all-shared", pooler=True, positions=P
     ffn = 2 * H * I + I + H + 2 * H  # H -> I -> H + the LayerNorm after it
     attention_copies = L if sharing in ("not-shared", "shared-FFN") else 1
     ffn_copies = L if sharing in ("not-shared", "shared-attention") else 1
-    return (embeddings + projection + attention_copies * attention + ffn_copies * ffn
-            + (H * H + H if pooler else 0))
+    return embeddings + projection + attention_copies * attention + ffn_copies * ffn + (H * H + H if pooler else 0)
 
 
 def bert_formula(V, H, I, L, pooler=True):
@@ -89,8 +88,9 @@ def test_every_albert_preset_has_the_reference_parameter_count(preset, ours, the
 @pytest.mark.parametrize("preset", sorted(BERT_PRESETS))
 def test_every_bert_preset_has_the_reference_parameter_count(preset, pooler):
     ours = on_meta(BertModel, BertConfig.from_preset(preset), add_pooling_layer=pooler)
-    reference = on_meta(transformers.BertModel, transformers.BertConfig(**BERT_PRESETS[preset]),
-                        add_pooling_layer=pooler)
+    reference = on_meta(
+        transformers.BertModel, transformers.BertConfig(**BERT_PRESETS[preset]), add_pooling_layer=pooler
+    )
     assert count_parameters(ours).total == torch_count(reference)
 
 
@@ -113,8 +113,15 @@ def test_albert_sizes_have_the_counts_of_the_reference_notes(preset):
 
 # --- The breakdown ------------------------------------------------------------------------------------------------
 
-ALL_CLASSES = [AlbertModel, AlbertForPreTraining, AlbertForMaskedLM, AlbertForSequenceClassification,
-               AlbertForTokenClassification, AlbertForQuestionAnswering, AlbertForMultipleChoice]
+ALL_CLASSES = [
+    AlbertModel,
+    AlbertForPreTraining,
+    AlbertForMaskedLM,
+    AlbertForSequenceClassification,
+    AlbertForTokenClassification,
+    AlbertForQuestionAnswering,
+    AlbertForMultipleChoice,
+]
 
 
 @pytest.mark.parametrize("sharing", ["all-shared", "shared-attention", "shared-FFN", "not-shared"])
@@ -153,12 +160,24 @@ def test_bert_base_has_no_projection_and_twelve_layers_of_weights():
     assert counts.total == bert_formula(V, H, I, L)
 
 
-@pytest.mark.parametrize("ours, theirs, config, their_config", [
-    (AlbertForPreTraining, transformers.AlbertForPreTraining, AlbertConfig.from_preset("albert-base-v2"),
-     transformers.AlbertConfig(**ALBERT_PRESETS["albert-base-v2"])),
-    (BertModel, transformers.BertModel, BertConfig.from_preset("bert-base"),
-     transformers.BertConfig(**BERT_PRESETS["bert-base"])),
-], ids=["albert_pretraining", "bert"])
+@pytest.mark.parametrize(
+    "ours, theirs, config, their_config",
+    [
+        (
+            AlbertForPreTraining,
+            transformers.AlbertForPreTraining,
+            AlbertConfig.from_preset("albert-base-v2"),
+            transformers.AlbertConfig(**ALBERT_PRESETS["albert-base-v2"]),
+        ),
+        (
+            BertModel,
+            transformers.BertModel,
+            BertConfig.from_preset("bert-base"),
+            transformers.BertConfig(**BERT_PRESETS["bert-base"]),
+        ),
+    ],
+    ids=["albert_pretraining", "bert"],
+)
 def test_transformers_models_get_the_same_breakdown_as_ours(ours, theirs, config, their_config):
     # The reference names BERT's modules differently (attention.self.query, intermediate.dense, output.dense).
     assert count_parameters(on_meta(theirs, their_config)) == count_parameters(on_meta(ours, config))
@@ -169,8 +188,10 @@ def test_relative_position_table_is_counted_with_attention_like_the_reference():
     H, D, positions = config.hidden_size, config.head_size, config.max_position_embeddings
     counts = count_parameters(on_meta(AlbertModel, config))
     assert counts.attention == 4 * H * H + 4 * H + (2 * positions - 1) * D
-    reference = on_meta(transformers.AlbertModel, transformers.AlbertConfig(**ALBERT_PRESETS["tiny"],
-                                                                            position_embedding_type="relative_key"))
+    reference = on_meta(
+        transformers.AlbertModel,
+        transformers.AlbertConfig(**ALBERT_PRESETS["tiny"], position_embedding_type="relative_key"),
+    )
     assert counts.total == torch_count(reference)
 
 
@@ -188,9 +209,12 @@ def test_a_parameter_of_unknown_role_is_an_error_that_names_it():
 def test_not_shared_minus_all_shared_is_l_minus_one_layers():
     H, I, L = 768, 3072, 12
     one_layer = (4 * H * H + 4 * H) + (2 * H * I + I + H) + 2 * 2 * H  # attention, FFN, two LayerNorms
-    counts = {sharing: count_parameters(on_meta(AlbertModel, AlbertConfig.from_preset("albert-base-v2",
-                                                                                       sharing=sharing))).total
-              for sharing in ("all-shared", "shared-attention", "shared-FFN", "not-shared")}
+    counts = {
+        sharing: count_parameters(
+            on_meta(AlbertModel, AlbertConfig.from_preset("albert-base-v2", sharing=sharing))
+        ).total
+        for sharing in ("all-shared", "shared-attention", "shared-FFN", "not-shared")
+    }
     assert counts["not-shared"] - counts["all-shared"] == (L - 1) * one_layer  # 77,966,592
     # shared-attention keeps one attention (with its LayerNorm); shared-FFN one FFN (with the LayerNorm after it).
     assert counts["not-shared"] - counts["shared-attention"] == (L - 1) * (4 * H * H + 4 * H + 2 * H)
@@ -210,15 +234,22 @@ def test_the_tied_mlm_decoder_is_counted_once_as_the_word_embeddings():
     assert pretraining.total - base.total == pretraining.heads
 
 
-@pytest.mark.parametrize("cls, head, pooler", [
-    (AlbertForSequenceClassification, lambda H, n: H * n + n, True),
-    (AlbertForMultipleChoice, lambda H, n: H + 1, True),
-    (AlbertForTokenClassification, lambda H, n: H * n + n, False),
-    (AlbertForQuestionAnswering, lambda H, n: 2 * H + 2, False),
-], ids=lambda x: getattr(x, "__name__", ""))
+@pytest.mark.parametrize(
+    "cls, head, pooler",
+    [
+        (AlbertForSequenceClassification, lambda H, n: H * n + n, True),
+        (AlbertForMultipleChoice, lambda H, n: H + 1, True),
+        (AlbertForTokenClassification, lambda H, n: H * n + n, False),
+        (AlbertForQuestionAnswering, lambda H, n: 2 * H + 2, False),
+    ],
+    ids=lambda x: getattr(x, "__name__", ""),
+)
 def test_task_heads_count_as_heads(cls, head, pooler):
-    config = AlbertConfig.from_preset("tiny", num_labels=3) if cls is not AlbertForQuestionAnswering \
+    config = (
+        AlbertConfig.from_preset("tiny", num_labels=3)
+        if cls is not AlbertForQuestionAnswering
         else AlbertConfig.from_preset("tiny")
+    )
     H = config.hidden_size
     counts = count_parameters(on_meta(cls, config))
     assert counts.heads == head(H, config.num_labels)
@@ -229,17 +260,28 @@ def test_task_heads_count_as_heads(cls, head, pooler):
 
 # The paper's rows (reference notes 3.1, 3.3, 3.4): (table, E, H, L, sharing or "BERT", figure as printed).
 PAPER = [
-    (1, 768, 768, 12, "BERT", "108M"), (1, 1024, 1024, 24, "BERT", "334M"),
-    (1, 128, 768, 12, "all-shared", "12M"), (1, 128, 1024, 24, "all-shared", "18M"),
-    (1, 128, 2048, 24, "all-shared", "60M"), (1, 128, 4096, 12, "all-shared", "235M"),
-    (3, 64, 768, 12, "not-shared", "87M"), (3, 128, 768, 12, "not-shared", "89M"),
-    (3, 256, 768, 12, "not-shared", "93M"), (3, 768, 768, 12, "not-shared", "108M"),
-    (3, 64, 768, 12, "all-shared", "10M"), (3, 128, 768, 12, "all-shared", "12M"),
-    (3, 256, 768, 12, "all-shared", "16M"), (3, 768, 768, 12, "all-shared", "31M"),
-    (4, 768, 768, 12, "all-shared", "31M"), (4, 768, 768, 12, "shared-attention", "83M"),
-    (4, 768, 768, 12, "shared-FFN", "57M"), (4, 768, 768, 12, "not-shared", "108M"),
-    (4, 128, 768, 12, "all-shared", "12M"), (4, 128, 768, 12, "shared-attention", "64M"),
-    (4, 128, 768, 12, "shared-FFN", "38M"), (4, 128, 768, 12, "not-shared", "89M"),
+    (1, 768, 768, 12, "BERT", "108M"),
+    (1, 1024, 1024, 24, "BERT", "334M"),
+    (1, 128, 768, 12, "all-shared", "12M"),
+    (1, 128, 1024, 24, "all-shared", "18M"),
+    (1, 128, 2048, 24, "all-shared", "60M"),
+    (1, 128, 4096, 12, "all-shared", "235M"),
+    (3, 64, 768, 12, "not-shared", "87M"),
+    (3, 128, 768, 12, "not-shared", "89M"),
+    (3, 256, 768, 12, "not-shared", "93M"),
+    (3, 768, 768, 12, "not-shared", "108M"),
+    (3, 64, 768, 12, "all-shared", "10M"),
+    (3, 128, 768, 12, "all-shared", "12M"),
+    (3, 256, 768, 12, "all-shared", "16M"),
+    (3, 768, 768, 12, "all-shared", "31M"),
+    (4, 768, 768, 12, "all-shared", "31M"),
+    (4, 768, 768, 12, "shared-attention", "83M"),
+    (4, 768, 768, 12, "shared-FFN", "57M"),
+    (4, 768, 768, 12, "not-shared", "108M"),
+    (4, 128, 768, 12, "all-shared", "12M"),
+    (4, 128, 768, 12, "shared-attention", "64M"),
+    (4, 128, 768, 12, "shared-FFN", "38M"),
+    (4, 128, 768, 12, "not-shared", "89M"),
 ]
 V_ALBERT = 30000
 
@@ -258,8 +300,17 @@ def rows():
 
 
 def test_the_table_has_the_papers_rows_in_order(rows):
-    described = [(r.table, r.embedding_size, r.hidden_size, r.num_layers,
-                  "BERT" if r.model == "BertModel" else r.sharing, r.paper) for r in rows]
+    described = [
+        (
+            r.table,
+            r.embedding_size,
+            r.hidden_size,
+            r.num_layers,
+            "BERT" if r.model == "BertModel" else r.sharing,
+            r.paper,
+        )
+        for r in rows
+    ]
     assert described == PAPER
     assert all(r.model == "AlbertModel" for r in rows if r.table in (3, 4))
 

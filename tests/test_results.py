@@ -55,12 +55,17 @@ def test_the_bundled_model_section_gives_the_figures_of_its_metrics_json(results
     assert metrics["command"] == BUNDLED_MODEL_COMMAND
 
 
-@pytest.mark.parametrize("section, changes", [
-    ("What sharing costs", {}),
-    ("What sharing costs", {"sharing": "not-shared"}),  # the same computation, L times the layer weights
-    ("Other knobs", {"hidden_size": 256, "num_attention_heads": 4, "intermediate_size": 1024,
-                     "num_hidden_layers": 2}),  # the wider, shallower shape
-])
+@pytest.mark.parametrize(
+    "section, changes",
+    [
+        ("What sharing costs", {}),
+        ("What sharing costs", {"sharing": "not-shared"}),  # the same computation, L times the layer weights
+        (
+            "Other knobs",
+            {"hidden_size": 256, "num_attention_heads": 4, "intermediate_size": 1024, "num_hidden_layers": 2},
+        ),  # the wider, shallower shape
+    ],
+)
 def test_the_page_gives_the_parameter_counts_of_the_recipe_and_its_variants(results_page, section, changes):
     from albert_explained import AlbertForPreTraining
     from albert_explained.pretraining import PretrainingConfig
@@ -76,15 +81,22 @@ def test_the_corpus_figures_are_measured_again(results_page, monkeypatch):
     draws them), and how rare a lone '▁' before punctuation is: every row of "The corpus, measured"."""
     import albert_explained.pretraining.data as data_module
     from albert_explained.pretraining import PretrainingConfig
-    from albert_explained.pretraining.data import (IGNORE_INDEX, SpecialIds, choose_masked_spans, create_examples,
-                                                   tokenize_documents, word_spans)
+    from albert_explained.pretraining.data import (
+        IGNORE_INDEX,
+        SpecialIds,
+        choose_masked_spans,
+        create_examples,
+        tokenize_documents,
+        word_spans,
+    )
     from albert_explained.pretraining.run import load_split
     from albert_explained.tokenizer import AlbertTokenizer
 
     table = {label: cells[0] for label, cells in results_page.table("The corpus, measured").items()}
     metrics = bundled_metrics()
-    config = PretrainingConfig(**{k: v for k, v in metrics["training_config"].items()
-                                  if k in PretrainingConfig.__dataclass_fields__})
+    config = PretrainingConfig(
+        **{k: v for k, v in metrics["training_config"].items() if k in PretrainingConfig.__dataclass_fields__}
+    )
     tokenizer = AlbertTokenizer.from_pretrained(BUNDLED_MODEL_DIR)
     ids = SpecialIds.from_tokenizer(tokenizer)
     split = load_split(config)
@@ -99,12 +111,21 @@ def test_the_corpus_figures_are_measured_again(results_page, monkeypatch):
     assert table["`<unk>` pieces among the training pieces"] == f"{unknown} of {len(pieces):,}"
     # fill_mask drops the lone '▁' that the tokenizer puts after a glued [MASK]: the training text has few of them.
     lone = tokenizer.convert_tokens_to_ids("▁")
-    punctuation = {i for i, piece in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer)))))
-                   if not piece.startswith("▁") and not piece[0].isalnum() and i != tokenizer.unk_token_id}
-    before_punctuation = sum(first == lone and second in punctuation
-                             for document in train for line in document for first, second in itertools.pairwise(line))
-    assert table["lone '▁' pieces before punctuation, among the training pieces"] == \
-        f"{before_punctuation} of {len(pieces):,}"
+    punctuation = {
+        i
+        for i, piece in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer)))))
+        if not piece.startswith("▁") and not piece[0].isalnum() and i != tokenizer.unk_token_id
+    }
+    before_punctuation = sum(
+        first == lone and second in punctuation
+        for document in train
+        for line in document
+        for first, second in itertools.pairwise(line)
+    )
+    assert (
+        table["lone '▁' pieces before punctuation, among the training pieces"]
+        == f"{before_punctuation} of {len(pieces):,}"
+    )
 
     # Pairs of the first epoch whose two segments together are one line of a play, cut inside it.
     lines = {tuple(line) for document in train for line in document}
@@ -112,15 +133,19 @@ def test_the_corpus_figures_are_measured_again(results_page, monkeypatch):
     one_line = 0
     for example in examples:
         assert tokenizer.unk_token_id not in [label for label in example.labels if label != IGNORE_INDEX]
-        original = [piece if label == IGNORE_INDEX else label
-                    for piece, label in zip(example.input_ids, example.labels, strict=True)]  # (T,): unmasked
+        original = [
+            piece if label == IGNORE_INDEX else label
+            for piece, label in zip(example.input_ids, example.labels, strict=True)
+        ]  # (T,): unmasked
         middle = original.index(ids.sep)
-        first, second = original[1:middle], original[middle + 1:-1]
+        first, second = original[1:middle], original[middle + 1 : -1]
         if example.sentence_order_label == 1:
             first, second = second, first
         one_line += tuple(first + second) in lines
-    assert table["one-line pairs in the first epoch"] == \
-        f"{one_line} of {len(examples):,} ({one_line / len(examples):.1%})"
+    assert (
+        table["one-line pairs in the first epoch"]
+        == f"{one_line} of {len(examples):,} ({one_line / len(examples):.1%})"
+    )
     assert max(len(line) for line in lines) <= config.max_seq_length - 3  # no line is longer than T - 3
 
     # Span lengths in words on the held-out pairs: record what choose_masked_spans returns while examples are made.
@@ -133,8 +158,9 @@ def test_the_corpus_figures_are_measured_again(results_page, monkeypatch):
         return spans
 
     monkeypatch.setattr(data_module, "choose_masked_spans", recording)
-    held_out_pairs = create_examples(validation, ids, config.validation_data_config(), seed=config.seed + 1,
-                                     shuffle=False)
+    held_out_pairs = create_examples(
+        validation, ids, config.validation_data_config(), seed=config.seed + 1, shuffle=False
+    )
     monkeypatch.undo()
     share = [lengths[n] / sum(lengths.values()) for n in (1, 2, 3)]
     assert table["spans of 1, 2 and 3 words on the held-out pairs"] == ", ".join(f"{s:.0%}" for s in share)
@@ -143,19 +169,27 @@ def test_the_corpus_figures_are_measured_again(results_page, monkeypatch):
     assert table["pieces per held-out pair, without [CLS] and the two [SEP]"] == f"about {pieces_per_pair:.0f}"
 
     # The card's second MLM row masks single whole words (max_ngram=1); a word of several pieces hides them all.
-    single = create_examples(validation, ids, dataclasses.replace(config.validation_data_config(), max_ngram=1),
-                             seed=config.seed + 1, shuffle=False)
+    single = create_examples(
+        validation,
+        ids,
+        dataclasses.replace(config.validation_data_config(), max_ngram=1),
+        seed=config.seed + 1,
+        shuffle=False,
+    )
     masked_words = []
     for example in single:
-        original = [piece if label == IGNORE_INDEX else label
-                    for piece, label in zip(example.input_ids, example.labels, strict=True)]  # (T,): unmasked
+        original = [
+            piece if label == IGNORE_INDEX else label
+            for piece, label in zip(example.input_ids, example.labels, strict=True)
+        ]  # (T,): unmasked
         masked_words += [word for word in word_spans(original, ids) if example.labels[word[0]] != IGNORE_INDEX]
     several = sum(len(word) > 1 for word in masked_words) / len(masked_words)
     assert table["masked words of several pieces, single-word masks"] == f"about 1 in {1 / several:.0f}"
 
 
-@pytest.mark.parametrize("heading, rows", [("Fine-tuning: the defaults", 8),
-                                           ("Fine-tuning: how the defaults were found", 11)])
+@pytest.mark.parametrize(
+    "heading, rows", [("Fine-tuning: the defaults", 8), ("Fine-tuning: how the defaults were found", 11)]
+)
 def test_the_fine_tuning_tables_give_the_figures_of_each_runs_metrics_json(results_page, heading, rows):
     from pathlib import Path
 
@@ -200,8 +234,10 @@ def test_the_nsp_against_sop_table_gives_the_figures_of_each_runs_metrics_json(r
         assert wall_time == f"{metrics['wall_time_seconds']:.0f} s", label
         assert v["pairs"] == 2011
     # What the text (and notebook 08's appendix) says of them.
-    nsp, sop = (json.loads((root / f"docs/runs/pretraining/{o}/metrics.json").read_text(encoding="utf-8"))
-                for o in ("nsp", "sop"))
+    nsp, sop = (
+        json.loads((root / f"docs/runs/pretraining/{o}/metrics.json").read_text(encoding="utf-8"))
+        for o in ("nsp", "sop")
+    )
     assert abs(nsp["validation"]["sop_accuracy"] - 0.5) < 0.02 and abs(sop["validation"]["nsp_accuracy"] - 0.5) < 0.02
     assert sop["validation"]["sop_accuracy"] > 0.6 and nsp["validation"]["nsp_accuracy"] > 0.55  # 5+ standard errors
     nsp_curve, sop_curve = ({r["step"]: r for r in run["learning_curve"]} for run in (nsp, sop))
@@ -210,10 +246,10 @@ def test_the_nsp_against_sop_table_gives_the_figures_of_each_runs_metrics_json(r
     assert (f"{sop_curve[4000]['sop_accuracy']:.1%}", f"{sop_curve[5000]['sop_accuracy']:.1%}") == ("50.7%", "55.5%")
     assert abs(sop["validation"]["mlm_accuracy"] - nsp["validation"]["mlm_accuracy"]) < 0.01
     for objective in ("nsp", "sop"):  # the earlier, shorter pair: neither pair task learned
-        v = json.loads((root / f"docs/runs/pretraining/3000-steps/{objective}/metrics.json")
-                       .read_text(encoding="utf-8"))["validation"]
+        v = json.loads(
+            (root / f"docs/runs/pretraining/3000-steps/{objective}/metrics.json").read_text(encoding="utf-8")
+        )["validation"]
         assert all(abs(v[key] - 0.5) <= 0.014 for key in ("sop_accuracy", "nsp_accuracy")) and v["pairs"] == 2011
-
 
 
 def test_the_fine_tuning_run_alone_is_what_the_page_and_the_readme_say(results_page):
@@ -224,8 +260,12 @@ def test_the_fine_tuning_run_alone_is_what_the_page_and_the_readme_say(results_p
     metrics = json.loads((root / path).read_text(encoding="utf-8"))
     said = f"took {metrics['wall_time_seconds']:.0f} s and scored the same {metrics['score']:.1%}"
     assert " ".join(said.split()) in " ".join(results_page.section("Fine-tuning: the defaults").split())
-    assert metrics["score"] == json.loads((root / "docs/runs/finetuning/multiple-choice-pretrained/metrics.json")
-                                          .read_text(encoding="utf-8"))["score"]
+    assert (
+        metrics["score"]
+        == json.loads(
+            (root / "docs/runs/finetuning/multiple-choice-pretrained/metrics.json").read_text(encoding="utf-8")
+        )["score"]
+    )
     assert "--num-threads" not in metrics["command"] and metrics["hardware"].startswith("AMD EPYC, 2 torch threads")
     assert f"the slowest, {metrics['wall_time_seconds']:.0f} s" in (root / "README.md").read_text(encoding="utf-8")
 
@@ -243,7 +283,7 @@ def test_the_speed_table_gives_the_figures_of_the_committed_benchmark_report(res
     groups = {(g["section"], g["shape"]): report["Group"](**g) for s in data["sections"].values() for g in s}
     columns = [("forward", "1 x 16"), ("forward", "8 x 128"), ("train", "1 x 16"), ("train", "8 x 128")]
     section = results_page.section("Speed: the hot path (issue 27)")
-    lines = section[section.index("| albert-base-v2, Intel Xeon |"):].splitlines()
+    lines = section[section.index("| albert-base-v2, Intel Xeon |") :].splitlines()
     table = {row[0]: row[1:] for row in ([c.strip() for c in line.strip("|").split("|")] for line in lines[2:6])}
 
     def shown(row: str, column: str) -> list[str]:
@@ -257,34 +297,49 @@ def test_the_speed_table_gives_the_figures_of_the_committed_benchmark_report(res
     assert table["ours / transformers, SDPA"] == shown(ours_sdpa, report["REF_SDPA"])
     assert table["ours / transformers, eager"] == shown(ours_eager, report["REF_EAGER"])
     assert table["ours compiled / transformers SDPA"] == shown(report["OURS_COMPILED"], report["REF_SDPA"])
-    assert table["ours (SDPA), % of torch.matmul's rate"] == [f"{groups[key].percent_of_matmul(ours_sdpa):.0f}%"
-                                                             for key in columns]
+    assert table["ours (SDPA), % of torch.matmul's rate"] == [
+        f"{groups[key].percent_of_matmul(ours_sdpa):.0f}%" for key in columns
+    ]
     readme = " ".join((root / "README.md").read_text(encoding="utf-8").split())
     forward, train = groups[("forward", "8 x 128")], groups[("train", "8 x 128")]
-    quoted = (f"{report['ratios'](forward.times, ours_sdpa, report['REF_SDPA'])[1]:.2f} for the forward pass and "
-              f"{report['ratios'](train.times, ours_sdpa, report['REF_SDPA'])[1]:.2f} for a training step at 8 x 128")
+    quoted = (
+        f"{report['ratios'](forward.times, ours_sdpa, report['REF_SDPA'])[1]:.2f} for the forward pass and "
+        f"{report['ratios'](train.times, ours_sdpa, report['REF_SDPA'])[1]:.2f} for a training step at 8 x 128"
+    )
     assert quoted in readme
 
 
 def test_the_tokenizer_and_memory_figures_are_those_of_the_committed_report(results_page):
     from pathlib import Path
 
-    report = (Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "tokenizer-memory" /
-              "cpu.md").read_text(encoding="utf-8")
-    rows = {line.split("|")[1].strip() + "/" + line.split("|")[4].strip(): line for line in report.splitlines()
-            if line.startswith("| lists") or line.startswith("| padded")}
+    report = (
+        Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "tokenizer-memory" / "cpu.md"
+    ).read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip() + "/" + line.split("|")[4].strip(): line
+        for line in report.splitlines()
+        if line.startswith("| lists") or line.startswith("| padded")
+    }
     assert "| 0.124 (" in rows["lists/ours"] and "| 0.350 (" in rows["lists/ours"]
     assert "| 0.135 (" in rows["padded tensors/ours"] and "| 0.368 (" in rows["padded tensors/ours"]
     assert "differ from the slow one's on 252 of 5,000 lines" in report
-    for row in ("| albert-base-v2 | 768 | 8 x 128 | 11,683,584 | 178 MiB | 823 MiB |",
-                "| BERT like albert-base-v2 | 768 | 8 x 128 | 109,081,344 | 1,664 MiB | 1,940 MiB |",
-                "| albert-large-v2 | 1024 | 8 x 128 | 17,683,968 | 270 MiB | 1,864 MiB |",
-                "| BERT like albert-large-v2 | 1024 | 8 x 128 | 334,607,360 | 5,106 MiB | 5,496 MiB |"):
+    for row in (
+        "| albert-base-v2 | 768 | 8 x 128 | 11,683,584 | 178 MiB | 823 MiB |",
+        "| BERT like albert-base-v2 | 768 | 8 x 128 | 109,081,344 | 1,664 MiB | 1,940 MiB |",
+        "| albert-large-v2 | 1024 | 8 x 128 | 17,683,968 | 270 MiB | 1,864 MiB |",
+        "| BERT like albert-large-v2 | 1024 | 8 x 128 | 334,607,360 | 5,106 MiB | 5,496 MiB |",
+    ):
         assert row in report
     assert "2.36x ALBERT's, 1,117 MiB more" in report and "2.95x ALBERT's, 3,632 MiB more" in report
     assert (f"{109_081_344 / 11_683_584:.1f}x", f"{334_607_360 / 17_683_968:.1f}x") == ("9.3x", "18.9x")
     page = " ".join(results_page.section("Speed: the hot path (issue 27)").split())
-    for quoted in ("ours 0.124 as lists and 0.135 as padded tensors", "0.350 and 0.368", "252 of the 5,000 lines",
-                   "823 MiB against 1,940 MiB", "1,864 MiB against 5,496 MiB", "(1,117 MiB and 3,632 MiB)",
-                   "9.3x and 18.9x the parameters"):
+    for quoted in (
+        "ours 0.124 as lists and 0.135 as padded tensors",
+        "0.350 and 0.368",
+        "252 of the 5,000 lines",
+        "823 MiB against 1,940 MiB",
+        "1,864 MiB against 5,496 MiB",
+        "(1,117 MiB and 3,632 MiB)",
+        "9.3x and 18.9x the parameters",
+    ):
         assert quoted in page

@@ -50,6 +50,7 @@ def free_port() -> int:
 # make: which torch
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def torch_install_commands(tmp_path: Path, nvidia_smi: str | None, *variables: str) -> list[str]:
     """The commands `make` would run to put torch into a new venv, with `nvidia-smi` printing `nvidia_smi` (None: no
     NVIDIA driver, the command fails)."""
@@ -58,8 +59,12 @@ def torch_install_commands(tmp_path: Path, nvidia_smi: str | None, *variables: s
     stub.write_text("#!/bin/sh\n" + (f"echo '{nvidia_smi}'\n" if nvidia_smi else "exit 9\n"))
     stub.chmod(0o755)
     venv, path = tmp_path / "venv", f"{stub.parent}:{os.environ['PATH']}"
-    done = subprocess.run(["make", "-n", "-C", str(ROOT), f"VENV={venv}", *variables, f"{venv}/.torch"],
-                          capture_output=True, text=True, env={**os.environ, "PATH": path})
+    done = subprocess.run(
+        ["make", "-n", "-C", str(ROOT), f"VENV={venv}", *variables, f"{venv}/.torch"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": path},
+    )
     assert done.returncode == 0, done.stderr
     return [line for line in done.stdout.splitlines() if "pip install" in line]
 
@@ -69,31 +74,43 @@ def test_make_installs_the_cpu_torch_without_an_nvidia_gpu_and_pypis_cuda_build_
     # No GPU: the +cpu wheel from pip's own sources, else from PyTorch's CPU index; never PyPI's plain torch==, which
     # on Linux is the CUDA build.
     (cpu,) = torch_install_commands(tmp_path, None)
-    assert re.search(r'pip install "torch==[\d.]+\+cpu" 2>/dev/null \|\| \S+/pip install --index-url '
-                     r'https://download\.pytorch\.org/whl/cpu "torch==[\d.]+"', cpu)
+    assert re.search(
+        r'pip install "torch==[\d.]+\+cpu" 2>/dev/null \|\| \S+/pip install --index-url '
+        r'https://download\.pytorch\.org/whl/cpu "torch==[\d.]+"',
+        cpu,
+    )
     (gpu,) = torch_install_commands(tmp_path, "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)")
     assert re.search(r'\|\| \{ \S+/pip install "torch==[\d.]+"; \}$', gpu)
     (chosen,) = torch_install_commands(tmp_path, None, "TORCH_INDEX=https://download.pytorch.org/whl/cu128")
     assert "--index-url https://download.pytorch.org/whl/cu128" in chosen
     assert torch_install_commands(tmp_path, None, "TORCH_BUILD=pypi") == [gpu]
     # A venv that already has torch keeps it: the install runs only if importing torch fails.
-    assert cpu.startswith(f"{tmp_path / 'venv'}/bin/python -c \"import torch\" 2>/dev/null || ")
+    assert cpu.startswith(f'{tmp_path / "venv"}/bin/python -c "import torch" 2>/dev/null || ')
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # make lab
 # ---------------------------------------------------------------------------------------------------------------
 
-@pytest.mark.skipif(shutil.which("make") is None or importlib.util.find_spec("jupyterlab") is None,
-                    reason="needs make and JupyterLab")
+
+@pytest.mark.skipif(
+    shutil.which("make") is None or importlib.util.find_spec("jupyterlab") is None, reason="needs make and JupyterLab"
+)
 def test_make_lab_serves_the_notebooks_for_root_and_other_users_and_passes_LAB_ARGS(tmp_path):
     port, token = free_port(), secrets.token_hex(16)
     lab_args = f"--no-browser --port {port} --ServerApp.port_retries=0 --IdentityProvider.token={token}"
     assert ("--allow-root" in subprocess.run(make("-n", "lab"), capture_output=True, text=True).stdout) == (
-        os.geteuid() == 0)  # Jupyter refuses root without it
+        os.geteuid() == 0
+    )  # Jupyter refuses root without it
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "c")}
-    server = subprocess.Popen(make("lab", f"LAB_ARGS={lab_args}"), env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    server = subprocess.Popen(
+        make("lab", f"LAB_ARGS={lab_args}"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         contents, deadline = None, time.monotonic() + 180
         while contents is None and time.monotonic() < deadline and server.poll() is None:
@@ -116,13 +133,14 @@ def test_make_lab_serves_the_notebooks_for_root_and_other_users_and_passes_LAB_A
 # conda's environment.yml
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def environment_yml() -> tuple[dict[str, str], list[str]]:
     """{package: version spec} of environment.yml's conda and pip lists (pip names), and its pip lines as written."""
     conda_to_pip = {"pytorch": "torch"}
     listed, pip_lines = {}, []
     in_pip = False
     text = (ROOT / "environment.yml").read_text()
-    for line in text[text.index("\ndependencies:"):].splitlines():
+    for line in text[text.index("\ndependencies:") :].splitlines():
         entry = re.match(r"^(\s*)- (.+)$", line)
         if not entry:
             continue
@@ -142,7 +160,8 @@ def environment_yml() -> tuple[dict[str, str], list[str]]:
 def declared_requirements() -> dict[str, str]:
     """{package: version spec} that pyproject.toml declares: the package's and every extra's, less its own extras."""
     requirements = PYPROJECT["project"]["dependencies"] + [
-        requirement for extra in PYPROJECT["project"]["optional-dependencies"].values() for requirement in extra]
+        requirement for extra in PYPROJECT["project"]["optional-dependencies"].values() for requirement in extra
+    ]
     declared = {}
     for text in requirements:
         requirement = Requirement(text)
@@ -169,6 +188,7 @@ def test_environment_yml_installs_the_package_itself_with_its_command_line():
 # ---------------------------------------------------------------------------------------------------------------
 # The command line of the installed package
 # ---------------------------------------------------------------------------------------------------------------
+
 
 def test_the_installed_console_script_beside_this_python_runs(tmp_path):
     script = Path(sys.executable).parent / "albert-explained"
@@ -198,10 +218,28 @@ def test_the_wheel_in_a_fresh_venv_with_only_its_declared_dependencies_runs_ever
 
     # A copy of the checkout without what a build leaves behind, so the build cannot pick up files a clone lacks.
     source = tmp_path / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "html",
-                                                                "runs", "__pycache__", ".*cache", ".hypothesis"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir",
-                    str(tmp_path / "wheel"), str(source)], check=True, timeout=600)
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "html", "runs", "__pycache__", ".*cache", ".hypothesis"
+        ),
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "--wheel-dir",
+            str(tmp_path / "wheel"),
+            str(source),
+        ],
+        check=True,
+        timeout=600,
+    )
     (wheel,) = (tmp_path / "wheel").glob("albert_explained-*.whl")
 
     venv = tmp_path / "venv"
@@ -214,8 +252,9 @@ def test_the_wheel_in_a_fresh_venv_with_only_its_declared_dependencies_runs_ever
     work = tmp_path / "elsewhere"  # not the checkout: the installed package must stand on its own
     work.mkdir()
     cli = str(venv / "bin" / "albert-explained")
-    location = run_ok([str(venv / "bin" / "python"), "-c", "import albert_explained; print(albert_explained.__file__)"],
-                      work)
+    location = run_ok(
+        [str(venv / "bin" / "python"), "-c", "import albert_explained; print(albert_explained.__file__)"], work
+    )
     assert Path(location.strip()).is_relative_to(venv)
     assert "fill-mask" in run_ok([cli, "--help"], work)
     for command in subcommands():
@@ -228,9 +267,26 @@ def test_the_wheel_in_a_fresh_venv_with_only_its_declared_dependencies_runs_ever
     assert (work / "x.png").read_bytes().startswith(PNG_MAGIC)
     run_ok([cli, "attention", "Good night, good night!", "--head", "1", "-o", "x.html"], work)
     assert "<canvas>" in (work / "x.html").read_text()
-    out = run_ok([cli, "pretrain", "--steps", "20", "--output-dir", "run", "--max-documents", "2",
-                  "--max-sentences-per-document", "300", "--vocab-size", "300", "--max-eval-examples", "32",
-                  "--no-progress"], work)
+    out = run_ok(
+        [
+            cli,
+            "pretrain",
+            "--steps",
+            "20",
+            "--output-dir",
+            "run",
+            "--max-documents",
+            "2",
+            "--max-sentences-per-document",
+            "300",
+            "--vocab-size",
+            "300",
+            "--max-eval-examples",
+            "32",
+            "--no-progress",
+        ],
+        work,
+    )
     assert "validation after 20 steps" in out and (work / "run" / "model" / "model.safetensors").is_file()
 
 
@@ -238,19 +294,38 @@ def test_the_wheel_in_a_fresh_venv_with_only_its_declared_dependencies_runs_ever
 # make html, read offline
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def offline_dom(page: Path, profile: Path) -> str:
     """The page's DOM once its scripts have run, in headless Chromium with every network request made to fail."""
-    done = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                           f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
-                           "--proxy-server=http://127.0.0.1:9", "--virtual-time-budget=30000", "--dump-dom",
-                           page.as_uri()], capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--proxy-server=http://127.0.0.1:9",
+            "--virtual-time-budget=30000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     return done.stdout
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("chromium") is None or shutil.which("npm") is None or shutil.which("make") is None,
-                    reason="needs headless Chromium, npm and make")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None or shutil.which("npm") is None or shutil.which("make") is None,
+    reason="needs headless Chromium, npm and make",
+)
 def test_make_html_pages_show_progress_bars_the_explorer_and_equations_with_no_network(tmp_path):
     import nbformat
 
@@ -258,25 +333,40 @@ def test_make_html_pages_show_progress_bars_the_explorer_and_equations_with_no_n
     notebook.cells = [
         nbformat.v4.new_markdown_cell("Attention: $\\mathrm{softmax}(QK^\\top / \\sqrt{D})\\,V$"),
         nbformat.v4.new_code_cell("from tqdm.auto import tqdm\nfor _ in tqdm(range(5), desc='counting'):\n    pass"),
-        nbformat.v4.new_code_cell("from albert_explained import views\n"
-                                  "views.AttentionExplorer(text='Good night, good night!')"),
+        nbformat.v4.new_code_cell(
+            "from albert_explained import views\nviews.AttentionExplorer(text='Good night, good night!')"
+        ),
     ]
     nbformat.write(notebook, tmp_path / "widgets.ipynb")
-    subprocess.run(make("html", f"NOTEBOOKS={tmp_path / 'widgets.ipynb'}", f"HTML_DIR={tmp_path / 'html'}",
-                        f"HTML_ASSETS={tmp_path / 'assets'}"), check=True, timeout=900, capture_output=True)
+    subprocess.run(
+        make(
+            "html",
+            f"NOTEBOOKS={tmp_path / 'widgets.ipynb'}",
+            f"HTML_DIR={tmp_path / 'html'}",
+            f"HTML_ASSETS={tmp_path / 'assets'}",
+        ),
+        check=True,
+        timeout=900,
+        capture_output=True,
+    )
 
     page = tmp_path / "html" / "widgets.html"
     assert not re.search(r"""src=["']https?:""", page.read_text())  # no script from the network...
     dom = offline_dom(page, tmp_path / "profile")
-    body = dom[dom.find("<body"):]
+    body = dom[dom.find("<body") :]
     # ...and yet the widgets are drawn from their stored state: the finished progress bar, the explorer's controls
     # and its figure (a PNG stored in the page, drawn from a blob: URL), and the equation typeset by MathJax.
     assert re.search(r'class="progress-bar[^"]*" style="[^"]*width: 100%', body)
     assert re.search(r"counting:\s100%", body) and "5/5" in body  # tqdm puts a figure space after the colon
     assert "every layer x head" in body  # the explorer's view buttons
     assert re.search(r'<img class="[^"]*widget-image" src="blob:', body)
-    stored = json.loads(re.search(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>',
-                                  page.read_text(), flags=re.DOTALL).group(1))
+    stored = json.loads(
+        re.search(
+            r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>',
+            page.read_text(),
+            flags=re.DOTALL,
+        ).group(1)
+    )
     images = [model for model in stored["state"].values() if model["model_name"] == "ImageModel"]
     assert [base64.b64decode(buffer["data"])[:8] for model in images for buffer in model["buffers"]] == [PNG_MAGIC]
     assert "MathJax_CHTML" in body

@@ -9,8 +9,16 @@ import transformers
 from albert_explained import AlbertConfig, AlbertModel
 from albert_explained.model import AlbertLayer
 
-SIZES = dict(vocab_size=99, embedding_size=16, hidden_size=32, num_hidden_layers=4, num_attention_heads=4,
-             intermediate_size=37, max_position_embeddings=40, attn_implementation="eager")
+SIZES = dict(
+    vocab_size=99,
+    embedding_size=16,
+    hidden_size=32,
+    num_hidden_layers=4,
+    num_attention_heads=4,
+    intermediate_size=37,
+    max_position_embeddings=40,
+    attn_implementation="eager",
+)
 
 
 def batch(seed: int = 0) -> dict:
@@ -51,10 +59,13 @@ def test_not_shared_has_L_distinct_layers_and_a_change_stays_at_its_depth():
     assert not torch.allclose(after[3], before[3])
 
 
-@pytest.mark.parametrize("sharing,shared,separate", [
-    ("shared-attention", ["attention"], ["ffn", "ffn_output", "full_layer_layer_norm"]),
-    ("shared-FFN", ["ffn", "ffn_output", "full_layer_layer_norm"], ["attention"]),
-])
+@pytest.mark.parametrize(
+    "sharing,shared,separate",
+    [
+        ("shared-attention", ["attention"], ["ffn", "ffn_output", "full_layer_layer_norm"]),
+        ("shared-FFN", ["ffn", "ffn_output", "full_layer_layer_norm"], ["attention"]),
+    ],
+)
 def test_partial_sharing_ties_exactly_one_sub_layer(sharing, shared, separate):
     model = AlbertModel(AlbertConfig(**SIZES, sharing=sharing))
     layers = distinct_layers(model)
@@ -149,8 +160,9 @@ def test_one_row_head_mask_applies_to_every_layer_like_the_reference():
 
 @pytest.mark.parametrize("inner_group_num,num_hidden_groups", [(1, 1), (2, 2)])
 def test_sdpa_and_eager_paths_agree_within_1e_6(inner_group_num, num_hidden_groups):
-    eager = AlbertModel(AlbertConfig(**SIZES, inner_group_num=inner_group_num,
-                                     num_hidden_groups=num_hidden_groups)).eval()
+    eager = AlbertModel(
+        AlbertConfig(**SIZES, inner_group_num=inner_group_num, num_hidden_groups=num_hidden_groups)
+    ).eval()
     sdpa = AlbertModel(eager.config.replace(attn_implementation="sdpa")).eval()
     sdpa.load_state_dict(eager.state_dict())
     with torch.no_grad():
@@ -162,8 +174,11 @@ def test_sdpa_and_eager_paths_agree_within_1e_6(inner_group_num, num_hidden_grou
 def test_sdpa_runs_the_fused_kernel_only_when_probabilities_are_not_needed(monkeypatch):
     calls = []
     fused = torch.nn.functional.scaled_dot_product_attention
-    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention",
-                        lambda *args, **kwargs: calls.append(1) or fused(*args, **kwargs))
+    monkeypatch.setattr(
+        torch.nn.functional,
+        "scaled_dot_product_attention",
+        lambda *args, **kwargs: calls.append(1) or fused(*args, **kwargs),
+    )
     model = AlbertModel(AlbertConfig(**{**SIZES, "attn_implementation": "sdpa"})).eval()
     model(**batch())
     assert len(calls) == 4  # one per depth

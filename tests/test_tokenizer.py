@@ -82,31 +82,86 @@ def training_lines(n: int = 400, seed: int = 0) -> list[str]:
 
 TRICKY = [
     # empty and whitespace
-    "", " ", "   ", "\t", "\n", " \t\n\r ", "\u00a0", "\u3000",
+    "",
+    " ",
+    "   ",
+    "\t",
+    "\n",
+    " \t\n\r ",
+    "\u00a0",
+    "\u3000",
     # case
-    "Hello world!", "HELLO WORLD", "The Quick Brown Fox.", "ΟΔΟΣ ΣΟΦΟΣ Σ", "Ϲ ϲ", "İstanbul ǅemal ß ẞ",
+    "Hello world!",
+    "HELLO WORLD",
+    "The Quick Brown Fox.",
+    "ΟΔΟΣ ΣΟΦΟΣ Σ",
+    "Ϲ ϲ",
+    "İstanbul ǅemal ß ẞ",
     # accents, composed and decomposed, and compatibility characters
-    "café naïve résumé façade", "Crème Brûlée über Señor", "Ångström Øre", "cafe\u0301 e\u0300", "ﬁne ﬂow ﬀ",
+    "café naïve résumé façade",
+    "Crème Brûlée über Señor",
+    "Ångström Øre",
+    "cafe\u0301 e\u0300",
+    "ﬁne ﬂow ﬀ",
     "Ｆｕｌｌｗｉｄｔｈ ９,９",
     # quotes
-    "``Quoted'' text", "He said ``hi'' and ''bye``", "it's don't we're I'm they've", "```triple'''",
+    "``Quoted'' text",
+    "He said ``hi'' and ''bye``",
+    "it's don't we're I'm they've",
+    "```triple'''",
     # numbers and commas
-    "1,000", "9,9", "1,000,000 people", "In 1999, 2,500 people came.", "x9, y12, z",
-    "12,345.67", "3,", ",9", "0,0,0,0", "page 12,13,14", "²,³,", "٣,٤",
+    "1,000",
+    "9,9",
+    "1,000,000 people",
+    "In 1999, 2,500 people came.",
+    "x9, y12, z",
+    "12,345.67",
+    "3,",
+    ",9",
+    "0,0,0,0",
+    "page 12,13,14",
+    "²,³,",
+    "٣,٤",
     # [MASK] and the other special tokens, next to punctuation and spaces
-    "[MASK]", "[MASK].", "the [MASK] sat.", "a[MASK]b", "[MASK],[MASK]!", "([MASK])", "  [MASK]  ",
-    "\"[MASK]\"", "9,[MASK]", "[mask] [Mask]", "[CLS] hi [SEP] there", "<pad><unk>", "<PAD> <Unk> [cls]",
-    "[CLS][SEP][MASK]", "[MASK\u0301]", "［CLS］ ＜pad＞",
+    "[MASK]",
+    "[MASK].",
+    "the [MASK] sat.",
+    "a[MASK]b",
+    "[MASK],[MASK]!",
+    "([MASK])",
+    "  [MASK]  ",
+    '"[MASK]"',
+    "9,[MASK]",
+    "[mask] [Mask]",
+    "[CLS] hi [SEP] there",
+    "<pad><unk>",
+    "<PAD> <Unk> [cls]",
+    "[CLS][SEP][MASK]",
+    "[MASK\u0301]",
+    "［CLS］ ＜pad＞",
     # runs of spaces, tabs and newlines; unusual spaces; control characters
-    "many    spaces   here", "tabs\tand\nnewlines\r\nmixed", "non\u00a0breaking\u2003em\u2009thin",
-    "control\x00\x01\x1f chars\x7f\x85", "zero\u200bwidth\ufeffjoiner\u200d",
+    "many    spaces   here",
+    "tabs\tand\nnewlines\r\nmixed",
+    "non\u00a0breaking\u2003em\u2009thin",
+    "control\x00\x01\x1f chars\x7f\x85",
+    "zero\u200bwidth\ufeffjoiner\u200d",
     # emoji, CJK and other scripts
-    "emoji 😀🎉👍🏽 and a flag 🇫🇷", "中文文本", "日本語のテキスト", "한국어 텍스트", "Ελληνικά", "русский ТЕКСТ",
+    "emoji 😀🎉👍🏽 and a flag 🇫🇷",
+    "中文文本",
+    "日本語のテキスト",
+    "한국어 텍스트",
+    "Ελληνικά",
+    "русский ТЕКСТ",
     "mixed: 中文 and English, 2,000 items [MASK].",
     # punctuation and symbols
-    "a—b–c-d", "£100 and €200", "(brackets) [square] {curly}", "...!?;:", "http://example.com/a_b?c=1,2",
+    "a—b–c-d",
+    "£100 and €200",
+    "(brackets) [square] {curly}",
+    "...!?;:",
+    "http://example.com/a_b?c=1,2",
     # long
-    "x" * 300, "word " * 120,
+    "x" * 300,
+    "word " * 120,
 ]
 
 PAIRS = [
@@ -126,10 +181,58 @@ PAIRS = [
 
 # Ingredients for generated strings: the hard parts, ordinary words, and arbitrary text.
 FRAGMENTS = [
-    "[MASK]", "[CLS]", "[SEP]", "<pad>", "<unk>", "<PAD>", "<UNK>", "[mask]", "[", "]", "<", ">",
-    " ", "  ", "\t", "\n", "\r\n", "\u00a0", ",", ".", "9,", "1,000", ",9", "``", "''", "'", '"', "-",
-    "é", "É", "e\u0301", "\u0301", "ß", "Σ", "ς", "Ϲ", "İ", "ﬁ", "９", "［CLS］", "＜PAD＞",
-    "😀", "👍🏽", "中", "文", "한", "\x00", "\x1f", "\u200b", "£", "€", "–",
+    "[MASK]",
+    "[CLS]",
+    "[SEP]",
+    "<pad>",
+    "<unk>",
+    "<PAD>",
+    "<UNK>",
+    "[mask]",
+    "[",
+    "]",
+    "<",
+    ">",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\u00a0",
+    ",",
+    ".",
+    "9,",
+    "1,000",
+    ",9",
+    "``",
+    "''",
+    "'",
+    '"',
+    "-",
+    "é",
+    "É",
+    "e\u0301",
+    "\u0301",
+    "ß",
+    "Σ",
+    "ς",
+    "Ϲ",
+    "İ",
+    "ﬁ",
+    "９",
+    "［CLS］",
+    "＜PAD＞",
+    "😀",
+    "👍🏽",
+    "中",
+    "文",
+    "한",
+    "\x00",
+    "\x1f",
+    "\u200b",
+    "£",
+    "€",
+    "–",
 ]
 text_strategy = st.lists(
     st.one_of(st.sampled_from(FRAGMENTS), st.sampled_from(WORDS + ACCENTED + FOREIGN), st.text(max_size=4)),
@@ -157,8 +260,10 @@ def trained_dir(tmp_path_factory):
 def tokenizers(trained_dir):
     """For every option set: (ours, the reference), both loaded from the same files."""
     return {
-        name: (AlbertTokenizer.from_pretrained(trained_dir, **options),
-               transformers.AlbertTokenizer.from_pretrained(str(trained_dir), **options))
+        name: (
+            AlbertTokenizer.from_pretrained(trained_dir, **options),
+            transformers.AlbertTokenizer.from_pretrained(str(trained_dir), **options),
+        )
         for name, options in OPTION_SETS.items()
     }
 
@@ -187,10 +292,20 @@ def assert_same_encoding(ours, ref, *args, **kwargs):
 def test_trained_model_has_albert_special_ids_0_to_4(pair):
     ours, ref = pair
     assert ours.convert_ids_to_tokens(list(range(5))) == SPECIAL_PIECES
-    assert [ours.pad_token_id, ours.unk_token_id, ours.cls_token_id, ours.sep_token_id, ours.mask_token_id] == \
-        [0, 1, 2, 3, 4]
-    assert [ref.pad_token_id, ref.unk_token_id, ref.cls_token_id, ref.sep_token_id, ref.mask_token_id] == \
-        [0, 1, 2, 3, 4]
+    assert [ours.pad_token_id, ours.unk_token_id, ours.cls_token_id, ours.sep_token_id, ours.mask_token_id] == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
+    assert [ref.pad_token_id, ref.unk_token_id, ref.cls_token_id, ref.sep_token_id, ref.mask_token_id] == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
     # Then Google's user-defined symbols, as in albert-base-v2's vocabulary ('.' is id 9 there too).
     assert ours.convert_ids_to_tokens(list(range(5, 13))) == ["(", ")", '"', "-", ".", "–", "£", "€"]
 
@@ -242,8 +357,9 @@ def test_tokens_ids_and_decode_match_reference_on_tricky_strings(tokenizers, opt
         ids = ref.encode(text)
         for skip in (False, True):
             assert ours.decode(ids, skip_special_tokens=skip) == ref.decode(ids, skip_special_tokens=skip), text
-        assert ours.decode(ids, clean_up_tokenization_spaces=True) == \
-            ref.decode(ids, clean_up_tokenization_spaces=True), text
+        assert ours.decode(ids, clean_up_tokenization_spaces=True) == ref.decode(
+            ids, clean_up_tokenization_spaces=True
+        ), text
     for text in TRICKY:
         assert_same_encoding(ours, ref, text, return_special_tokens_mask=True)
 
@@ -253,8 +369,9 @@ def test_batch_of_texts_matches_reference_padded_and_not(pair):
     assert_same_encoding(ours, ref, TRICKY)
     assert_same_encoding(ours, ref, TRICKY, padding=True, return_special_tokens_mask=True)
     assert_same_encoding(ours, ref, TRICKY, padding="longest", pad_to_multiple_of=8)
-    assert_same_encoding(ours, ref, TRICKY, padding="max_length", max_length=40, truncation=True,
-                         return_special_tokens_mask=True)
+    assert_same_encoding(
+        ours, ref, TRICKY, padding="max_length", max_length=40, truncation=True, return_special_tokens_mask=True
+    )
     assert_same_encoding(ours, ref, TRICKY, padding=True, return_tensors="pt")
     assert_same_encoding(ours, ref, TRICKY[:5], padding=True, return_token_type_ids=False, return_attention_mask=False)
     assert_same_encoding(ours, ref, TRICKY, add_special_tokens=False, padding=True, return_special_tokens_mask=True)
@@ -282,8 +399,9 @@ def test_every_truncation_strategy_matches_reference_or_raises_where_reference_c
                 with pytest.raises(ValueError, match="truncation"):
                     ours(a, b, truncation=strategy, max_length=max_length)
             else:
-                assert dict(ours(a, b, truncation=strategy, max_length=max_length,
-                                 return_special_tokens_mask=True)) == dict(expected), (a, b, max_length)
+                assert dict(
+                    ours(a, b, truncation=strategy, max_length=max_length, return_special_tokens_mask=True)
+                ) == dict(expected), (a, b, max_length)
     if strategy != "only_second":  # single texts: only_second needs a pair (tested with the errors)
         for text in TRICKY:
             for max_length in (3, 6, 12):
@@ -299,16 +417,33 @@ def test_batch_truncation_and_padding_to_max_length_match_reference(pair):
     ours, ref = pair
     firsts, seconds = [a for a, _ in PAIRS], [b for _, b in PAIRS]
     for strategy in ("longest_first", True):
-        assert_same_encoding(ours, ref, firsts, seconds, truncation=strategy, max_length=8, padding="max_length",
-                             return_special_tokens_mask=True)
+        assert_same_encoding(
+            ours,
+            ref,
+            firsts,
+            seconds,
+            truncation=strategy,
+            max_length=8,
+            padding="max_length",
+            return_special_tokens_mask=True,
+        )
     long_seconds = [("short", "word " * 30), ("a b c", "h i j k l m n o p"), ("", "the [MASK] sat, 1,000 times")]
     assert_same_encoding(ours, ref, long_seconds, truncation="only_second", max_length=9, padding=True)
     long_firsts = [(b, a) for a, b in long_seconds]
     assert_same_encoding(ours, ref, long_firsts, truncation="only_first", max_length=9, padding=True)
     assert_same_encoding(ours, ref, firsts, seconds, max_length=9)  # max_length alone truncates (longest_first)
     assert_same_encoding(ours, ref, firsts, seconds, truncation=True)  # model_max_length = 512 from the config
-    assert_same_encoding(ours, ref, firsts, seconds, truncation=True, max_length=16, padding="max_length",
-                         pad_to_multiple_of=8, return_tensors="pt")
+    assert_same_encoding(
+        ours,
+        ref,
+        firsts,
+        seconds,
+        truncation=True,
+        max_length=16,
+        padding="max_length",
+        pad_to_multiple_of=8,
+        return_tensors="pt",
+    )
 
 
 def test_no_truncation_and_no_model_max_length_behave_as_the_reference(trained_dir, pair):
@@ -318,8 +453,10 @@ def test_no_truncation_and_no_model_max_length_behave_as_the_reference(trained_d
     with pytest.warns(UserWarning, match="max_length`? is ignored"):  # the reference warns too
         assert_same_encoding(ours, ref, firsts, seconds, truncation=False, padding=True, max_length=5)
     # Built from the model file alone there is no model_max_length: truncation=True then does nothing (with a warning).
-    bare, bare_ref = AlbertTokenizer(trained_dir / "spiece.model"), transformers.AlbertTokenizer(
-        str(trained_dir / "spiece.model"))
+    bare, bare_ref = (
+        AlbertTokenizer(trained_dir / "spiece.model"),
+        transformers.AlbertTokenizer(str(trained_dir / "spiece.model")),
+    )
     assert bare.model_max_length is None
     with pytest.warns(UserWarning, match="no model_max_length: not truncating"):
         assert_same_encoding(bare, bare_ref, TRICKY, truncation=True)
@@ -334,8 +471,9 @@ def test_convert_tokens_and_ids_match_reference(pair):
     assert ours.convert_tokens_to_ids("[SEP]") == ref.convert_tokens_to_ids("[SEP]") == 3
     ids = list(range(VOCAB_SIZE))
     assert ours.convert_ids_to_tokens(ids) == ref.convert_ids_to_tokens(ids)
-    assert ours.convert_ids_to_tokens(ids, skip_special_tokens=True) == \
-        ref.convert_ids_to_tokens(ids, skip_special_tokens=True)
+    assert ours.convert_ids_to_tokens(ids, skip_special_tokens=True) == ref.convert_ids_to_tokens(
+        ids, skip_special_tokens=True
+    )
     assert ours.convert_ids_to_tokens(7) == ref.convert_ids_to_tokens(7)
 
 
@@ -343,8 +481,9 @@ def test_decode_accepts_tensors_and_batch_decode_matches_reference(pair):
     ours, ref = pair
     enc = ref(TRICKY[:-2], padding=True, return_tensors="pt")  # the two long strings only slow the reference
     for skip in (False, True):
-        assert ours.batch_decode(enc["input_ids"], skip_special_tokens=skip) == \
-            ref.batch_decode(enc["input_ids"], skip_special_tokens=skip)
+        assert ours.batch_decode(enc["input_ids"], skip_special_tokens=skip) == ref.batch_decode(
+            enc["input_ids"], skip_special_tokens=skip
+        )
     assert ours.decode(enc["input_ids"][3]) == ref.decode(enc["input_ids"][3])
     assert ours.decode(5) == ref.decode(5)
 
@@ -368,8 +507,12 @@ def test_generated_strings_match_reference_under_every_option_set(tokenizers, te
 
 
 @settings(max_examples=60, deadline=None)
-@given(a=text_strategy, b=text_strategy, max_length=st.integers(3, 24),
-       strategy=st.sampled_from(["longest_first", "only_first", "only_second"]))
+@given(
+    a=text_strategy,
+    b=text_strategy,
+    max_length=st.integers(3, 24),
+    strategy=st.sampled_from(["longest_first", "only_first", "only_second"]),
+)
 def test_generated_pairs_match_reference_with_truncation(pair, a, b, max_length, strategy):
     ours, ref = pair
     assert_same_encoding(ours, ref, a, b, return_special_tokens_mask=True)
@@ -378,8 +521,9 @@ def test_generated_pairs_match_reference_with_truncation(pair, a, b, max_length,
         with pytest.raises(ValueError, match="truncation"):
             ours(a, b, truncation=strategy, max_length=max_length)
     else:
-        assert dict(ours(a, b, truncation=strategy, max_length=max_length, return_special_tokens_mask=True)) == \
-            dict(expected)
+        assert dict(ours(a, b, truncation=strategy, max_length=max_length, return_special_tokens_mask=True)) == dict(
+            expected
+        )
 
 
 @settings(max_examples=40, deadline=None)
@@ -405,7 +549,7 @@ PLAY_TEXTS = [
 # And on these they do not: the fast tokenizer starts a new word after the symbols Google's vocabulary keeps apart
 # (" - ( ) ...) and keeps a '▁' for trailing spaces.
 PLAY_TEXTS_OTHER_PIECES = [
-    "Who says \"Nay, answer me: stand, and unfold ...\"?",
+    'Who says "Nay, answer me: stand, and unfold ..."?',
     "Horatio says 'tis but our fantasy,--and will not (let) belief take hold of him",
     "What, is Horatio there?   ",
 ]
@@ -481,8 +625,9 @@ def test_each_piece_covers_the_characters_it_was_made_from():
     for text in PLAY_TEXTS + PLAY_TEXTS_OTHER_PIECES:
         encoding = ours(text, add_special_tokens=False, return_offsets_mapping=True)
         covered_up_to = 0
-        for piece, (start, end) in zip(ours.convert_ids_to_tokens(encoding["input_ids"]), encoding["offset_mapping"],
-                                       strict=True):
+        for piece, (start, end) in zip(
+            ours.convert_ids_to_tokens(encoding["input_ids"]), encoding["offset_mapping"], strict=True
+        ):
             covered = text[start:end]
             if piece == "▁" and not covered.isspace():
                 continue  # the dummy prefix alone is given the next character, which its next piece covers
@@ -496,8 +641,12 @@ def test_offsets_of_pairs_truncated_padded_and_as_tensors_match_the_fast_tokeniz
     ours, fast = bundled_pair()
     questions = ["Who says: Long live the king!", "Who says: He."]
     contexts = [PLAY_TEXTS[1], PLAY_TEXTS[0]]
-    for kwargs in ({}, {"truncation": "only_second", "max_length": 16}, {"padding": "max_length", "max_length": 40},
-                   {"padding": True, "return_tensors": "pt"}):
+    for kwargs in (
+        {},
+        {"truncation": "only_second", "max_length": 16},
+        {"padding": "max_length", "max_length": 40},
+        {"padding": True, "return_tensors": "pt"},
+    ):
         expected = fast(questions, contexts, return_offsets_mapping=True, **kwargs)
         actual = ours(questions, contexts, return_offsets_mapping=True, **kwargs)
         for key in ("input_ids", "token_type_ids", "attention_mask", "offset_mapping"):
@@ -516,8 +665,11 @@ def test_offsets_of_pairs_truncated_padded_and_as_tensors_match_the_fast_tokeniz
 def test_save_pretrained_then_from_pretrained_gives_the_same_ids(pair, tmp_path):
     ours, ref = pair
     ours.save_pretrained(tmp_path / "ours")
-    assert sorted(p.name for p in (tmp_path / "ours").iterdir()) == \
-        ["special_tokens_map.json", "spiece.model", "tokenizer_config.json"]
+    assert sorted(p.name for p in (tmp_path / "ours").iterdir()) == [
+        "special_tokens_map.json",
+        "spiece.model",
+        "tokenizer_config.json",
+    ]
     reloaded = AlbertTokenizer.from_pretrained(tmp_path / "ours")
     ref_reloaded = transformers.AlbertTokenizer.from_pretrained(str(tmp_path / "ours"))
     for text in TRICKY:
@@ -619,8 +771,9 @@ def test_missing_empty_or_corrupt_model_file_is_named_in_the_error(tmp_path):
     with open(huge, "wb") as f:
         f.write(b"\x0a\x05hello")
         f.truncate(8 << 30)
-    with pytest.raises(ValueError, match=re.escape(str(huge)) + " holds 8,589,934,592 bytes, more than a "
-                                         "SentencePiece model has"):
+    with pytest.raises(
+        ValueError, match=re.escape(str(huge)) + " holds 8,589,934,592 bytes, more than a SentencePiece model has"
+    ):
         AlbertTokenizer(huge)
 
 
@@ -634,15 +787,17 @@ def test_corrupt_tokenizer_config_is_named_in_the_error(trained_dir, tmp_path):
 def test_a_misspelt_setting_in_tokenizer_config_is_warned_about_by_name(trained_dir, tmp_path):
     """The reference ignores a key it does not know; so do we, but one close to a setting of ours is named."""
     (tmp_path / "spiece.model").write_bytes((trained_dir / "spiece.model").read_bytes())
-    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"do_lowercase": False, "keep_accent": True,
-                                                                   "pad_token_id": 0}))
+    (tmp_path / "tokenizer_config.json").write_text(
+        json.dumps({"do_lowercase": False, "keep_accent": True, "pad_token_id": 0})
+    )
     with pytest.warns(UserWarning) as caught:
         tokenizer = AlbertTokenizer.from_pretrained(tmp_path)
     assert [str(w.message) for w in caught] == [
         f"{tmp_path / 'tokenizer_config.json'}: 'do_lowercase' is not a setting the tokenizer reads, so it is "
         f"ignored; did you mean 'do_lower_case'?",
         f"{tmp_path / 'tokenizer_config.json'}: 'keep_accent' is not a setting the tokenizer reads, so it is "
-        f"ignored; did you mean 'keep_accents'?"]
+        f"ignored; did you mean 'keep_accents'?",
+    ]
     reference = transformers.AlbertTokenizer.from_pretrained(str(tmp_path))
     assert tokenizer.do_lower_case and reference.do_lower_case  # both keep the defaults
     assert not tokenizer.keep_accents and not reference.keep_accents
@@ -657,11 +812,13 @@ def test_a_settings_file_that_is_a_pipe_is_refused_not_skipped(trained_dir, tmp_
 
 
 def test_a_switch_that_is_not_true_or_false_is_refused(trained_dir, tmp_path):
-    """"no" is a non-empty string, so taken as it stands it would switch lower-casing on."""
+    """ "no" is a non-empty string, so taken as it stands it would switch lower-casing on."""
     (tmp_path / "spiece.model").write_bytes((trained_dir / "spiece.model").read_bytes())
     (tmp_path / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": "no"}))
-    with pytest.raises(TypeError, match=re.escape(f"{tmp_path / 'tokenizer_config.json'}: do_lower_case must be true "
-                                                  f"or false, got 'no'")):
+    with pytest.raises(
+        TypeError,
+        match=re.escape(f"{tmp_path / 'tokenizer_config.json'}: do_lower_case must be true or false, got 'no'"),
+    ):
         AlbertTokenizer.from_pretrained(tmp_path)
     with pytest.raises(TypeError, match="^keep_accents must be true or false, got 1$"):
         AlbertTokenizer(tmp_path / "spiece.model", keep_accents=1)
@@ -673,8 +830,13 @@ def test_a_switch_that_is_not_true_or_false_is_refused(trained_dir, tmp_path):
 def test_a_model_without_albert_special_tokens_is_refused(tmp_path):
     import sentencepiece as spm
 
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(training_lines(100)), model_prefix=str(tmp_path / "plain"),
-                                   vocab_size=200, minloglevel=2, num_threads=1)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(training_lines(100)),
+        model_prefix=str(tmp_path / "plain"),
+        vocab_size=200,
+        minloglevel=2,
+        num_threads=1,
+    )
     with pytest.raises(ValueError, match=r"no piece '\[CLS\]'"):
         AlbertTokenizer(tmp_path / "plain.model")
 

@@ -33,8 +33,12 @@ from albert_explained.views import analysis, bertviz_adapters  # noqa: E402
 from albert_explained.cli import build_parser  # noqa: E402
 from albert_explained.tokenizer import train_tokenizer  # noqa: E402
 
-SENTENCES = ["the cat sat on the mat.", "a dog ran in the park and barked at the birds.",
-             "she reads books about language every day.", "the quick brown fox jumps over the lazy dog."]
+SENTENCES = [
+    "the cat sat on the mat.",
+    "a dog ran in the park and barked at the birds.",
+    "she reads books about language every day.",
+    "the quick brown fox jumps over the lazy dog.",
+]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -43,12 +47,22 @@ def checkpoint(tmp_path_factory):
     """A directory holding a tiny trained tokenizer and a randomly initialised tiny AlbertForMaskedLM."""
     directory = tmp_path_factory.mktemp("tiny")
     # Whole words as pieces (SentencePiece's word model) keep these sentences short.
-    tokenizer = train_tokenizer(SENTENCES * 10, vocab_size=60, out_dir=directory, hard_vocab_limit=False,
-                                model_type="word")
+    tokenizer = train_tokenizer(
+        SENTENCES * 10, vocab_size=60, out_dir=directory, hard_vocab_limit=False, model_type="word"
+    )
     torch.manual_seed(0)
-    config = AlbertConfig(vocab_size=tokenizer.vocab_size, embedding_size=16, hidden_size=32, num_hidden_layers=3,
-                          num_attention_heads=4, intermediate_size=37, max_position_embeddings=64,
-                          hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, initializer_range=0.5)
+    config = AlbertConfig(
+        vocab_size=tokenizer.vocab_size,
+        embedding_size=16,
+        hidden_size=32,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        intermediate_size=37,
+        max_position_embeddings=64,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+        initializer_range=0.5,
+    )
     AlbertForMaskedLM(config).save_pretrained(directory)
     return directory
 
@@ -82,8 +96,10 @@ def real_length(encoding, index):
 # bertviz adapters
 # ---------------------------------------------------------------------------------------------------------------
 
-def test_bertviz_arguments_hold_one_1xNxTxT_tensor_per_layer_and_one_token_per_position(padded_batch,
-                                                                                      model_and_tokenizer):
+
+def test_bertviz_arguments_hold_one_1xNxTxT_tensor_per_layer_and_one_token_per_position(
+    padded_batch, model_and_tokenizer
+):
     encoding, outputs = padded_batch
     _, tokenizer = model_and_tokenizer
     for index in range(2):
@@ -115,8 +131,14 @@ def test_sentence_b_starts_after_the_first_sep_and_is_none_for_one_text(padded_b
 
 
 def test_prettify_strips_the_word_start_marker():
-    assert views.prettify_tokens(["[CLS]", "▁the", "cat", "s", "▁", "[SEP]"]) == ["[CLS]", "the", "cat", "s",
-                                                                                  "▁", "[SEP]"]
+    assert views.prettify_tokens(["[CLS]", "▁the", "cat", "s", "▁", "[SEP]"]) == [
+        "[CLS]",
+        "the",
+        "cat",
+        "s",
+        "▁",
+        "[SEP]",
+    ]
 
 
 # bertviz opens its .js files without closing them; the ResourceWarning is bertviz's, not ours.
@@ -182,7 +204,7 @@ def test_bertviz_rejects_the_raw_padded_batch_that_the_adapter_fixes(padded_batc
 
     encoding, outputs = padded_batch
     _, tokenizer = model_and_tokenizer
-    tokens = tokenizer.convert_ids_to_tokens(encoding["input_ids"][0, :real_length(encoding, 0)].tolist())
+    tokens = tokenizer.convert_ids_to_tokens(encoding["input_ids"][0, : real_length(encoding, 0)].tolist())
     with pytest.raises(ValueError, match="positions, while number of tokens is"):  # bertviz issue #101
         head_view(outputs.attentions, tokens, html_action="return")
 
@@ -224,17 +246,22 @@ def test_a_model_without_its_tokenizer_is_refused(model_and_tokenizer):
 # Offline views
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def test_every_matplotlib_view_renders_headless_and_saves_a_png(sample, tmp_path):
     figures = [
-        views.plot_head(sample, 1, 2), views.plot_head(sample, 0, None, view="lines"),
-        views.plot_layer(sample, 2), views.plot_layer(sample, 0, view="lines"),
+        views.plot_head(sample, 1, 2),
+        views.plot_head(sample, 0, None, view="lines"),
+        views.plot_layer(sample, 2),
+        views.plot_layer(sample, 0, view="lines"),
         views.plot_layer_heads(sample),
         views.plot_entropy(views.attention_entropy(sample.attentions[:, None]), len(sample.tokens)),
         views.plot_shares(views.attention_shares(sample.attentions[:, None], sample.input_ids[None])),
-        views.plot_rollout(views.attention_rollout(sample.attentions[:, None])[0], sample.tokens,
-                              sample.attentions[-1].mean(0)),
-        views.plot_head_across_depths(sample.attentions, sample.tokens, 1,
-                                         views.depth_divergence(sample.attentions[:, None])[1]),
+        views.plot_rollout(
+            views.attention_rollout(sample.attentions[:, None])[0], sample.tokens, sample.attentions[-1].mean(0)
+        ),
+        views.plot_head_across_depths(
+            sample.attentions, sample.tokens, 1, views.depth_divergence(sample.attentions[:, None])[1]
+        ),
         views.plot_masking_curve(views.MaskingCurve([0, 6, 12], [0.5, 0.4, 0.1], [0.5, 0.3, 0.1], 12)),
     ]
     for number, figure in enumerate(figures):
@@ -288,8 +315,9 @@ def test_explorer_redraws_when_its_controls_change(model_and_tokenizer, tmp_path
 
 def embedded_data(page: str) -> dict:
     """The page's data, read back as the browser reads it: the text of its JSON <script> element, parsed."""
-    return json.loads(re.search(r'<script type="application/json" class="attention-data">(.*?)</script>', page,
-                                re.DOTALL).group(1))
+    return json.loads(
+        re.search(r'<script type="application/json" class="attention-data">(.*?)</script>', page, re.DOTALL).group(1)
+    )
 
 
 def test_html_export_contains_no_network_reference(sample):
@@ -303,15 +331,20 @@ def test_html_export_contains_no_network_reference(sample):
 def test_html_export_embeds_every_attention_value_in_thousandths(sample):
     data = embedded_data(views.attention_html(sample))
     a, n, t = sample.num_layers, sample.num_heads, len(sample.tokens)
-    assert (data["layers"], data["heads"], data["tokens"], data["b_start"]) == (a, n, sample.tokens,
-                                                                                sample.sentence_b_start)
+    assert (data["layers"], data["heads"], data["tokens"], data["b_start"]) == (
+        a,
+        n,
+        sample.tokens,
+        sample.sentence_b_start,
+    )
     values = torch.tensor(data["attn"], dtype=torch.float32).view(a, n, t, t) / 1000
     assert (values - sample.attentions).abs().max() <= 0.0005 + 1e-6
 
 
 def test_html_export_is_deterministic_and_escapes_tokens(sample):
-    tricky = views.AttentionSample(["[CLS]", "</script>", "<b>&"], torch.full((1, 1, 3, 3), 1 / 3),
-                                       torch.tensor([2, 7, 8]))
+    tricky = views.AttentionSample(
+        ["[CLS]", "</script>", "<b>&"], torch.full((1, 1, 3, 3), 1 / 3), torch.tensor([2, 7, 8])
+    )
     page = views.attention_html(tricky)
     assert page == views.attention_html(tricky)
     assert "</script>" not in page.split("<script>", 1)[1].rsplit("</script>", 1)[0]
@@ -333,14 +366,19 @@ def test_html_export_draws_in_an_offline_headless_browser(sample, tmp_path):
       var inked = 0; for (var k = 0; k < d.length; k += 4) if (d[k] < 250 || d[k + 1] < 250) inked++;
       document.body.setAttribute("data-inked", inked); });</script></body>"""
     page.write_text(page.read_text().replace("</body>", check))
-    result = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-                             page.as_uri()], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert int(re.search(r'data-inked="(\d+)"', result.stdout).group(1)) > 1000  # tokens and cells were drawn
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------------------------------------------
+
 
 def attention_parser() -> argparse.ArgumentParser:
     return build_parser()
@@ -349,8 +387,20 @@ def attention_parser() -> argparse.ArgumentParser:
 def test_attention_command_writes_a_png_and_a_self_contained_html(checkpoint, tmp_path, capsys):
     parser = attention_parser()
     for name in ("out.png", "out.html"):
-        args = parser.parse_args(["attention", SENTENCES[0], "--layer", "1", "--head", "2", "--model",
-                                  str(checkpoint), "-o", str(tmp_path / name)])
+        args = parser.parse_args(
+            [
+                "attention",
+                SENTENCES[0],
+                "--layer",
+                "1",
+                "--head",
+                "2",
+                "--model",
+                str(checkpoint),
+                "-o",
+                str(tmp_path / name),
+            ]
+        )
         args.handler(args)
     assert (tmp_path / "out.png").read_bytes().startswith(PNG_MAGIC)
     assert embedded_data((tmp_path / "out.html").read_text())["layer"] == 1
@@ -369,6 +419,7 @@ def test_attention_command_help_names_its_options(capsys):
 # ---------------------------------------------------------------------------------------------------------------
 # Analyses on hand-made attention
 # ---------------------------------------------------------------------------------------------------------------
+
 
 def uniform(t: int, layers: int = 2, heads: int = 3, batch: int = 1) -> torch.Tensor:
     return torch.full((layers, batch, heads, t, t), 1.0 / t)
@@ -439,8 +490,7 @@ def test_rollout_equals_the_product_of_layers_computed_with_numpy():
             fused = 0.5 * layer[b].mean(0) + 0.5 * np.eye(6)
             fused /= fused.sum(-1, keepdims=True)
             product = fused @ product  # the top layer acts last
-        np.testing.assert_allclose(views.attention_rollout(attention)[b].numpy(), product, rtol=1e-5,
-                                   atol=1e-6)
+        np.testing.assert_allclose(views.attention_rollout(attention)[b].numpy(), product, rtol=1e-5, atol=1e-6)
     assert views.attention_rollout(attention, all_layers=True).shape == (4, 2, 6, 6)
 
 
@@ -456,6 +506,7 @@ def test_depth_divergence_is_zero_for_equal_depths_and_log2_for_disjoint_ones():
 # ---------------------------------------------------------------------------------------------------------------
 # Head importance and masking
 # ---------------------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def mlm_batch(padded_batch):
@@ -494,8 +545,9 @@ def test_head_importance_is_the_loss_gradient_found_by_finite_differences(model_
             gates[application, head] += sign * eps
             with torch.no_grad():
                 losses.append(model64(**mlm_batch, head_mask=gates).loss.item())
-        assert importance[application, head].item() == pytest.approx(abs(losses[0] - losses[1]) / (2 * eps),
-                                                                     rel=1e-4, abs=1e-8)
+        assert importance[application, head].item() == pytest.approx(
+            abs(losses[0] - losses[1]) / (2 * eps), rel=1e-4, abs=1e-8
+        )
     normalised = views.head_importance(model64, mlm_batch)
     torch.testing.assert_close(normalised.norm(dim=1), torch.ones(3, dtype=normalised.dtype))
 
@@ -556,8 +608,12 @@ def test_notebook_07s_reading_of_head_masking_holds_for_other_draws_of_the_masks
     largest_gap, importance = {}, {}
     for seed in range(4):
         masked = views.mask_tokens_for_mlm(pairs["input_ids"], pairs["attention_mask"], fraction=0.15, seed=seed)
-        batch = {"input_ids": masked["input_ids"], "labels": masked["labels"],
-                 "attention_mask": pairs["attention_mask"], "token_type_ids": pairs["token_type_ids"]}
+        batch = {
+            "input_ids": masked["input_ids"],
+            "labels": masked["labels"],
+            "attention_mask": pairs["attention_mask"],
+            "token_type_ids": pairs["token_type_ids"],
+        }
         importance[seed] = views.head_importance(model, batch)  # (A, N)
         if seed == 0:
             continue  # the notebook's own draw: only its importance scores are checked here
@@ -571,8 +627,15 @@ def test_notebook_07s_reading_of_head_masking_holds_for_other_draws_of_the_masks
 
 def test_layer_transitions_measure_each_step_over_real_tokens_only():
     torch.manual_seed(0)
-    config = AlbertConfig(vocab_size=50, embedding_size=8, hidden_size=16, num_hidden_layers=3, num_attention_heads=2,
-                          intermediate_size=32, max_position_embeddings=16)
+    config = AlbertConfig(
+        vocab_size=50,
+        embedding_size=8,
+        hidden_size=16,
+        num_hidden_layers=3,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=16,
+    )
     model = AlbertModel(config).train()
     ids = torch.randint(5, 50, (2, 6))
     mask = torch.ones_like(ids)
@@ -604,8 +667,11 @@ def test_a_page_or_figure_that_cannot_be_written_names_the_path_asked_for(sample
     (tmp_path / "a-folder.html").mkdir()
     with pytest.raises(ValueError, match=r"path must end in \.html or \.htm for an HTML page, got '.*page\.txt'"):
         views.save_html(sample, tmp_path / "page.txt")
-    with pytest.raises(NotADirectoryError, match=rf"cannot write {tmp_path}/a-file/page\.html: {tmp_path}/a-file is "
-                                                 rf"a file, not a folder"):
+    with pytest.raises(
+        NotADirectoryError,
+        match=rf"cannot write {tmp_path}/a-file/page\.html: {tmp_path}/a-file is "
+        rf"a file, not a folder",
+    ):
         views.save_html(sample, tmp_path / "a-file" / "page.html")
     with pytest.raises(IsADirectoryError, match=rf"cannot write {tmp_path}/a-folder\.html: Is a directory"):
         views.save_html(sample, tmp_path / "a-folder.html")
@@ -624,8 +690,9 @@ def test_attention_on_a_task_models_directory_does_not_warn_about_the_mlm_head_i
         warnings.simplefilter("ignore")  # the task head is new here: its own warning is not what this test is about
         AlbertForSequenceClassification.from_pretrained(checkpoint).save_pretrained(tmp_path / "task")
     AlbertTokenizer.from_pretrained(checkpoint).save_pretrained(tmp_path / "task")
-    args = attention_parser().parse_args(["attention", SENTENCES[0], "--model", str(tmp_path / "task"), "-o",
-                                          str(tmp_path / "out.png")])
+    args = attention_parser().parse_args(
+        ["attention", SENTENCES[0], "--model", str(tmp_path / "task"), "-o", str(tmp_path / "out.png")]
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning fails the test
         args.handler(args)

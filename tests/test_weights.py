@@ -57,8 +57,14 @@ from albert_explained.tokenizer import AlbertTokenizer
 from albert_explained.weights import LoadingInfo
 
 # Tiny sizes shared by our configs and the reference's: the file runs in seconds.
-SIZES = dict(vocab_size=99, hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=37,
-             max_position_embeddings=20)
+SIZES = dict(
+    vocab_size=99,
+    hidden_size=32,
+    num_hidden_layers=3,
+    num_attention_heads=4,
+    intermediate_size=37,
+    max_position_embeddings=20,
+)
 E = 16
 B, T = 2, 7
 CLOSED_PORT = "http://127.0.0.1:9"  # the discard port on this machine; nothing listens, so connections are refused
@@ -69,8 +75,9 @@ def albert_config(**overrides) -> AlbertConfig:
 
 
 def reference_albert_config(**overrides) -> transformers.AlbertConfig:
-    return transformers.AlbertConfig(**{**SIZES, "embedding_size": E, "hidden_dropout_prob": 0.0,
-                                        "attention_probs_dropout_prob": 0.0, **overrides})
+    return transformers.AlbertConfig(
+        **{**SIZES, "embedding_size": E, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, **overrides}
+    )
 
 
 def bert_config(**overrides) -> BertConfig:
@@ -97,7 +104,7 @@ def batch() -> dict[str, torch.Tensor]:
     attention_mask = torch.ones(B, T, dtype=torch.long)
     attention_mask[1, -3:] = 0
     token_type_ids = torch.zeros(B, T, dtype=torch.long)
-    token_type_ids[:, T // 2:] = 1
+    token_type_ids[:, T // 2 :] = 1
     return dict(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
 
 
@@ -186,8 +193,14 @@ def test_a_transformers_bert_checkpoint_loads_into_our_bert_model_with_the_same_
 # Missing, unexpected and mis-shaped keys
 # ---------------------------------------------------------------------------------------------------------------
 
-TASK_HEADS = ["AlbertForSequenceClassification", "AlbertForTokenClassification", "AlbertForQuestionAnswering",
-              "AlbertForMultipleChoice", "AlbertForMaskedLM", "AlbertForPreTraining"]
+TASK_HEADS = [
+    "AlbertForSequenceClassification",
+    "AlbertForTokenClassification",
+    "AlbertForQuestionAnswering",
+    "AlbertForMultipleChoice",
+    "AlbertForMaskedLM",
+    "AlbertForPreTraining",
+]
 
 
 @pytest.fixture(scope="module")
@@ -239,8 +252,11 @@ def test_a_pretraining_checkpoint_lists_the_parts_a_class_lacks_as_unexpected_wi
         model, info = getattr(albert_explained, head).from_pretrained(tmp_path, output_loading_info=True)
     _, reference = getattr(transformers, head).from_pretrained(tmp_path, output_loading_info=True)
     assert info.unexpected_keys == sorted(reference["unexpected_keys"])
-    assert {"AlbertModel": "predictions.dense.weight", "AlbertForMaskedLM": "sop_classifier.classifier.weight",
-            "AlbertForSequenceClassification": "predictions.dense.weight"}[head] in info.unexpected_keys
+    assert {
+        "AlbertModel": "predictions.dense.weight",
+        "AlbertForMaskedLM": "sop_classifier.classifier.weight",
+        "AlbertForSequenceClassification": "predictions.dense.weight",
+    }[head] in info.unexpected_keys
     assert not [w for w in record if "not used by this model" in str(w.message)]
 
 
@@ -265,8 +281,11 @@ def test_a_config_that_disagrees_with_the_weights_is_a_value_error_naming_the_ke
     perturbed(AlbertForPreTraining(albert_config())).save_pretrained(tmp_path)
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "vocab_size": 100}))
-    with pytest.raises(ValueError, match=r"albert\.embeddings\.word_embeddings\.weight: checkpoint \(99, 16\), "
-                                         r"model \(100, 16\)") as info:
+    with pytest.raises(
+        ValueError,
+        match=r"albert\.embeddings\.word_embeddings\.weight: checkpoint \(99, 16\), "
+        r"model \(100, 16\)",
+    ) as info:
         AlbertForPreTraining.from_pretrained(tmp_path)
     assert "predictions.bias: checkpoint (99,), model (100,)" in str(info.value)
 
@@ -302,7 +321,7 @@ def test_a_partially_shared_model_round_trips_and_loads_in_transformers_as_not_s
     for depth in range(1, SIZES["num_hidden_layers"]):
         for key, tensor in group0.items():
             other = tensors[key.replace("groups.0.", f"groups.{depth}.")]
-            assert torch.equal(tensor, other) == key[len(prefix):].startswith(SHARED_PARTS[sharing]), key
+            assert torch.equal(tensor, other) == key[len(prefix) :].startswith(SHARED_PARTS[sharing]), key
 
     # transformers reads it as an ordinary model with L groups, nothing shared, and computes the same thing.
     theirs, info = transformers.AlbertModel.from_pretrained(tmp_path, output_loading_info=True)
@@ -325,9 +344,12 @@ def test_a_checkpoint_with_different_layers_cannot_load_into_a_shared_config(tmp
     not_shared = reference_albert_config(num_hidden_groups=SIZES["num_hidden_layers"])
     perturbed(transformers.AlbertModel(not_shared)).save_pretrained(tmp_path)
     part = "(" + "|".join(re.escape(p) for p in SHARED_PARTS[sharing]) + ")"
-    with pytest.raises(ValueError, match=rf"different values for encoder\.albert_layer_groups\.0\.albert_layers\.0\."
-                                         rf"{part}\S* and encoder\.albert_layer_groups\.\d\.albert_layers\.0\.{part}"
-                                         rf".*sharing={sharing!r}"):
+    with pytest.raises(
+        ValueError,
+        match=rf"different values for encoder\.albert_layer_groups\.0\.albert_layers\.0\."
+        rf"{part}\S* and encoder\.albert_layer_groups\.\d\.albert_layers\.0\.{part}"
+        rf".*sharing={sharing!r}",
+    ):
         AlbertModel.from_pretrained(tmp_path, sharing=sharing)
 
 
@@ -336,15 +358,19 @@ def test_a_checkpoint_with_different_layers_cannot_load_into_a_shared_config(tmp
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def test_a_full_disk_while_writing_the_weights_leaves_the_existing_checkpoint_intact(tmp_path,
-                                                                                    disk_fills_while_writing):
+def test_a_full_disk_while_writing_the_weights_leaves_the_existing_checkpoint_intact(
+    tmp_path, disk_fills_while_writing
+):
     old = perturbed(AlbertModel(albert_config()), seed=0)
     old.save_pretrained(tmp_path)
     before = snapshot(tmp_path)
 
     disk_fills_while_writing("model.safetensors")
-    with pytest.raises(OSError, match="no space left on device while writing .*model.safetensors; the existing "
-                                      "model.safetensors is unchanged. Free some space"):
+    with pytest.raises(
+        OSError,
+        match="no space left on device while writing .*model.safetensors; the existing "
+        "model.safetensors is unchanged. Free some space",
+    ):
         perturbed(AlbertModel(albert_config(num_hidden_layers=2)), seed=1).save_pretrained(tmp_path)
 
     assert snapshot(tmp_path) == before  # same names (no temporary file left) and the same bytes
@@ -352,8 +378,9 @@ def test_a_full_disk_while_writing_the_weights_leaves_the_existing_checkpoint_in
     assert_same_outputs(run(AlbertModel.from_pretrained(tmp_path), inputs), run(old, inputs), ("last_hidden_state",))
 
 
-def test_a_full_disk_while_writing_config_json_leaves_the_existing_checkpoint_intact(tmp_path,
-                                                                                     disk_fills_while_writing):
+def test_a_full_disk_while_writing_config_json_leaves_the_existing_checkpoint_intact(
+    tmp_path, disk_fills_while_writing
+):
     """The checkpoint is the pair of files: new weights beside the old config.json would be a broken checkpoint
     (here the layer count differs), so a failure on either file must leave both as they were."""
     perturbed(AlbertModel(albert_config()), seed=0).save_pretrained(tmp_path)
@@ -539,15 +566,17 @@ def hub_cache(closed_hub, monkeypatch, tmp_path, plays_tokenizer) -> tuple[pathl
     perturbed(AlbertForMaskedLM(config)).save_pretrained(directory)
     plays_tokenizer.save_pretrained(directory)
     # Only what download_from_hub fetches: the tokenizer's JSON files are not in the cache.
-    snapshot = put_in_hub_cache(tmp_path / "cache", HUB_ID, directory, ["config.json", "model.safetensors",
-                                                                         "spiece.model"])
+    snapshot = put_in_hub_cache(
+        tmp_path / "cache", HUB_ID, directory, ["config.json", "model.safetensors", "spiece.model"]
+    )
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "cache"))
     # The layout is huggingface_hub's own: its scan finds the repository whole, and it resolves a file offline.
     scan = huggingface_hub.scan_cache_dir(tmp_path / "cache")
     assert scan.warnings == [] and [repo.repo_id for repo in scan.repos] == [HUB_ID]
-    assert huggingface_hub.hf_hub_download(HUB_ID, "spiece.model", local_files_only=True) == \
-        str(snapshot / "spiece.model")
+    assert huggingface_hub.hf_hub_download(HUB_ID, "spiece.model", local_files_only=True) == str(
+        snapshot / "spiece.model"
+    )
     return directory, snapshot
 
 

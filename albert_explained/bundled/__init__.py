@@ -37,20 +37,24 @@ from ..weights import CONFIG_NAME, one_line_reason, resolve_checkpoint
 BUNDLED_MODEL_NAME = "albert-tiny-shakespeare"
 BUNDLED_MODEL_DIR = Path(__file__).resolve().parent / BUNDLED_MODEL_NAME
 # The command that made it (its card and metrics.json give it too; a test checks that they agree).
-BUNDLED_MODEL_COMMAND = (f"albert-explained pretrain --output-dir runs/{BUNDLED_MODEL_NAME} --num-threads 2 "
-                         "--precision bf16 --steps 17000")
+BUNDLED_MODEL_COMMAND = (
+    f"albert-explained pretrain --output-dir runs/{BUNDLED_MODEL_NAME} --num-threads 2 --precision bf16 --steps 17000"
+)
 
 
 def bundled_model_dir() -> Path:
     """The bundled model's directory; an error that says how to rebuild it if the files are missing."""
     if not (BUNDLED_MODEL_DIR / "model.safetensors").is_file():
-        raise FileNotFoundError(f"the bundled model is missing from {BUNDLED_MODEL_DIR}; rebuild it with "
-                                f"`{BUNDLED_MODEL_COMMAND}` and copy runs/{BUNDLED_MODEL_NAME}/model/ there")
+        raise FileNotFoundError(
+            f"the bundled model is missing from {BUNDLED_MODEL_DIR}; rebuild it with "
+            f"`{BUNDLED_MODEL_COMMAND}` and copy runs/{BUNDLED_MODEL_NAME}/model/ there"
+        )
     return BUNDLED_MODEL_DIR
 
 
-def load_pretrained(name_or_path: Union[str, os.PathLike, None] = None,
-                    model_class: Optional[type] = None) -> tuple[Any, Any]:
+def load_pretrained(
+    name_or_path: Union[str, os.PathLike, None] = None, model_class: Optional[type] = None
+) -> tuple[Any, Any]:
     """(model, tokenizer) from a model directory that holds spiece.model too (the bundled one by default), or from a
     hub id, whose files are downloaded into the huggingface_hub cache (or, with HF_HUB_OFFLINE=1, read from it).
 
@@ -63,14 +67,17 @@ def load_pretrained(name_or_path: Union[str, os.PathLike, None] = None,
     model = (model_class or AlbertForMaskedLM).from_pretrained(directory)
     tokenizer = AlbertTokenizer.from_pretrained(directory)
     if len(tokenizer) != model.config.vocab_size:  # ids would name other pieces' embeddings, or none at all
-        raise ValueError(f"{directory / VOCAB_FILE} has {len(tokenizer):,} pieces but {directory / CONFIG_NAME} says "
-                         f"vocab_size = {model.config.vocab_size:,}: the tokenizer and the model were not made "
-                         f"together")
+        raise ValueError(
+            f"{directory / VOCAB_FILE} has {len(tokenizer):,} pieces but {directory / CONFIG_NAME} says "
+            f"vocab_size = {model.config.vocab_size:,}: the tokenizer and the model were not made "
+            f"together"
+        )
     return model, tokenizer
 
 
-def load_if_available(name_or_path: Union[str, os.PathLike],
-                      model_class: Optional[type] = None) -> tuple[Any, Any, Optional[str]]:
+def load_if_available(
+    name_or_path: Union[str, os.PathLike], model_class: Optional[type] = None
+) -> tuple[Any, Any, Optional[str]]:
     """`load_pretrained`, for code that can go on without the checkpoint (the notebooks' optional cells):
     (model, tokenizer, None) when it loads, (None, None, why) when it cannot be had.
 

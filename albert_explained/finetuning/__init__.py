@@ -56,5 +56,17 @@ def get_task(name: str) -> Task:
     return TASKS[name]
 
 
-__all__ = ["TASKS", "TASK_NAMES", "Task", "TaskData", "Encoded", "get_task", "collate", "batches_of",
-           "genre", "name_tagging", "who_says", "next_line"]
+__all__ = [
+    "TASKS",
+    "TASK_NAMES",
+    "Task",
+    "TaskData",
+    "Encoded",
+    "get_task",
+    "collate",
+    "batches_of",
+    "genre",
+    "name_tagging",
+    "who_says",
+    "next_line",
+]

@@ -32,8 +32,19 @@ import torch
 from ..task_heads import AlbertForSequenceClassification
 from .metrics import accuracy
 from .plays import load_plays, split_plays
-from .task import (Encoded, PieceCounter, Task, TaskData, check_labels, check_sizes, collate, model_outputs,
-                   sample_windows, share_out, split_rng)
+from .task import (
+    Encoded,
+    PieceCounter,
+    Task,
+    TaskData,
+    check_labels,
+    check_sizes,
+    collate,
+    model_outputs,
+    sample_windows,
+    share_out,
+    split_rng,
+)
 
 GENRE_OF_FOLDER = {"comedies": "comedy", "histories": "history", "romances": "romance", "tragedies": "tragedy"}
 ID2LABEL = {0: "comedy", 1: "history", 2: "romance", 3: "tragedy"}
@@ -48,16 +59,22 @@ class GenreExample:
     play: str  # the play's name ("timon-of-athens")
 
 
-def make_examples(tokenizer: Any, max_seq_length: int = 64, train_size: Optional[int] = None,
-                  validation_size: Optional[int] = None, seed: int = 0) -> TaskData:
+def make_examples(
+    tokenizer: Any,
+    max_seq_length: int = 64,
+    train_size: Optional[int] = None,
+    validation_size: Optional[int] = None,
+    seed: int = 0,
+) -> TaskData:
     """Passages of the 25 training plays of the four genres, and of the 4 held-out plays, equally many per genre."""
     train_size = TRAIN_SIZE if train_size is None else train_size
     validation_size = VALIDATION_SIZE if validation_size is None else validation_size
     check_sizes(max_seq_length, train_size, validation_size)
     count_pieces = PieceCounter(tokenizer)
     splits = {}
-    for split, plays, size in zip(("train", "validation"), split_plays(load_plays()), (train_size, validation_size),
-                                  strict=True):
+    for split, plays, size in zip(
+        ("train", "validation"), split_plays(load_plays()), (train_size, validation_size), strict=True
+    ):
         plays = [play for play in plays if play.genre in GENRE_OF_FOLDER]
         rng = split_rng(seed, split)
         examples: list[GenreExample] = []
@@ -65,31 +82,48 @@ def make_examples(tokenizer: Any, max_seq_length: int = 64, train_size: Optional
             of_genre = [play for play in plays if GENRE_OF_FOLDER[play.genre] == genre]
             for play, play_quota in zip(of_genre, share_out(quota, len(of_genre)), strict=True):
                 scenes = [[line for speech in scene.speeches for line in speech.lines] for scene in play.scenes]
-                made = sample_windows(scenes, play_quota, max_seq_length - 2, rng, count_pieces,
-                                      lambda s, a, b, p=play, sc=scenes: GenreExample(
-                                          "\n".join(sc[s][a:b]), GENRE_OF_FOLDER[p.genre], p.name))
+                made = sample_windows(
+                    scenes,
+                    play_quota,
+                    max_seq_length - 2,
+                    rng,
+                    count_pieces,
+                    lambda s, a, b, p=play, sc=scenes: GenreExample(
+                        "\n".join(sc[s][a:b]), GENRE_OF_FOLDER[p.genre], p.name
+                    ),
+                )
                 if len(made) < play_quota:
-                    raise ValueError(f"{split} size {size} asks {play_quota} passages of {play.name}, which has only "
-                                     f"{len(made)}; choose a smaller {split}_size")
+                    raise ValueError(
+                        f"{split} size {size} asks {play_quota} passages of {play.name}, which has only "
+                        f"{len(made)}; choose a smaller {split}_size"
+                    )
                 examples += made
         rng.shuffle(examples)
         splits[split] = (examples, sorted({play.name for play in plays}))
-    return TaskData(train=encode(splits["train"][0], tokenizer, max_seq_length),
-                    validation=encode(splits["validation"][0], tokenizer, max_seq_length),
-                    plays={split: names for split, (_, names) in splits.items()})
+    return TaskData(
+        train=encode(splits["train"][0], tokenizer, max_seq_length),
+        validation=encode(splits["validation"][0], tokenizer, max_seq_length),
+        plays={split: names for split, (_, names) in splits.items()},
+    )
 
 
 def encode(examples: Sequence[GenreExample], tokenizer: Any, max_seq_length: int = 64) -> list[Encoded]:
     """[CLS] text [SEP], cut to max_seq_length pieces if longer (as GLUE's fine-tuning scripts do); label = genre id."""
     check_labels("genre", [example.genre for example in examples], list(ID2LABEL.values()))
     encoding = tokenizer([example.text for example in examples], truncation=True, max_length=max_seq_length)
-    return [Encoded(example, {key: encoding[key][i] for key in ("input_ids", "token_type_ids", "attention_mask")},
-                    {"labels": LABEL2ID[example.genre]})
-            for i, example in enumerate(examples)]
+    return [
+        Encoded(
+            example,
+            {key: encoding[key][i] for key in ("input_ids", "token_type_ids", "attention_mask")},
+            {"labels": LABEL2ID[example.genre]},
+        )
+        for i, example in enumerate(examples)
+    ]
 
 
-def predict(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64,
-            device: Optional[torch.device] = None) -> list[str]:
+def predict(
+    model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64, device: Optional[torch.device] = None
+) -> list[str]:
     """The predicted genre of each example."""
     predicted = []
     for _, output in model_outputs(model, examples, batch_size, device):
@@ -97,8 +131,9 @@ def predict(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int
     return predicted
 
 
-def evaluate(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64,
-             device: Optional[torch.device] = None) -> dict[str, float]:
+def evaluate(
+    model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64, device: Optional[torch.device] = None
+) -> dict[str, float]:
     return {"accuracy": accuracy(predict(model, examples, batch_size, device), [e.example.genre for e in examples])}
 
 

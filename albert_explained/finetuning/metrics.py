@@ -41,6 +41,7 @@ def accuracy(predictions: Sequence, references: Sequence) -> float:
 
 # --- entities ---------------------------------------------------------------------------------------------------------
 
+
 def bio_entities(tags: Sequence[str]) -> list[tuple[str, int, int]]:
     """The entities of one BIO-tagged sequence, as (type, first, last) word positions.
 

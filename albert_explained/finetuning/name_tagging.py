@@ -42,8 +42,18 @@ from ..checks import IGNORE_INDEX
 from ..task_heads import AlbertForTokenClassification
 from .metrics import bio_entities, entity_scores
 from .plays import capitalised_word, character_names, load_plays, split_plays, tag_names
-from .task import (Encoded, PieceCounter, Task, TaskData, check_sizes, collate, model_outputs,
-                   sample_windows, share_out, split_rng)
+from .task import (
+    Encoded,
+    PieceCounter,
+    Task,
+    TaskData,
+    check_sizes,
+    collate,
+    model_outputs,
+    sample_windows,
+    share_out,
+    split_rng,
+)
 
 ID2LABEL = {0: "O", 1: "B-PER", 2: "I-PER"}
 LABEL2ID = {label: i for i, label in ID2LABEL.items()}
@@ -61,8 +71,13 @@ class NamesExample:
         return self.text.split()
 
 
-def make_examples(tokenizer: Any, max_seq_length: int = 64, train_size: Optional[int] = None,
-                  validation_size: Optional[int] = None, seed: int = 0) -> TaskData:
+def make_examples(
+    tokenizer: Any,
+    max_seq_length: int = 64,
+    train_size: Optional[int] = None,
+    validation_size: Optional[int] = None,
+    seed: int = 0,
+) -> TaskData:
     """Tagged passages: `train_size` from the training plays, `validation_size` from the held-out ones, equally
     many from each play."""
     train_size = TRAIN_SIZE if train_size is None else train_size
@@ -72,8 +87,9 @@ def make_examples(tokenizer: Any, max_seq_length: int = 64, train_size: Optional
     names = character_names(all_plays)
     count_pieces = PieceCounter(tokenizer)
     splits = {}
-    for split, plays, size in zip(("train", "validation"), split_plays(all_plays), (train_size, validation_size),
-                                  strict=True):
+    for split, plays, size in zip(
+        ("train", "validation"), split_plays(all_plays), (train_size, validation_size), strict=True
+    ):
         rng = split_rng(seed, split)
         examples: list[NamesExample] = []
         for play, quota in zip(plays, share_out(size, len(plays)), strict=True):
@@ -85,14 +101,18 @@ def make_examples(tokenizer: Any, max_seq_length: int = 64, train_size: Optional
 
             made = sample_windows(scenes, quota, max_seq_length - 2, rng, count_pieces, tagged)
             if len(made) < quota:
-                raise ValueError(f"{split}_size {size} asks {quota} passages of {play.name}, which has only "
-                                 f"{len(made)}; choose a smaller {split}_size")
+                raise ValueError(
+                    f"{split}_size {size} asks {quota} passages of {play.name}, which has only "
+                    f"{len(made)}; choose a smaller {split}_size"
+                )
             examples += made
         rng.shuffle(examples)
         splits[split] = (examples, [play.name for play in plays])
-    return TaskData(train=encode(splits["train"][0], tokenizer, max_seq_length),
-                    validation=encode(splits["validation"][0], tokenizer, max_seq_length),
-                    plays={split: names for split, (_, names) in splits.items()})
+    return TaskData(
+        train=encode(splits["train"][0], tokenizer, max_seq_length),
+        validation=encode(splits["validation"][0], tokenizer, max_seq_length),
+        plays={split: names for split, (_, names) in splits.items()},
+    )
 
 
 def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special: Sequence[int]) -> list[Optional[int]]:
@@ -104,7 +124,7 @@ def word_ids_from_offsets(text: str, offsets: Sequence[tuple[int, int]], special
     """
     word_of_char: list[Optional[int]] = [None] * (len(text) + 1)
     for index, match in enumerate(re.finditer(r"\S+", text)):
-        word_of_char[match.start():match.end()] = [index] * (match.end() - match.start())
+        word_of_char[match.start() : match.end()] = [index] * (match.end() - match.start())
     word_ids: list[Optional[int]] = []
     for (start, end), is_special in zip(offsets, special, strict=True):
         if is_special:
@@ -120,21 +140,27 @@ def encode(examples: Sequence[NamesExample], tokenizer: Any, max_seq_length: int
     max_seq_length is an error rather than cut: cutting it would silently drop the tags of its last words."""
     for i, example in enumerate(examples):
         if len(example.tags) != len(example.words):
-            raise ValueError(f"examples[{i}] has {len(example.words)} words but {len(example.tags)} tags; give one tag "
-                             "per whitespace-separated word")
+            raise ValueError(
+                f"examples[{i}] has {len(example.words)} words but {len(example.tags)} tags; give one tag "
+                "per whitespace-separated word"
+            )
         unknown = [tag for tag in example.tags if tag not in LABEL2ID]
         if unknown:
             raise ValueError(f"examples[{i}].tags has {unknown[0]!r}, which is not one of {list(LABEL2ID)}")
-    encoding = tokenizer([example.text for example in examples], return_offsets_mapping=True,
-                         return_special_tokens_mask=True)
+    encoding = tokenizer(
+        [example.text for example in examples], return_offsets_mapping=True, return_special_tokens_mask=True
+    )
     encoded = []
     for i, example in enumerate(examples):
         input_ids = encoding["input_ids"][i]
         if len(input_ids) > max_seq_length:
-            raise ValueError(f"examples[{i}] ({example.play}) has {len(input_ids)} pieces with [CLS] and [SEP], more "
-                             f"than max_seq_length = {max_seq_length}; shorten its text")
-        word_ids = word_ids_from_offsets(example.text, encoding["offset_mapping"][i],
-                                         encoding["special_tokens_mask"][i])
+            raise ValueError(
+                f"examples[{i}] ({example.play}) has {len(input_ids)} pieces with [CLS] and [SEP], more "
+                f"than max_seq_length = {max_seq_length}; shorten its text"
+            )
+        word_ids = word_ids_from_offsets(
+            example.text, encoding["offset_mapping"][i], encoding["special_tokens_mask"][i]
+        )
         labels, seen = [], set()
         for word in word_ids:
             if word is None or word in seen:
@@ -144,16 +170,25 @@ def encode(examples: Sequence[NamesExample], tokenizer: Any, max_seq_length: int
                 seen.add(word)
         unlabelled = [w for w, tag in enumerate(example.tags) if w not in seen and tag != "O"]
         if unlabelled:
-            raise ValueError(f"examples[{i}]: word {unlabelled[0]} ({example.words[unlabelled[0]]!r}) is tagged but "
-                             "the tokenizer gives it no piece to carry the tag")
-        encoded.append(Encoded(example, {key: encoding[key][i] for key in ("input_ids", "token_type_ids",
-                                                                           "attention_mask")},
-                               {"labels": labels}, offset_mapping=encoding["offset_mapping"][i], word_ids=word_ids))
+            raise ValueError(
+                f"examples[{i}]: word {unlabelled[0]} ({example.words[unlabelled[0]]!r}) is tagged but "
+                "the tokenizer gives it no piece to carry the tag"
+            )
+        encoded.append(
+            Encoded(
+                example,
+                {key: encoding[key][i] for key in ("input_ids", "token_type_ids", "attention_mask")},
+                {"labels": labels},
+                offset_mapping=encoding["offset_mapping"][i],
+                word_ids=word_ids,
+            )
+        )
     return encoded
 
 
-def predict(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64,
-            device: Optional[torch.device] = None) -> list[list[str]]:
+def predict(
+    model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64, device: Optional[torch.device] = None
+) -> list[list[str]]:
     """For each example, the tag predicted for each word: the tag of the word's first piece."""
     predicted = []
     for chunk, output in model_outputs(model, examples, batch_size, device):
@@ -168,16 +203,21 @@ def predict(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int
     return predicted
 
 
-def evaluate(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64,
-             device: Optional[torch.device] = None) -> dict[str, float]:
+def evaluate(
+    model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64, device: Optional[torch.device] = None
+) -> dict[str, float]:
     """Entity-level F1, precision and recall of the predicted names."""
     return entity_scores(predict(model, examples, batch_size, device), [list(e.example.tags) for e in examples])
 
 
 def baseline(train: Sequence[Encoded], validation: Sequence[Encoded]) -> float:
     """Entity F1 on `validation` of tagging every word that mentions a name tagged somewhere in `train`."""
-    dictionary = frozenset(capitalised_word(word) for e in train
-                           for word, tag in zip(e.example.words, e.example.tags, strict=True) if tag != "O")
+    dictionary = frozenset(
+        capitalised_word(word)
+        for e in train
+        for word, tag in zip(e.example.words, e.example.tags, strict=True)
+        if tag != "O"
+    )
     predictions = [tag_names(e.example.text, dictionary) for e in validation]
     return entity_scores(predictions, [list(e.example.tags) for e in validation])["entity_f1"]
 

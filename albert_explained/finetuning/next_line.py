@@ -48,8 +48,9 @@ class NextLineExample:
     play: str
 
 
-def play_examples(play: Play, count: int, max_seq_length: int, rng: Any, count_pieces: PieceCounter
-                  ) -> list[NextLineExample]:
+def play_examples(
+    play: Play, count: int, max_seq_length: int, rng: Any, count_pieces: PieceCounter
+) -> list[NextLineExample]:
     """`count` examples from the pairs of consecutive lines of `play`'s speeches (see the module docstring)."""
     pairs = []  # (line, next line, scene)
     followers = []  # (line, scene): every line that follows another line of its speech
@@ -82,29 +83,39 @@ def play_examples(play: Play, count: int, max_seq_length: int, rng: Any, count_p
     return examples
 
 
-def make_examples(tokenizer: Any, max_seq_length: int = 64, train_size: Optional[int] = None,
-                  validation_size: Optional[int] = None, seed: int = 0) -> TaskData:
+def make_examples(
+    tokenizer: Any,
+    max_seq_length: int = 64,
+    train_size: Optional[int] = None,
+    validation_size: Optional[int] = None,
+    seed: int = 0,
+) -> TaskData:
     """Examples from the training plays and from the held-out plays, equally many from each play."""
     train_size = TRAIN_SIZE if train_size is None else train_size
     validation_size = VALIDATION_SIZE if validation_size is None else validation_size
     check_sizes(max_seq_length, train_size, validation_size)
     count_pieces = PieceCounter(tokenizer)
     splits = {}
-    for split, plays, size in zip(("train", "validation"), split_plays(load_plays()), (train_size, validation_size),
-                                  strict=True):
+    for split, plays, size in zip(
+        ("train", "validation"), split_plays(load_plays()), (train_size, validation_size), strict=True
+    ):
         rng = split_rng(seed, split)
         examples: list[NextLineExample] = []
         for play, quota in zip(plays, share_out(size, len(plays)), strict=True):
             made = play_examples(play, quota, max_seq_length, rng, count_pieces)
             if len(made) < quota:
-                raise ValueError(f"{split}_size {size} asks {quota} examples of {play.name}, which gives only "
-                                 f"{len(made)}; choose a smaller {split}_size")
+                raise ValueError(
+                    f"{split}_size {size} asks {quota} examples of {play.name}, which gives only "
+                    f"{len(made)}; choose a smaller {split}_size"
+                )
             examples += made
         rng.shuffle(examples)
         splits[split] = (examples, [play.name for play in plays])
-    return TaskData(train=encode(splits["train"][0], tokenizer, max_seq_length),
-                    validation=encode(splits["validation"][0], tokenizer, max_seq_length),
-                    plays={split: names for split, (_, names) in splits.items()})
+    return TaskData(
+        train=encode(splits["train"][0], tokenizer, max_seq_length),
+        validation=encode(splits["validation"][0], tokenizer, max_seq_length),
+        plays={split: names for split, (_, names) in splits.items()},
+    )
 
 
 def encode(examples: Sequence[NextLineExample], tokenizer: Any, max_seq_length: int = 64) -> list[Encoded]:
@@ -115,11 +126,14 @@ def encode(examples: Sequence[NextLineExample], tokenizer: Any, max_seq_length: 
     expected = len(examples[0].endings)
     for i, example in enumerate(examples):
         if len(example.endings) != expected:
-            raise ValueError(f"examples[{i}] has {len(example.endings)} endings but examples[0] has {expected}; "
-                             "every multiple-choice example needs the same number of choices")
+            raise ValueError(
+                f"examples[{i}] has {len(example.endings)} endings but examples[0] has {expected}; "
+                "every multiple-choice example needs the same number of choices"
+            )
         if not isinstance(example.label, int) or not 0 <= example.label < expected:
-            raise ValueError(f"examples[{i}].label is {example.label!r}, which is not one of the choices 0 .. "
-                             f"{expected - 1}")
+            raise ValueError(
+                f"examples[{i}].label is {example.label!r}, which is not one of the choices 0 .. {expected - 1}"
+            )
     if expected < 2:
         raise ValueError(f"a multiple-choice example needs at least 2 endings, examples[0] has {expected}")
     pairs = [(example.line, ending) for example in examples for ending in example.endings]
@@ -127,14 +141,16 @@ def encode(examples: Sequence[NextLineExample], tokenizer: Any, max_seq_length: 
     encoded = []
     for i, example in enumerate(examples):
         rows = range(i * expected, (i + 1) * expected)  # this example's choices
-        inputs = {key: [encoding[key][row] for row in rows] for key in ("input_ids", "token_type_ids",
-                                                                         "attention_mask")}  # (C, T) each
+        inputs = {
+            key: [encoding[key][row] for row in rows] for key in ("input_ids", "token_type_ids", "attention_mask")
+        }  # (C, T) each
         encoded.append(Encoded(example, inputs, {"labels": example.label}))
     return encoded
 
 
-def predict(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64,
-            device: Optional[torch.device] = None) -> list[int]:
+def predict(
+    model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64, device: Optional[torch.device] = None
+) -> list[int]:
     """The position of the ending the model chooses, for each example."""
     chosen = []
     for _, output in model_outputs(model, examples, batch_size, device):
@@ -142,8 +158,9 @@ def predict(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int
     return chosen
 
 
-def evaluate(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64,
-             device: Optional[torch.device] = None) -> dict[str, float]:
+def evaluate(
+    model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64, device: Optional[torch.device] = None
+) -> dict[str, float]:
     return {"accuracy": accuracy(predict(model, examples, batch_size, device), [e.example.label for e in examples])}
 
 
@@ -161,8 +178,9 @@ def show(model: torch.nn.Module, examples: Sequence[Encoded], device: Optional[t
         example = encoded.example
         rows = [f"{example.line}   ({example.play})"]
         for k, ending in enumerate(example.endings):
-            marks = [mark for mark, on in (("model's choice", k == chosen), ("the next line", k == example.label))
-                     if on]
+            marks = [
+                mark for mark, on in (("model's choice", k == chosen), ("the next line", k == example.label)) if on
+            ]
             rows.append(f"  {_LETTERS[k]}) {ending}" + (f"   <- {', '.join(marks)}" if marks else ""))
         blocks.append("\n".join(rows))
     return "\n\n".join(blocks)

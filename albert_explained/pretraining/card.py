@@ -52,9 +52,18 @@ def hardware_description(device: torch.device, dist: Distributed) -> str:
     return what
 
 
-def export_model(model: AlbertForPreTraining, tokenizer: Any, directory: Path, config: Any,
-                 state: TrainingState, metrics: dict[str, float], baselines: dict[str, Any], split: CorpusSplit,
-                 device: torch.device, dist: Distributed) -> None:
+def export_model(
+    model: AlbertForPreTraining,
+    tokenizer: Any,
+    directory: Path,
+    config: Any,
+    state: TrainingState,
+    metrics: dict[str, float],
+    baselines: dict[str, Any],
+    split: CorpusSplit,
+    device: torch.device,
+    dist: Distributed,
+) -> None:
     """config.json + model.safetensors (from_pretrained), the tokenizer, metrics.json and a README.md card, in a
     directory that appears whole or not at all (files.new_directory): an export stopped midway leaves no directory,
     and resuming the run writes it again."""
@@ -62,9 +71,18 @@ def export_model(model: AlbertForPreTraining, tokenizer: Any, directory: Path, c
         _write_model_directory(model, tokenizer, building, config, state, metrics, baselines, split, device, dist)
 
 
-def _write_model_directory(model: AlbertForPreTraining, tokenizer: Any, directory: Path, config: Any,
-                           state: TrainingState, metrics: dict[str, float], baselines: dict[str, Any],
-                           split: CorpusSplit, device: torch.device, dist: Distributed) -> None:
+def _write_model_directory(
+    model: AlbertForPreTraining,
+    tokenizer: Any,
+    directory: Path,
+    config: Any,
+    state: TrainingState,
+    metrics: dict[str, float],
+    baselines: dict[str, Any],
+    split: CorpusSplit,
+    device: torch.device,
+    dist: Distributed,
+) -> None:
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     parameters = sum(p.numel() for p in model.parameters())
@@ -99,8 +117,9 @@ def command_for_card(command: str, dist: Distributed) -> str:
         return command
     per_node = int(os.environ.get("LOCAL_WORLD_SIZE", dist.world_size))  # set by torchrun
     nodes = f"--nnodes {dist.world_size // per_node} " if dist.world_size > per_node else ""
-    return (f"torchrun {nodes}--nproc_per_node {per_node} -m albert_explained "
-            f"{command.removeprefix('albert-explained ')}")
+    return (
+        f"torchrun {nodes}--nproc_per_node {per_node} -m albert_explained {command.removeprefix('albert-explained ')}"
+    )
 
 
 def learning_curve(history: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -132,27 +151,46 @@ def model_card(summary: dict[str, Any], model_config: AlbertConfig) -> str:
     else:
         documents, language, knows = "documents", "the language of its corpus", "its corpus"
     masking = f"n-gram masking, n <= {t['max_ngram']}" if t["max_ngram"] > 1 else "whole-word masking"
-    shared = {"all-shared": "all layers shared", "shared-attention": "attention shared across layers",
-              "shared-FFN": "FFN shared across layers", "not-shared": "no layer shared"}[c.sharing]
-    model = (f"E={c.embedding_size}, H={c.hidden_size}, L={c.num_hidden_layers} ({shared}), "
-             f"N={c.num_attention_heads}, I={c.intermediate_size}, T<={c.max_position_embeddings}; "
-             f"{summary['parameters']:,} parameters")
-    training = (f"{summary['steps']:,} steps of {summary['batch_size']:,} sequences, {t['optimizer']} lr "
-                f"{t['learning_rate']}, {t['warmup_steps']:,} warm-up steps then linear decay to 0; matrix products in "
-                f"{summary['precision']}")
-    wall = (f"{summary['wall_time_seconds']:,.0f} s ({summary['wall_time_seconds'] / 60:.1f} min) for the whole "
-            f"command (tokenizer, data, training, evaluations); CPU time {summary['cpu_time_seconds']:,.0f} s")
-    mlm = (f"| MLM accuracy (top-1, {v.get('predictions', 0):,} predicted pieces) | {v.get('mlm_accuracy', nan):.1%} "
-           f"| {b['mlm_unigram_accuracy']:.1%} (always \"{b['unigram_piece']}\", the most frequent piece) |")
-    sop = (f"| SOP accuracy ({v.get('pairs', 0):,} pairs) | {v.get('sop_accuracy', nan):.1%} | 50.0% (chance); "
-           f"{b.get('sop_junction_bigram_accuracy', nan):.1%} (a bigram model reading only the two junctions) |")
+    shared = {
+        "all-shared": "all layers shared",
+        "shared-attention": "attention shared across layers",
+        "shared-FFN": "FFN shared across layers",
+        "not-shared": "no layer shared",
+    }[c.sharing]
+    model = (
+        f"E={c.embedding_size}, H={c.hidden_size}, L={c.num_hidden_layers} ({shared}), "
+        f"N={c.num_attention_heads}, I={c.intermediate_size}, T<={c.max_position_embeddings}; "
+        f"{summary['parameters']:,} parameters"
+    )
+    training = (
+        f"{summary['steps']:,} steps of {summary['batch_size']:,} sequences, {t['optimizer']} lr "
+        f"{t['learning_rate']}, {t['warmup_steps']:,} warm-up steps then linear decay to 0; matrix products in "
+        f"{summary['precision']}"
+    )
+    wall = (
+        f"{summary['wall_time_seconds']:,.0f} s ({summary['wall_time_seconds'] / 60:.1f} min) for the whole "
+        f"command (tokenizer, data, training, evaluations); CPU time {summary['cpu_time_seconds']:,.0f} s"
+    )
+    mlm = (
+        f"| MLM accuracy (top-1, {v.get('predictions', 0):,} predicted pieces) | {v.get('mlm_accuracy', nan):.1%} "
+        f'| {b["mlm_unigram_accuracy"]:.1%} (always "{b["unigram_piece"]}", the most frequent piece) |'
+    )
+    sop = (
+        f"| SOP accuracy ({v.get('pairs', 0):,} pairs) | {v.get('sop_accuracy', nan):.1%} | 50.0% (chance); "
+        f"{b.get('sop_junction_bigram_accuracy', nan):.1%} (a bigram model reading only the two junctions) |"
+    )
     if "nsp_accuracy" in v:  # the same pair head on BERT's next-sentence pairs (the paper's table 5)
         sop += f"\n| NSP accuracy (the same head on next-sentence pairs) | {v['nsp_accuracy']:.1%} | 50.0% (chance) |"
-    pair_task = ("sentence-order prediction" if t.get("objective", "sop") == "sop" else
-                 "BERT's next-sentence prediction in place of ALBERT's sentence order (to compare the two)")
-    single = (f"| MLM accuracy, single-word masks instead of n-gram spans (BERT's whole-word masking) "
-              f"| {v.get('single_word_mlm_accuracy', nan):.1%} "
-              f"| {b.get('single_word_mlm_unigram_accuracy', nan):.1%} (most frequent piece) |")
+    pair_task = (
+        "sentence-order prediction"
+        if t.get("objective", "sop") == "sop"
+        else "BERT's next-sentence prediction in place of ALBERT's sentence order (to compare the two)"
+    )
+    single = (
+        f"| MLM accuracy, single-word masks instead of n-gram spans (BERT's whole-word masking) "
+        f"| {v.get('single_word_mlm_accuracy', nan):.1%} "
+        f"| {b.get('single_word_mlm_unigram_accuracy', nan):.1%} (most frequent piece) |"
+    )
     notes = []
     if c.position_embedding_type != "absolute":
         notes.append(f"""**Positions.** The model uses `position_embedding_type="{c.position_embedding_type}"`: one
@@ -170,12 +208,28 @@ takes far more than this budget (the paper's ALBERT-base reaches 86.5% SOP accur
 125,000 steps of 4,096 sequences of 512 pieces). More steps (`--steps`, or a GPU) are the way there.""")
     notes = "\n" + "\n\n".join(notes) + "\n" if notes else ""
     values = dict(
-        name=name, language=language, knows=knows, masking=masking, pair_task=pair_task, corpus=summary["corpus"],
-        num_train_documents=len(summary["train_documents"]), documents=documents,
-        validation_documents=", ".join(summary["validation_documents"]), vocab_size=f"{c.vocab_size:,}",
-        model=model, training=training, wall_time=wall, hardware=summary["hardware"], torch_version=summary["torch"],
-        python_version=summary["python"], command=summary["command"] or "(called from Python)", mlm_row=mlm,
-        sop_row=sop, single_word_row=single, mlm_loss=f"{v.get('mlm_loss', nan):.3f}",
-        sop_loss=f"{v.get('sop_loss', nan):.3f}", notes=notes,
+        name=name,
+        language=language,
+        knows=knows,
+        masking=masking,
+        pair_task=pair_task,
+        corpus=summary["corpus"],
+        num_train_documents=len(summary["train_documents"]),
+        documents=documents,
+        validation_documents=", ".join(summary["validation_documents"]),
+        vocab_size=f"{c.vocab_size:,}",
+        model=model,
+        training=training,
+        wall_time=wall,
+        hardware=summary["hardware"],
+        torch_version=summary["torch"],
+        python_version=summary["python"],
+        command=summary["command"] or "(called from Python)",
+        mlm_row=mlm,
+        sop_row=sop,
+        single_word_row=single,
+        mlm_loss=f"{v.get('mlm_loss', nan):.3f}",
+        sop_loss=f"{v.get('sop_loss', nan):.3f}",
+        notes=notes,
     )
     return string.Template(_package_file("card.md")).substitute(values)

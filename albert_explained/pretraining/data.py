@@ -158,11 +158,26 @@ class SpecialIds:
         """Read the special ids and the pieces from an `AlbertTokenizer` (or anything with the same attributes)."""
         vocab_size = len(tokenizer)
         pieces = tokenizer.convert_ids_to_tokens(list(range(vocab_size)))
-        special = frozenset(i for i in (tokenizer.pad_token_id, tokenizer.unk_token_id, tokenizer.cls_token_id,
-                                        tokenizer.sep_token_id, tokenizer.mask_token_id) if i is not None)
-        return cls(cls=tokenizer.cls_token_id, sep=tokenizer.sep_token_id, mask=tokenizer.mask_token_id,
-                   pad=tokenizer.pad_token_id, vocab_size=vocab_size,
-                   starts_word=[is_start_piece(p) for p in pieces], special=special)
+        special = frozenset(
+            i
+            for i in (
+                tokenizer.pad_token_id,
+                tokenizer.unk_token_id,
+                tokenizer.cls_token_id,
+                tokenizer.sep_token_id,
+                tokenizer.mask_token_id,
+            )
+            if i is not None
+        )
+        return cls(
+            cls=tokenizer.cls_token_id,
+            sep=tokenizer.sep_token_id,
+            mask=tokenizer.mask_token_id,
+            pad=tokenizer.pad_token_id,
+            vocab_size=vocab_size,
+            starts_word=[is_start_piece(p) for p in pieces],
+            special=special,
+        )
 
 
 def is_start_piece(piece: str) -> bool:
@@ -172,6 +187,7 @@ def is_start_piece(piece: str) -> bool:
 
 
 # --- 1. tokenize ----------------------------------------------------------------------------------------------------
+
 
 def tokenize_documents(documents: Iterable[Any], tokenizer: Any) -> list[list[list[int]]]:
     """Documents (each a `corpus.Document` or a list of sentence strings) -> per document, per sentence, piece ids.
@@ -190,6 +206,7 @@ def tokenize_documents(documents: Iterable[Any], tokenizer: Any) -> list[list[li
 
 # --- 2. segments and sentence order ---------------------------------------------------------------------------------
 
+
 def truncate_seq_pair(tokens_a: list[int], tokens_b: list[int], max_num_tokens: int, rng: random.Random) -> None:
     """Trim the longer segment, one piece at a time from its front or its back (at random), until they fit.
     Trimming both ends in turn avoids always cutting the same side, which would be a cue for the sentence order."""
@@ -201,8 +218,7 @@ def truncate_seq_pair(tokens_a: list[int], tokens_b: list[int], max_num_tokens: 
             longer.pop()
 
 
-def _chunks(document: Sequence[Sequence[int]], config: DataConfig,
-            rng: random.Random) -> Iterator[list[Sequence[int]]]:
+def _chunks(document: Sequence[Sequence[int]], config: DataConfig, rng: random.Random) -> Iterator[list[Sequence[int]]]:
     """Consecutive sentences gathered until the next one would not fit in T - 3 pieces or a drawn target length is
     reached (step 2 above). A generator: the caller draws from `rng` for each chunk before the next target is drawn."""
     max_num_tokens = config.max_seq_length - 3  # room for [CLS], [SEP], [SEP]
@@ -253,8 +269,9 @@ def create_sop_pairs(document: Sequence[Sequence[int]], config: DataConfig, rng:
     return pairs
 
 
-def create_nsp_pairs(documents: Sequence[Sequence[Sequence[int]]], index: int, config: DataConfig,
-                     rng: random.Random) -> list[SopPair]:
+def create_nsp_pairs(
+    documents: Sequence[Sequence[Sequence[int]]], index: int, config: DataConfig, rng: random.Random
+) -> list[SopPair]:
     """BERT's next-sentence pairs from documents[index]: the chunks and cuts of `create_sop_pairs`, and with
     probability 1/2 segment B replaced by a run of whole sentences of another document, from a random sentence on,
     until it is as long as the real B or the next sentence would not fit (label 1); otherwise the real B (label 0).
@@ -263,8 +280,9 @@ def create_nsp_pairs(documents: Sequence[Sequence[Sequence[int]]], index: int, c
     target length), and the real B of a negative is dropped (BERT puts its sentences back for the next chunk).
     """
     if len(documents) < 2:
-        raise ValueError(f"next-sentence pairs need at least two documents (negatives come from another one), "
-                         f"got {len(documents)}")
+        raise ValueError(
+            f"next-sentence pairs need at least two documents (negatives come from another one), got {len(documents)}"
+        )
     max_num_tokens = config.max_seq_length - 3
     pairs: list[SopPair] = []
     for chunk in _chunks(documents[index], config, rng):
@@ -277,7 +295,7 @@ def create_nsp_pairs(documents: Sequence[Sequence[Sequence[int]]], index: int, c
             other += other >= index  # every document but this one, equally likely
             sentences = documents[other]
             random_b: list[int] = []
-            for sentence in sentences[rng.randrange(len(sentences)):]:
+            for sentence in sentences[rng.randrange(len(sentences)) :]:
                 if random_b and len(tokens_a) + len(random_b) + len(sentence) > max_num_tokens:
                     break
                 random_b.extend(sentence)
@@ -291,8 +309,10 @@ def create_nsp_pairs(documents: Sequence[Sequence[Sequence[int]]], index: int, c
 
 # --- 3. the input pair ----------------------------------------------------------------------------------------------
 
-def build_pair(tokens_a: Sequence[int], tokens_b: Sequence[int], cls_id: int,
-               sep_id: int) -> tuple[list[int], list[int]]:
+
+def build_pair(
+    tokens_a: Sequence[int], tokens_b: Sequence[int], cls_id: int, sep_id: int
+) -> tuple[list[int], list[int]]:
     """[CLS] A [SEP] B [SEP] and its token_type_ids (segment ids): 0 for the first part, 1 for the second."""
     input_ids = [cls_id, *tokens_a, sep_id, *tokens_b, sep_id]
     token_type_ids = [0] * (len(tokens_a) + 2) + [1] * (len(tokens_b) + 1)
@@ -300,6 +320,7 @@ def build_pair(tokens_a: Sequence[int], tokens_b: Sequence[int], cls_id: int,
 
 
 # --- 4. n-gram masking ----------------------------------------------------------------------------------------------
+
 
 def ngram_probabilities(max_ngram: int) -> list[float]:
     """p(n) = (1/n) / sum_k (1/k) for n = 1 .. max_ngram; for 3: [6/11, 3/11, 2/11]."""
@@ -327,8 +348,7 @@ def num_to_predict(seq_len: int, config: DataConfig) -> int:
     return min(config.max_predictions_per_seq, max(1, round(seq_len * config.masked_lm_prob)))
 
 
-def choose_masked_spans(words: list[list[int]], budget: int, config: DataConfig,
-                        rng: random.Random) -> list[list[int]]:
+def choose_masked_spans(words: list[list[int]], budget: int, config: DataConfig, rng: random.Random) -> list[list[int]]:
     """Pick non-overlapping spans of 1 .. N whole words, p(n) proportional to 1/n, until `budget` pieces are chosen.
 
     Start words are visited in random order. At each, a span length n is drawn (only lengths that fit before the
@@ -344,10 +364,10 @@ def choose_masked_spans(words: list[list[int]], budget: int, config: DataConfig,
             break
         longest = min(config.max_ngram, len(words) - start)
         n = rng.choices(range(1, longest + 1), weights=ngram_probabilities(longest))[0]
-        span = [p for word in words[start:start + n] for p in word]
+        span = [p for word in words[start : start + n] for p in word]
         while n > 1 and len(covered) + len(span) > budget:
             n -= 1
-            span = [p for word in words[start:start + n] for p in word]
+            span = [p for word in words[start : start + n] for p in word]
         if len(covered) + len(span) > budget or covered.intersection(span):
             continue
         covered.update(span)
@@ -357,8 +377,10 @@ def choose_masked_spans(words: list[list[int]], budget: int, config: DataConfig,
 
 # --- 5. 80 / 10 / 10 ------------------------------------------------------------------------------------------------
 
-def mask_tokens(input_ids: Sequence[int], positions: Iterable[int], ids: SpecialIds,
-                rng: random.Random) -> tuple[list[int], list[int]]:
+
+def mask_tokens(
+    input_ids: Sequence[int], positions: Iterable[int], ids: SpecialIds, rng: random.Random
+) -> tuple[list[int], list[int]]:
     """Corrupt the chosen positions ([MASK] with probability 0.8, a random ordinary piece with 0.1, unchanged with
     0.1) and make the labels: the original piece at chosen positions, -100 elsewhere. Decided independently for every
     position."""
@@ -383,8 +405,14 @@ def make_example(pair: SopPair, ids: SpecialIds, config: DataConfig, rng: random
     return PretrainingExample(corrupted, token_type_ids, labels, pair.sentence_order_label)
 
 
-def create_examples(documents: Sequence[Sequence[Sequence[int]]], ids: SpecialIds, config: DataConfig,
-                    seed: int, epoch: int = 0, shuffle: bool = True) -> list[PretrainingExample]:
+def create_examples(
+    documents: Sequence[Sequence[Sequence[int]]],
+    ids: SpecialIds,
+    config: DataConfig,
+    seed: int,
+    epoch: int = 0,
+    shuffle: bool = True,
+) -> list[PretrainingExample]:
     """Every document -> SOP pairs (NSP pairs if config.objective is "nsp") -> masked examples, for one epoch;
     shuffled across documents.
 
@@ -406,6 +434,7 @@ def create_examples(documents: Sequence[Sequence[Sequence[int]]], ids: SpecialId
 
 # --- 6. batches -----------------------------------------------------------------------------------------------------
 
+
 def collate(examples: Sequence[PretrainingExample], pad_id: int = 0) -> dict[str, torch.Tensor]:
     """Pad a list of examples to the longest one and stack them into the tensors the model takes."""
     if not examples:
@@ -424,13 +453,14 @@ def collate(examples: Sequence[PretrainingExample], pad_id: int = 0) -> dict[str
     }
 
 
-def batches(examples: Sequence[PretrainingExample], batch_size: int,
-            drop_last: bool = True) -> list[list[PretrainingExample]]:
+def batches(
+    examples: Sequence[PretrainingExample], batch_size: int, drop_last: bool = True
+) -> list[list[PretrainingExample]]:
     """Cut a list of examples into batches. `drop_last` keeps every batch full (the training loop shares them out
     among the processes under torchrun: `Distributed.shard`)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-    cut = [list(examples[i:i + batch_size]) for i in range(0, len(examples), batch_size)]
+    cut = [list(examples[i : i + batch_size]) for i in range(0, len(examples), batch_size)]
     return [b for b in cut if len(b) == batch_size] if drop_last else cut
 
 
@@ -447,8 +477,9 @@ def describe_example(example: PretrainingExample, tokenizer: Any) -> str:
     return f"sentence order: {order}\n" + " ".join(shown)
 
 
-def unigram_baseline(train_documents: Sequence[Sequence[Sequence[int]]],
-                     examples: Sequence[PretrainingExample]) -> tuple[int, float]:
+def unigram_baseline(
+    train_documents: Sequence[Sequence[Sequence[int]]], examples: Sequence[PretrainingExample]
+) -> tuple[int, float]:
     """The context-free baseline for MLM accuracy: always predict the most frequent piece of the training text.
     Returns that piece's id and its accuracy on the examples' predicted positions."""
     counts: dict[int, int] = {}
@@ -464,8 +495,9 @@ def unigram_baseline(train_documents: Sequence[Sequence[Sequence[int]]],
     return most_common, accuracy
 
 
-def junction_bigram_baseline(train_documents: Sequence[Sequence[Sequence[int]]],
-                             examples: Sequence[PretrainingExample], sep_id: int) -> float:
+def junction_bigram_baseline(
+    train_documents: Sequence[Sequence[Sequence[int]]], examples: Sequence[PretrainingExample], sep_id: int
+) -> float:
     """A baseline for SOP accuracy that reads only the two junctions of a pair. Returns its accuracy on `examples`.
 
     In the kept order the text runs on across the middle [SEP] (last piece of the first segment, x, then the first
@@ -495,10 +527,12 @@ def junction_bigram_baseline(train_documents: Sequence[Sequence[Sequence[int]]],
     correct = 0
     for example in examples:
         # The original pieces: labels hold them where the input was masked or replaced.
-        text = [label if label != IGNORE_INDEX else token
-                for token, label in zip(example.input_ids, example.labels, strict=True)]
+        text = [
+            label if label != IGNORE_INDEX else token
+            for token, label in zip(example.input_ids, example.labels, strict=True)
+        ]
         middle, end = text.index(sep_id), len(text) - 1 - text[::-1].index(sep_id)
-        first, second = text[1:middle], text[middle + 1:end]
+        first, second = text[1:middle], text[middle + 1 : end]
         guess_kept = score(first[-1], second[0]) >= score(second[-1], first[0])
         correct += guess_kept == (example.sentence_order_label == 0)
     return correct / max(1, len(examples))

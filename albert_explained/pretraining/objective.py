@@ -47,8 +47,14 @@ class PretrainingObjective(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, attention_mask: torch.Tensor,
-                labels: torch.Tensor, sentence_order_label: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        labels: torch.Tensor,
+        sentence_order_label: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
         outputs = self.model.albert(input_ids, attention_mask, token_type_ids)
         predicted = labels != IGNORE_INDEX  # (B, T) bool: the positions with a label
         hidden = outputs.last_hidden_state[predicted]  # (B, T, H) -> (M, H), M predictions in the batch
@@ -70,8 +76,14 @@ class PretrainingObjective(nn.Module):
 
 
 @torch.no_grad()
-def evaluate(model: AlbertForPreTraining, examples: Sequence[PretrainingExample], batch_size: int,
-             device: torch.device, pad_id: int = 0, progress: bool = False) -> dict[str, float]:
+def evaluate(
+    model: AlbertForPreTraining,
+    examples: Sequence[PretrainingExample],
+    batch_size: int,
+    device: torch.device,
+    pad_id: int = 0,
+    progress: bool = False,
+) -> dict[str, float]:
     """MLM and SOP accuracy and loss over `examples` (every prediction and every pair weighs the same)."""
     if not examples:
         raise ValueError("evaluate needs at least one example")
@@ -89,15 +101,28 @@ def evaluate(model: AlbertForPreTraining, examples: Sequence[PretrainingExample]
                 totals[key] += int(out[key].item())
     mlm_loss = totals["mlm_loss"] / max(1, totals["mlm_count"])
     sop_loss = totals["sop_loss"] / max(1, totals["sop_count"])
-    return {"loss": mlm_loss + sop_loss, "mlm_loss": mlm_loss, "sop_loss": sop_loss,
-            "mlm_accuracy": totals["mlm_correct"] / max(1, totals["mlm_count"]),
-            "sop_accuracy": totals["sop_correct"] / max(1, totals["sop_count"]),
-            "predictions": totals["mlm_count"], "pairs": totals["sop_count"]}
+    return {
+        "loss": mlm_loss + sop_loss,
+        "mlm_loss": mlm_loss,
+        "sop_loss": sop_loss,
+        "mlm_accuracy": totals["mlm_correct"] / max(1, totals["mlm_count"]),
+        "sop_accuracy": totals["sop_correct"] / max(1, totals["sop_count"]),
+        "predictions": totals["mlm_count"],
+        "pairs": totals["sop_count"],
+    }
 
 
-def pair_task_accuracy(model: AlbertForPreTraining, documents: Sequence[Sequence[Sequence[int]]], ids: SpecialIds,
-                       config: DataConfig, task: str, seed: int, batch_size: int, device: torch.device,
-                       max_examples: int | None = None) -> float:
+def pair_task_accuracy(
+    model: AlbertForPreTraining,
+    documents: Sequence[Sequence[Sequence[int]]],
+    ids: SpecialIds,
+    config: DataConfig,
+    task: str,
+    seed: int,
+    batch_size: int,
+    device: torch.device,
+    max_examples: int | None = None,
+) -> float:
     """The pair head's accuracy on held-out pairs of one task, "sop" or "nsp", built from `documents` (tokenized,
     as `data.tokenize_documents` gives them) with `config`'s recipe and one seed, whatever task the model was
     trained on."""

@@ -63,12 +63,27 @@ from ..model import AlbertForPreTraining
 from ..training.checkpoints import CHECKPOINT_NAME
 from ..training.distributed import Distributed
 from ..files import new_directory
-from ..training.loop import (LOG_NAME, TrainingConfig, TrainingLoop, UndoIfUntrained, claim_output_dir,
-                             data_fingerprint, start_session)
+from ..training.loop import (
+    LOG_NAME,
+    TrainingConfig,
+    TrainingLoop,
+    UndoIfUntrained,
+    claim_output_dir,
+    data_fingerprint,
+    start_session,
+)
 from .card import export_model
 from .corpus import CorpusSplit, read_corpus, shakespeare_split, split_documents
-from .data import (DataConfig, SpecialIds, batches, collate, create_examples, junction_bigram_baseline,
-                   tokenize_documents, unigram_baseline)
+from .data import (
+    DataConfig,
+    SpecialIds,
+    batches,
+    collate,
+    create_examples,
+    junction_bigram_baseline,
+    tokenize_documents,
+    unigram_baseline,
+)
 from .objective import PretrainingObjective, evaluate, pair_task_accuracy
 
 
@@ -126,9 +141,14 @@ class PretrainingConfig(TrainingConfig):
 
     def data_config(self) -> DataConfig:
         """The training pairs' recipe."""
-        return DataConfig(max_seq_length=self.max_seq_length, short_seq_prob=self.short_seq_prob,
-                          masked_lm_prob=self.masked_lm_prob, max_predictions_per_seq=self.max_predictions_per_seq,
-                          max_ngram=self.max_ngram, objective=self.objective)
+        return DataConfig(
+            max_seq_length=self.max_seq_length,
+            short_seq_prob=self.short_seq_prob,
+            masked_lm_prob=self.masked_lm_prob,
+            max_predictions_per_seq=self.max_predictions_per_seq,
+            max_ngram=self.max_ngram,
+            objective=self.objective,
+        )
 
     def validation_data_config(self) -> DataConfig:
         """The held-out task: the paper's pairs and masks (DataConfig's defaults) at this run's sequence length.
@@ -140,13 +160,18 @@ class PretrainingConfig(TrainingConfig):
         return DataConfig(max_seq_length=self.max_seq_length)
 
     def model_config(self, vocab_size: int) -> AlbertConfig:
-        return AlbertConfig.from_preset("tiny", vocab_size=vocab_size, embedding_size=self.embedding_size,
-                                        hidden_size=self.hidden_size, num_hidden_layers=self.num_hidden_layers,
-                                        num_attention_heads=self.num_attention_heads,
-                                        intermediate_size=self.intermediate_size,
-                                        max_position_embeddings=self.max_seq_length,
-                                        position_embedding_type=self.position_embedding_type,
-                                        sharing=self.sharing)
+        return AlbertConfig.from_preset(
+            "tiny",
+            vocab_size=vocab_size,
+            embedding_size=self.embedding_size,
+            hidden_size=self.hidden_size,
+            num_hidden_layers=self.num_hidden_layers,
+            num_attention_heads=self.num_attention_heads,
+            intermediate_size=self.intermediate_size,
+            max_position_embeddings=self.max_seq_length,
+            position_embedding_type=self.position_embedding_type,
+            sharing=self.sharing,
+        )
 
     def check(self) -> None:
         """Errors that name the argument, raised before any work is done."""
@@ -167,9 +192,24 @@ class PretrainingConfig(TrainingConfig):
     # TrainingConfig's fields that must agree between a checkpoint and the run that resumes it, and pretraining's:
     # the corpus, the tokenizer, the model's shape and the data's recipe.
     RESUME_FIELDS = TrainingConfig.RESUME_FIELDS + (
-        "corpus", "max_documents", "max_sentences_per_document", "vocab_size", "embedding_size", "hidden_size",
-        "num_hidden_layers", "num_attention_heads", "intermediate_size", "position_embedding_type", "sharing",
-        "max_seq_length", "short_seq_prob", "masked_lm_prob", "max_predictions_per_seq", "max_ngram", "objective")
+        "corpus",
+        "max_documents",
+        "max_sentences_per_document",
+        "vocab_size",
+        "embedding_size",
+        "hidden_size",
+        "num_hidden_layers",
+        "num_attention_heads",
+        "intermediate_size",
+        "position_embedding_type",
+        "sharing",
+        "max_seq_length",
+        "short_seq_prob",
+        "masked_lm_prob",
+        "max_predictions_per_seq",
+        "max_ngram",
+        "objective",
+    )
 
     @staticmethod
     def comparable(name: str, value: Any) -> Any:
@@ -186,10 +226,10 @@ def load_split(config: PretrainingConfig) -> CorpusSplit:
     else:
         split = split_documents(read_corpus(config.corpus), source=str(config.corpus))
     if config.max_documents is not None:
-        split.train = split.train[:config.max_documents]
+        split.train = split.train[: config.max_documents]
     if config.max_sentences_per_document is not None:
         for document in split.train + split.validation:
-            document.sentences = document.sentences[:config.max_sentences_per_document]
+            document.sentences = document.sentences[: config.max_sentences_per_document]
     return split
 
 
@@ -203,8 +243,9 @@ def prepare_tokenizer(config: PretrainingConfig, split: CorpusSplit, directory: 
         if dist.rank == 0:
             sentences = [s for d in split.train for s in d.sentences]
             with new_directory(directory) as building:  # whole or not at all, should the run be stopped here
-                train_tokenizer(sentences, config.vocab_size, building, model_max_length=config.max_seq_length,
-                                num_threads=1)  # one thread: SentencePiece's training is then deterministic
+                train_tokenizer(
+                    sentences, config.vocab_size, building, model_max_length=config.max_seq_length, num_threads=1
+                )  # one thread: SentencePiece's training is then deterministic
         dist.barrier()
     return AlbertTokenizer.from_pretrained(directory)
 
@@ -250,13 +291,16 @@ def _pretrain(config: PretrainingConfig, undo: UndoIfUntrained) -> PretrainingRe
     # Validation pairs and masks are drawn once, from their own seed, so every evaluation sees the same examples.
     validation_config = config.validation_data_config()
     validation = create_examples(validation_docs, ids, validation_config, seed=config.seed + 1, shuffle=False)
-    validation = validation[:config.max_eval_examples] if config.max_eval_examples else validation
+    validation = validation[: config.max_eval_examples] if config.max_eval_examples else validation
     if not validation:
         raise ValueError("the validation documents yield no examples; use a larger corpus")
     most_common, unigram_accuracy = unigram_baseline(train_docs, validation)
-    baselines = {"mlm_unigram_accuracy": unigram_accuracy, "sop_chance_accuracy": 0.5,
-                 "sop_junction_bigram_accuracy": junction_bigram_baseline(train_docs, validation, ids.sep),
-                 "unigram_piece": tokenizer.convert_ids_to_tokens([most_common])[0]}
+    baselines = {
+        "mlm_unigram_accuracy": unigram_accuracy,
+        "sop_chance_accuracy": 0.5,
+        "sop_junction_bigram_accuracy": junction_bigram_baseline(train_docs, validation, ids.sep),
+        "unigram_piece": tokenizer.convert_ids_to_tokens([most_common])[0],
+    }
 
     torch.manual_seed(config.seed)  # the same initial weights on every process and every run
     model = AlbertForPreTraining(config.model_config(len(tokenizer))).to(device)
@@ -271,18 +315,23 @@ def _pretrain(config: PretrainingConfig, undo: UndoIfUntrained) -> PretrainingRe
     undo.follow(loop.state)
     if loop.state.step >= config.steps and (out / "model" / "metrics.json").is_file():
         # Resuming a finished run would only evaluate again and rewrite its card and log.
-        raise ValueError(f"the run in {out} has finished all {config.steps} steps and its model is in "
-                         f"{out / 'model'}: there is nothing to resume")
+        raise ValueError(
+            f"the run in {out} has finished all {config.steps} steps and its model is in "
+            f"{out / 'model'}: there is nothing to resume"
+        )
 
     def batches_for_epoch(epoch: int) -> list[list[Any]]:
         # New sentence-order pairs and masks every epoch, a pure function of (seed, epoch): a resumed run redraws the
         # epoch it stopped in and skips the batches it has taken.
         return batches(create_examples(train_docs, ids, data_config, config.seed, epoch), config.batch_size)
 
-    final_metrics = loop.run(batches_for_epoch, collate=lambda chunk: collate(chunk, ids.pad),
-                             evaluate=lambda: evaluate(model, validation, config.eval_batch_size, device, ids.pad,
-                                                       progress=config.progress),
-                             log_keys=("loss", "mlm_loss", "sop_loss"), description="pretraining")
+    final_metrics = loop.run(
+        batches_for_epoch,
+        collate=lambda chunk: collate(chunk, ids.pad),
+        evaluate=lambda: evaluate(model, validation, config.eval_batch_size, device, ids.pad, progress=config.progress),
+        log_keys=("loss", "mlm_loss", "sop_loss"),
+        description="pretraining",
+    )
     state = loop.state
     if state.step >= config.steps:
         if dist.rank == 0:
@@ -290,22 +339,36 @@ def _pretrain(config: PretrainingConfig, undo: UndoIfUntrained) -> PretrainingRe
             # masking draws them. The spans make the recipe's task harder; this number is the one to compare with
             # BERT-style MLM accuracy. (A word of several pieces still hides all of them; docs/results.md counts how
             # often.)
-            single = create_examples(validation_docs, ids, dataclasses.replace(validation_config, max_ngram=1),
-                                     seed=config.seed + 1, shuffle=False)
-            single = single[:config.max_eval_examples] if config.max_eval_examples else single
-            final_metrics["single_word_mlm_accuracy"] = evaluate(model, single, config.eval_batch_size, device,
-                                                                 ids.pad)["mlm_accuracy"]
+            single = create_examples(
+                validation_docs,
+                ids,
+                dataclasses.replace(validation_config, max_ngram=1),
+                seed=config.seed + 1,
+                shuffle=False,
+            )
+            single = single[: config.max_eval_examples] if config.max_eval_examples else single
+            final_metrics["single_word_mlm_accuracy"] = evaluate(
+                model, single, config.eval_batch_size, device, ids.pad
+            )["mlm_accuracy"]
             baselines["single_word_mlm_unigram_accuracy"] = unigram_baseline(train_docs, single)[1]
             # The pair head on BERT's next-sentence pairs too, whichever task it was trained on (the paper's table 5).
             # Their negatives come from another held-out document, so it takes two of them.
             if len(validation_docs) >= 2:
-                final_metrics["nsp_accuracy"] = pair_task_accuracy(model, validation_docs, ids, validation_config,
-                                                                   "nsp", config.seed + 1, config.eval_batch_size,
-                                                                   device, config.max_eval_examples)
+                final_metrics["nsp_accuracy"] = pair_task_accuracy(
+                    model,
+                    validation_docs,
+                    ids,
+                    validation_config,
+                    "nsp",
+                    config.seed + 1,
+                    config.eval_batch_size,
+                    device,
+                    config.max_eval_examples,
+                )
         loop.update_clock()
         if dist.rank == 0 and config.export:
-            export_model(model, tokenizer, out / "model", config, state, final_metrics, baselines, split, device,
-                         dist)
+            export_model(model, tokenizer, out / "model", config, state, final_metrics, baselines, split, device, dist)
     dist.barrier()
-    return PretrainingResult(model, tokenizer, state.history, final_metrics, baselines, out, state.step,
-                             time.time() - session.wall_started)
+    return PretrainingResult(
+        model, tokenizer, state.history, final_metrics, baselines, out, state.step, time.time() - session.wall_started
+    )

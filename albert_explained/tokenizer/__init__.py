@@ -1,11 +1,11 @@
 """The ALBERT tokenizer: SentencePiece with ALBERT's rules, giving the reference's ids.
 
-    normalization.py      what SentencePiece does and ALBERT's rules around it (the algorithm)
-    albert_tokenizer.py   AlbertTokenizer: the transformers-style API
-    settings.py           its settings as the reference keeps them: tokenizer_config.json, special_tokens_map.json
-    inputs.py             from ids to model inputs: pairs, truncation, padding, tensors, BatchEncoding
-    offsets.py            which characters of the text each piece was made from (return_offsets_mapping)
-    training.py           train_tokenizer: a new SentencePiece model with ALBERT's settings
+normalization.py      what SentencePiece does and ALBERT's rules around it (the algorithm)
+albert_tokenizer.py   AlbertTokenizer: the transformers-style API
+settings.py           its settings as the reference keeps them: tokenizer_config.json, special_tokens_map.json
+inputs.py             from ids to model inputs: pairs, truncation, padding, tensors, BatchEncoding
+offsets.py            which characters of the text each piece was made from (return_offsets_mapping)
+training.py           train_tokenizer: a new SentencePiece model with ALBERT's settings
 """
 
 from .albert_tokenizer import AlbertTokenizer
@@ -13,5 +13,15 @@ from .inputs import BatchEncoding
 from .normalization import SPIECE_UNDERLINE, preprocess_text
 from .training import CLS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID, train_tokenizer
 
-__all__ = ["AlbertTokenizer", "BatchEncoding", "train_tokenizer", "preprocess_text", "SPIECE_UNDERLINE",
-           "PAD_ID", "UNK_ID", "CLS_ID", "SEP_ID", "MASK_ID"]
+__all__ = [
+    "AlbertTokenizer",
+    "BatchEncoding",
+    "train_tokenizer",
+    "preprocess_text",
+    "SPIECE_UNDERLINE",
+    "PAD_ID",
+    "UNK_ID",
+    "CLS_ID",
+    "SEP_ID",
+    "MASK_ID",
+]

@@ -45,8 +45,17 @@ from typing import Any, Optional, Union
 import sentencepiece as spm
 
 from ..files import write_files
-from .inputs import (BatchEncoding, check_text, gather_inputs, is_int, pad, resolve_strategies, to_list, to_tensor,
-                     truncate)
+from .inputs import (
+    BatchEncoding,
+    check_text,
+    gather_inputs,
+    is_int,
+    pad,
+    resolve_strategies,
+    to_list,
+    to_tensor,
+    truncate,
+)
 from .normalization import is_number_comma, preprocess_text, split_number_comma, split_on_special_tokens
 from .offsets import encode_with_offsets, offsets_with_special_tokens
 from .settings import SPECIAL_TOKENS_MAP_FILE, TOKENIZER_CONFIG_FILE, check_switches, read_settings, settings_files
@@ -90,8 +99,14 @@ class AlbertTokenizer:
         sp_model_kwargs: Optional[dict[str, Any]] = None,
     ):
         self.vocab_file = str(vocab_file)
-        check_switches(dict(do_lower_case=do_lower_case, remove_space=remove_space, keep_accents=keep_accents,
-                            clean_up_tokenization_spaces=clean_up_tokenization_spaces))
+        check_switches(
+            dict(
+                do_lower_case=do_lower_case,
+                remove_space=remove_space,
+                keep_accents=keep_accents,
+                clean_up_tokenization_spaces=clean_up_tokenization_spaces,
+            )
+        )
         self.do_lower_case = do_lower_case
         self.remove_space = remove_space
         self.keep_accents = keep_accents
@@ -113,11 +128,14 @@ class AlbertTokenizer:
                 raise TypeError(f"{name} must be a non-empty string, got {token!r}")
             # A control symbol missing from the vocabulary would silently become <unk>; refuse that early.
             if self.sp_model.id_to_piece(self.sp_model.piece_to_id(token)) != token:
-                raise ValueError(f"{self.vocab_file} has no piece {token!r} ({name}); ALBERT's special tokens must "
-                                 "be in the SentencePiece vocabulary (train_tokenizer puts them at ids 0..4)")
+                raise ValueError(
+                    f"{self.vocab_file} has no piece {token!r} ({name}); ALBERT's special tokens must "
+                    "be in the SentencePiece vocabulary (train_tokenizer puts them at ids 0..4)"
+                )
         # The reference's order: bos, eos, unk, sep, pad, cls, mask, without repeats.
-        self.all_special_tokens = list(dict.fromkeys([bos_token, eos_token, unk_token, sep_token, pad_token,
-                                                      cls_token, mask_token]))
+        self.all_special_tokens = list(
+            dict.fromkeys([bos_token, eos_token, unk_token, sep_token, pad_token, cls_token, mask_token])
+        )
         self._special_token_ids = {token: self.sp_model.piece_to_id(token) for token in self.all_special_tokens}
         self.all_special_ids = list(self._special_token_ids.values())
         # Special tokens are found in the raw text with one regular expression; the longest first, as a trie would.
@@ -137,8 +155,10 @@ class AlbertTokenizer:
         if size == 0:
             raise ValueError(f"SentencePiece model file {path} is empty")
         if size > MAX_SENTENCEPIECE_BYTES:  # SentencePiece reads the whole file into memory, then parses it
-            raise ValueError(f"{path} holds {size:,} bytes, more than a SentencePiece model has (at most "
-                             f"{MAX_SENTENCEPIECE_BYTES:,} are read): is it the right file?")
+            raise ValueError(
+                f"{path} holds {size:,} bytes, more than a SentencePiece model has (at most "
+                f"{MAX_SENTENCEPIECE_BYTES:,} are read): is it the right file?"
+            )
         processor = spm.SentencePieceProcessor(**sp_model_kwargs)
         try:
             processor.Load(str(path))
@@ -170,18 +190,23 @@ class AlbertTokenizer:
         `huggingface_hub.snapshot_download("albert/albert-base-v2")`) and pass the folder.
         """
         if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"path must be a tokenizer directory or a .model file (a str or a path), got "
-                            f"{type(path).__name__}")
+            raise TypeError(
+                f"path must be a tokenizer directory or a .model file (a str or a path), got {type(path).__name__}"
+            )
         path = Path(path)
         if path.is_file():
             return cls(path, **overrides)
         vocab_file = path / VOCAB_FILE if path.is_dir() else path
         if vocab_file.exists() and not vocab_file.is_file():  # a pipe would block, a directory cannot be read
-            raise ValueError(f"{vocab_file} is not a regular file (a pipe, a device or a directory); a tokenizer's "
-                             f"{VOCAB_FILE} is one")
+            raise ValueError(
+                f"{vocab_file} is not a regular file (a pipe, a device or a directory); a tokenizer's "
+                f"{VOCAB_FILE} is one"
+            )
         if not path.is_dir():
-            raise FileNotFoundError(f"no tokenizer at {path}: give a directory holding {VOCAB_FILE} or the path of a "
-                                    "SentencePiece .model file (hub ids must be downloaded first)")
+            raise FileNotFoundError(
+                f"no tokenizer at {path}: give a directory holding {VOCAB_FILE} or the path of a "
+                "SentencePiece .model file (hub ids must be downloaded first)"
+            )
         if not vocab_file.is_file():
             raise FileNotFoundError(f"{path} has no {VOCAB_FILE}, the SentencePiece model of an ALBERT tokenizer")
         kwargs = read_settings(path)
@@ -200,13 +225,19 @@ class AlbertTokenizer:
         vocab_file = out_dir / VOCAB_FILE
         settings = settings_files(self)
         config_file, special_file = out_dir / TOKENIZER_CONFIG_FILE, out_dir / SPECIAL_TOKENS_MAP_FILE
-        as_json = lambda name: (json.dumps(settings[name], indent=2, sort_keys=True, ensure_ascii=False)  # noqa: E731
-                                + "\n").encode()
+
+        def as_json(name: str) -> bytes:
+            return (json.dumps(settings[name], indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
         model = self.sp_model.serialized_model_proto()
         # The three files are written together (files.write_files): a failure leaves an existing tokenizer as it was.
-        write_files({vocab_file: lambda f: f.write(model),
-                     config_file: lambda f: f.write(as_json(TOKENIZER_CONFIG_FILE)),
-                     special_file: lambda f: f.write(as_json(SPECIAL_TOKENS_MAP_FILE))})
+        write_files(
+            {
+                vocab_file: lambda f: f.write(model),
+                config_file: lambda f: f.write(as_json(TOKENIZER_CONFIG_FILE)),
+                special_file: lambda f: f.write(as_json(SPECIAL_TOKENS_MAP_FILE)),
+            }
+        )
         return str(config_file), str(special_file), str(vocab_file)
 
     # ------------------------------------------------------------------------------------------------------------
@@ -346,8 +377,11 @@ class AlbertTokenizer:
             # looks up the surface of an unknown piece, which can spell a special token (NFKD turns "［CLS］" into
             # "[CLS]", all of whose characters may be unknown when do_lower_case=False).
             unk_id = self.sp_model.unk_id()
-            redo = [k for k, ids in enumerate(chunk_ids)
-                    if unk_id in ids or ("," in chunks[k] and not self._number_comma_ids.isdisjoint(ids))]
+            redo = [
+                k
+                for k, ids in enumerate(chunk_ids)
+                if unk_id in ids or ("," in chunks[k] and not self._number_comma_ids.isdisjoint(ids))
+            ]
             if redo:
                 # Same text, same Viterbi path: the pieces line up one to one with the ids already found.
                 pieces_of = self.sp_model.encode([chunks[k] for k in redo], out_type=str)
@@ -443,19 +477,25 @@ class AlbertTokenizer:
         """
         firsts, seconds, is_batch = gather_inputs(text, text_pair)
         if return_tensors not in (None, "pt"):
-            raise ValueError(f"return_tensors must be None (Python lists) or 'pt' (torch tensors), "
-                             f"got {return_tensors!r}")
-        padding, truncation, max_length = resolve_strategies(padding, truncation, max_length, pad_to_multiple_of,
-                                                             self.model_max_length)
+            raise ValueError(
+                f"return_tensors must be None (Python lists) or 'pt' (torch tensors), got {return_tensors!r}"
+            )
+        padding, truncation, max_length = resolve_strategies(
+            padding, truncation, max_length, pad_to_multiple_of, self.model_max_length
+        )
         if truncation == "only_second":
             lonely = [i for i, second in enumerate(seconds) if second is None]
             if lonely:
-                raise ValueError(f"truncation='only_second' needs a second text (text_pair) for every example; "
-                                 f"example {lonely[0]} has none")
-        return_token_type_ids = "token_type_ids" in self.model_input_names if return_token_type_ids is None \
-            else return_token_type_ids
-        return_attention_mask = "attention_mask" in self.model_input_names if return_attention_mask is None \
-            else return_attention_mask
+                raise ValueError(
+                    f"truncation='only_second' needs a second text (text_pair) for every example; "
+                    f"example {lonely[0]} has none"
+                )
+        return_token_type_ids = (
+            "token_type_ids" in self.model_input_names if return_token_type_ids is None else return_token_type_ids
+        )
+        return_attention_mask = (
+            "attention_mask" in self.model_input_names if return_attention_mask is None else return_attention_mask
+        )
 
         # 1. Every text of the batch, first and second texts together, through SentencePiece in one call.
         pair_positions = [i for i, second in enumerate(seconds) if second is not None]
@@ -464,7 +504,7 @@ class AlbertTokenizer:
             all_ids, all_offsets = map(list, zip(*[encode_with_offsets(self, t) for t in texts], strict=True))
         else:
             all_ids, all_offsets = self._encode_texts(texts), []
-        ids_b_of: dict[int, list[int]] = dict(zip(pair_positions, all_ids[len(firsts):], strict=True))
+        ids_b_of: dict[int, list[int]] = dict(zip(pair_positions, all_ids[len(firsts) :], strict=True))
 
         # 2. Truncate each example so that it fits in max_length, special tokens included.
         examples = []
@@ -492,11 +532,13 @@ class AlbertTokenizer:
             columns["attention_mask"] = [[1] * len(ids) for ids in columns["input_ids"]]
         if return_offsets_mapping:
             # Truncation kept a prefix of each text's pieces, so the same number of offsets is kept.
-            offsets_b_of = dict(zip(pair_positions, all_offsets[len(firsts):], strict=True))
+            offsets_b_of = dict(zip(pair_positions, all_offsets[len(firsts) :], strict=True))
             columns["offset_mapping"] = [
-                offsets_with_special_tokens(all_offsets[i][: len(a)], offsets_b_of[i][: len(b)] if b is not None
-                                            else None, add_special_tokens)
-                for i, (a, b) in enumerate(examples)]
+                offsets_with_special_tokens(
+                    all_offsets[i][: len(a)], offsets_b_of[i][: len(b)] if b is not None else None, add_special_tokens
+                )
+                for i, (a, b) in enumerate(examples)
+            ]
 
         # 4. Pad on the right: <pad> ids, segment 0, special-token mask 1, attention mask 0.
         if padding != "do_not_pad":
@@ -518,10 +560,18 @@ class AlbertTokenizer:
     ):
         """The input_ids of one text or pair (a list, or a (1, T) tensor with return_tensors="pt")."""
         if not isinstance(text, str):
-            raise TypeError(f"encode takes one text (a string), got {type(text).__name__}; call the tokenizer "
-                            "itself for a batch")
-        return self(text, text_pair, add_special_tokens=add_special_tokens, padding=padding, truncation=truncation,
-                    max_length=max_length, return_tensors=return_tensors)["input_ids"]
+            raise TypeError(
+                f"encode takes one text (a string), got {type(text).__name__}; call the tokenizer itself for a batch"
+            )
+        return self(
+            text,
+            text_pair,
+            add_special_tokens=add_special_tokens,
+            padding=padding,
+            truncation=truncation,
+            max_length=max_length,
+            return_tensors=return_tensors,
+        )["input_ids"]
 
     # ------------------------------------------------------------------------------------------------------------
     # Ids -> text
@@ -541,8 +591,9 @@ class AlbertTokenizer:
                 after_special = False
         return (text + self.sp_model.decode(pending)).strip()
 
-    def decode(self, token_ids, skip_special_tokens: bool = False,
-               clean_up_tokenization_spaces: Optional[bool] = None) -> str:
+    def decode(
+        self, token_ids, skip_special_tokens: bool = False, clean_up_tokenization_spaces: Optional[bool] = None
+    ) -> str:
         """Ids -> text. Lower case and dropped accents do not come back: decoding shows what the model saw."""
         if is_int(token_ids):
             token_ids = [token_ids]
@@ -554,20 +605,33 @@ class AlbertTokenizer:
             text = clean_up_tokenization(text)
         return text
 
-    def batch_decode(self, sequences, skip_special_tokens: bool = False,
-                     clean_up_tokenization_spaces: Optional[bool] = None) -> list[str]:
+    def batch_decode(
+        self, sequences, skip_special_tokens: bool = False, clean_up_tokenization_spaces: Optional[bool] = None
+    ) -> list[str]:
         sequences = to_list(sequences, "sequences")
         return [self.decode(ids, skip_special_tokens, clean_up_tokenization_spaces) for ids in sequences]
 
     def __repr__(self) -> str:
-        return (f"AlbertTokenizer(vocab_file={self.vocab_file!r}, vocab_size={self.vocab_size}, "
-                f"do_lower_case={self.do_lower_case}, remove_space={self.remove_space}, "
-                f"keep_accents={self.keep_accents}, model_max_length={self.model_max_length})")
+        return (
+            f"AlbertTokenizer(vocab_file={self.vocab_file!r}, vocab_size={self.vocab_size}, "
+            f"do_lower_case={self.do_lower_case}, remove_space={self.remove_space}, "
+            f"keep_accents={self.keep_accents}, model_max_length={self.model_max_length})"
+        )
 
 
 def clean_up_tokenization(text: str) -> str:
     """Remove the spaces that decoding leaves before English punctuation and contractions ("do n't" -> "don't")."""
-    for before, after in ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
-                          (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")):
+    for before, after in (
+        (" .", "."),
+        (" ?", "?"),
+        (" !", "!"),
+        (" ,", ","),
+        (" ' ", "'"),
+        (" n't", "n't"),
+        (" 'm", "'m"),
+        (" 's", "'s"),
+        (" 've", "'ve"),
+        (" 're", "'re"),
+    ):
         text = text.replace(before, after)
     return text

@@ -50,8 +50,11 @@ def resolve_strategies(padding, truncation, max_length, pad_to_multiple_of, mode
 
     if padding is True:
         if max_length is not None and truncation in (None, False, "do_not_truncate"):
-            warnings.warn("max_length is ignored when padding=True (to the longest) and truncation is off; "
-                          "use padding='max_length' to pad to max_length", stacklevel=3)
+            warnings.warn(
+                "max_length is ignored when padding=True (to the longest) and truncation is off; "
+                "use padding='max_length' to pad to max_length",
+                stacklevel=3,
+            )
         padding = "longest"
     elif padding is False or padding is None:
         padding = "do_not_pad"
@@ -62,33 +65,45 @@ def resolve_strategies(padding, truncation, max_length, pad_to_multiple_of, mode
     elif truncation is False or truncation is None:
         truncation = "do_not_truncate"
     elif truncation not in TRUNCATION_STRATEGIES:
-        raise ValueError(f"truncation must be True, False or one of {list(TRUNCATION_STRATEGIES)}, "
-                         f"got {truncation!r}")
+        raise ValueError(f"truncation must be True, False or one of {list(TRUNCATION_STRATEGIES)}, got {truncation!r}")
 
     if max_length is None:
         if padding == "max_length":
             if model_max_length is None:
-                warnings.warn("padding='max_length' without max_length, and this tokenizer has no "
-                              "model_max_length: not padding", stacklevel=3)
+                warnings.warn(
+                    "padding='max_length' without max_length, and this tokenizer has no model_max_length: not padding",
+                    stacklevel=3,
+                )
                 padding = "do_not_pad"
             else:
                 max_length = model_max_length
         if truncation != "do_not_truncate":
             if model_max_length is None:
-                warnings.warn(f"truncation={truncation!r} without max_length, and this tokenizer has no "
-                              "model_max_length: not truncating", stacklevel=3)
+                warnings.warn(
+                    f"truncation={truncation!r} without max_length, and this tokenizer has no "
+                    "model_max_length: not truncating",
+                    stacklevel=3,
+                )
                 truncation = "do_not_truncate"
             else:
                 max_length = model_max_length
-    if (truncation != "do_not_truncate" and padding != "do_not_pad" and pad_to_multiple_of is not None
-            and max_length is not None and max_length % pad_to_multiple_of != 0):
-        raise ValueError(f"max_length ({max_length}) must be a multiple of pad_to_multiple_of "
-                         f"({pad_to_multiple_of}) when both truncation and padding are on")
+    if (
+        truncation != "do_not_truncate"
+        and padding != "do_not_pad"
+        and pad_to_multiple_of is not None
+        and max_length is not None
+        and max_length % pad_to_multiple_of != 0
+    ):
+        raise ValueError(
+            f"max_length ({max_length}) must be a multiple of pad_to_multiple_of "
+            f"({pad_to_multiple_of}) when both truncation and padding are on"
+        )
     return padding, truncation, max_length
 
 
-def truncate(ids_a: list[int], ids_b: Optional[list[int]], max_length: int, strategy: str, add_special_tokens: bool,
-             index: int) -> tuple[list[int], Optional[list[int]]]:
+def truncate(
+    ids_a: list[int], ids_b: Optional[list[int]], max_length: int, strategy: str, add_special_tokens: bool, index: int
+) -> tuple[list[int], Optional[list[int]]]:
     """Remove tokens from the end so that example `index`, special tokens included, has at most max_length."""
     n_special = (3 if ids_b is not None else 2) if add_special_tokens else 0  # [CLS] A [SEP] (B [SEP])
     if max_length < n_special:
@@ -107,27 +122,41 @@ def truncate(ids_a: list[int], ids_b: Optional[list[int]], max_length: int, stra
         return ids_a[: len_a - cut_a], ids_b[: len_b - cut_b]
     if strategy == "only_second":
         if len(ids_b) <= excess:
-            raise ValueError(f"truncation='only_second' must remove {excess} tokens from the second text of "
-                             f"example {index}, which has only {len(ids_b)}; use 'longest_first' or a larger "
-                             "max_length")
+            raise ValueError(
+                f"truncation='only_second' must remove {excess} tokens from the second text of "
+                f"example {index}, which has only {len(ids_b)}; use 'longest_first' or a larger "
+                "max_length"
+            )
         return ids_a, ids_b[:-excess]
     # only_first, or longest_first with a single text. The reference keeps at least one token of the text.
     if len(ids_a) <= excess:
-        raise ValueError(f"truncation={strategy!r} must remove {excess} tokens from the first text of example "
-                         f"{index}, which has only {len(ids_a)}; use a larger max_length"
-                         + (" or 'longest_first'" if ids_b is not None else ""))
+        raise ValueError(
+            f"truncation={strategy!r} must remove {excess} tokens from the first text of example "
+            f"{index}, which has only {len(ids_a)}; use a larger max_length"
+            + (" or 'longest_first'" if ids_b is not None else "")
+        )
     return ids_a[:-excess], ids_b
 
 
-def pad(columns: dict[str, list[list]], padding: str, max_length: Optional[int], pad_to_multiple_of: Optional[int],
-        pad_id: int) -> None:
+def pad(
+    columns: dict[str, list[list]],
+    padding: str,
+    max_length: Optional[int],
+    pad_to_multiple_of: Optional[int],
+    pad_id: int,
+) -> None:
     """Pad every row of `columns` on the right, in place: <pad> ids, segment 0, special-token mask 1, attention mask 0,
     offsets (0, 0). padding is "longest" (the longest row of the batch) or "max_length"."""
     target = max(map(len, columns["input_ids"])) if padding == "longest" else max_length
     if pad_to_multiple_of is not None and target % pad_to_multiple_of != 0:
         target = (target // pad_to_multiple_of + 1) * pad_to_multiple_of
-    fill = {"input_ids": pad_id, "token_type_ids": 0, "special_tokens_mask": 1, "attention_mask": 0,
-            "offset_mapping": (0, 0)}
+    fill = {
+        "input_ids": pad_id,
+        "token_type_ids": 0,
+        "special_tokens_mask": 1,
+        "attention_mask": 0,
+        "offset_mapping": (0, 0),
+    }
     for key, rows in columns.items():
         for row in rows:
             if len(row) < target:
@@ -158,8 +187,10 @@ def check_text(text: Any, name: str) -> None:
     try:
         text.encode("utf-8")  # SentencePiece reads UTF-8
     except UnicodeEncodeError as error:
-        raise ValueError(f"{name} is not valid Unicode text: {error.object[error.start:error.end]!r} at position "
-                         f"{error.start} (bytes that were not UTF-8 when the text was read)") from None
+        raise ValueError(
+            f"{name} is not valid Unicode text: {error.object[error.start : error.end]!r} at position "
+            f"{error.start} (bytes that were not UTF-8 when the text was read)"
+        ) from None
 
 
 def gather_inputs(text, text_pair) -> tuple[list[str], list[Optional[str]], bool]:
@@ -170,14 +201,17 @@ def gather_inputs(text, text_pair) -> tuple[list[str], list[Optional[str]], bool
             check_text(text_pair, "text_pair (with a single text)")
         return [text], [text_pair], False
     if not isinstance(text, (list, tuple)):
-        raise TypeError(f"text must be a string or a list of strings or (text, text_pair) pairs, "
-                        f"got {type(text).__name__}: {text!r:.60}")
+        raise TypeError(
+            f"text must be a string or a list of strings or (text, text_pair) pairs, "
+            f"got {type(text).__name__}: {text!r:.60}"
+        )
     if len(text) == 0:
         raise ValueError("text is an empty list: there is nothing to encode")
     if text_pair is not None:
         if not isinstance(text_pair, (list, tuple)):
-            raise TypeError(f"text is a list, so text_pair must be a list of the same length, "
-                            f"got {type(text_pair).__name__}")
+            raise TypeError(
+                f"text is a list, so text_pair must be a list of the same length, got {type(text_pair).__name__}"
+            )
         if len(text_pair) != len(text):
             raise ValueError(f"text has {len(text)} examples but text_pair has {len(text_pair)}")
     firsts, seconds = [], []
@@ -202,7 +236,9 @@ def to_tensor(rows: list[list[int]], key: str):
     import torch
 
     if len({len(row) for row in rows}) > 1:
-        raise ValueError(f"cannot make one tensor of {key}: the sequences have different lengths "
-                         f"({min(map(len, rows))} to {max(map(len, rows))}); pass padding=True (and truncation=True)")
+        raise ValueError(
+            f"cannot make one tensor of {key}: the sequences have different lengths "
+            f"({min(map(len, rows))} to {max(map(len, rows))}); pass padding=True (and truncation=True)"
+        )
     tensor = torch.tensor(rows, dtype=torch.long)  # (B, T), or (B, T, 2) for offset_mapping
     return tensor.reshape(len(rows), -1, 2) if key == "offset_mapping" else tensor  # (B, 0, 2) when T = 0

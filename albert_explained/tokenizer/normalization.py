@@ -61,9 +61,9 @@ SPIECE_UNDERLINE = "▁"  # U+2581, SentencePiece's visible space
 ALBERT_USER_DEFINED_SYMBOLS = ("(", ")", '"', "-", ".", "–", "£", "€")
 
 
-
-def preprocess_text(text: str, do_lower_case: bool = True, remove_space: bool = True,
-                    keep_accents: bool = False) -> str:
+def preprocess_text(
+    text: str, do_lower_case: bool = True, remove_space: bool = True, keep_accents: bool = False
+) -> str:
     """ALBERT's normalisation, applied before SentencePiece (steps 1-4 of this module's docstring)."""
     if remove_space:
         text = " ".join(text.strip().split())  # str.split() splits on any run of Unicode whitespace
@@ -75,7 +75,6 @@ def preprocess_text(text: str, do_lower_case: bool = True, remove_space: bool = 
     if do_lower_case:
         text = text.lower()
     return text
-
 
 
 def lower_each_character(text: str) -> str:
@@ -106,8 +105,9 @@ def split_number_comma(piece: str, sp_model: spm.SentencePieceProcessor) -> list
     return before_comma + [","]
 
 
-def split_on_special_tokens(text: str, pattern: re.Pattern, do_lower_case: bool,
-                            mask_token: str) -> list[tuple[str, bool]]:
+def split_on_special_tokens(
+    text: str, pattern: re.Pattern, do_lower_case: bool, mask_token: str
+) -> list[tuple[str, bool]]:
     """Cut the text around special tokens (`pattern` matches any of them): [(text, False), ("[MASK]", True), ...].
 
     As in the reference, the text is lower-cased (outside special tokens) *before* special tokens are looked for,

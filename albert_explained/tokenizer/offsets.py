@@ -72,16 +72,18 @@ def encode_with_offsets(tokenizer: AlbertTokenizer, text: str) -> tuple[list[int
     return ids, offsets
 
 
-def offsets_with_special_tokens(spans_a: list[Span], spans_b: Optional[list[Span]], add_special_tokens: bool
-                                ) -> list[Span]:
+def offsets_with_special_tokens(
+    spans_a: list[Span], spans_b: Optional[list[Span]], add_special_tokens: bool
+) -> list[Span]:
     """The offsets of [CLS] A [SEP] (B [SEP]) from those of A and B: the added tokens cover no text, (0, 0)."""
     if not add_special_tokens:
         return spans_a + (spans_b or [])
     return [(0, 0)] + spans_a + [(0, 0)] + (spans_b + [(0, 0)] if spans_b is not None else [])
 
 
-def preprocess_with_spans(text: str, spans: list[Span], do_lower_case: bool = True, remove_space: bool = True,
-                          keep_accents: bool = False) -> tuple[str, list[Span], Optional[Span]]:
+def preprocess_with_spans(
+    text: str, spans: list[Span], do_lower_case: bool = True, remove_space: bool = True, keep_accents: bool = False
+) -> tuple[str, list[Span], Optional[Span]]:
     """`preprocess_text`, one character at a time, carrying each character's span (`spans[i]` is that of text[i]).
 
     Returns the preprocessed text, the span of each of its characters, and the span of the last whitespace character
@@ -118,7 +120,7 @@ def preprocess_with_spans(text: str, spans: list[Span], do_lower_case: bool = Tr
         merged_spans: list[Span] = []
         k = 0
         while k < len(chars):
-            if "".join(chars[k:k + 2]) == pair:
+            if "".join(chars[k : k + 2]) == pair:
                 merged_chars.append('"')
                 merged_spans.append(char_spans[k + 1])
                 k += 2
@@ -128,8 +130,12 @@ def preprocess_with_spans(text: str, spans: list[Span], do_lower_case: bool = Tr
                 k += 1
         chars, char_spans = merged_chars, merged_spans
     if not keep_accents and not "".join(chars).isascii():
-        decomposed = [(d, span) for c, span in zip(chars, char_spans, strict=True)
-                      for d in unicodedata.normalize("NFKD", c) if not unicodedata.combining(d)]
+        decomposed = [
+            (d, span)
+            for c, span in zip(chars, char_spans, strict=True)
+            for d in unicodedata.normalize("NFKD", c)
+            if not unicodedata.combining(d)
+        ]
         chars, char_spans = [d for d, _ in decomposed], [span for _, span in decomposed]
     if do_lower_case:
         lowered = [(low, span) for c, span in zip(chars, char_spans, strict=True) for low in c.lower()]
@@ -164,8 +170,7 @@ def _lowered_with_spans(tokenizer: AlbertTokenizer, text: str) -> tuple[str, lis
     return "".join(chars), spans
 
 
-def _encode_part_with_offsets(tokenizer: AlbertTokenizer, part: str, spans: list[Span]
-                              ) -> tuple[list[int], list[Span]]:
+def _encode_part_with_offsets(tokenizer: AlbertTokenizer, part: str, spans: list[Span]) -> tuple[list[int], list[Span]]:
     """Ids and offsets of a stretch of text between special tokens (`spans`: each character's span)."""
     options = (tokenizer.do_lower_case, tokenizer.remove_space, tokenizer.keep_accents)
     clean, clean_spans, before = preprocess_with_spans(part, spans, *options)
@@ -200,8 +205,12 @@ def _encode_part_with_offsets(tokenizer: AlbertTokenizer, part: str, spans: list
             span = before if before is not None else span_of(first, first + 1)
         else:
             span = span_of(first, stop)
-            if k == 0 and piece.piece.startswith(SPIECE_UNDERLINE) and before is not None \
-                    and not clean[first].isspace():
+            if (
+                k == 0
+                and piece.piece.startswith(SPIECE_UNDERLINE)
+                and before is not None
+                and not clean[first].isspace()
+            ):
                 span = (before[0], span[1])  # the dummy prefix stands for the whitespace before the text
         if not is_number_comma(piece.piece):
             ids.append(tokenizer._token_to_id(piece.piece))

@@ -21,16 +21,45 @@ TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
 
 # The keyword arguments of AlbertTokenizer that the files can set.
-SETTINGS = ("do_lower_case", "remove_space", "keep_accents", "bos_token", "eos_token", "unk_token", "sep_token",
-            "pad_token", "cls_token", "mask_token", "model_max_length", "clean_up_tokenization_spaces",
-            "sp_model_kwargs")
+SETTINGS = (
+    "do_lower_case",
+    "remove_space",
+    "keep_accents",
+    "bos_token",
+    "eos_token",
+    "unk_token",
+    "sep_token",
+    "pad_token",
+    "cls_token",
+    "mask_token",
+    "model_max_length",
+    "clean_up_tokenization_spaces",
+    "sp_model_kwargs",
+)
 # Keys that transformers writes or reads in tokenizer_config.json and that this tokenizer has no use for.
-REFERENCE_ONLY_KEYS = ("added_tokens_decoder", "extra_special_tokens", "tokenizer_class", "name_or_path",
-                       "processor_class", "model_input_names", "padding_side", "truncation_side",
-                       "additional_special_tokens", "add_prefix_space", "add_bos_token", "add_eos_token", "legacy",
-                       "split_special_tokens", "tokenizer_file", "auto_map", "special_tokens_map_file",
-                       *(f"{token}_id" for token in ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token",
-                                                     "cls_token", "mask_token")))
+REFERENCE_ONLY_KEYS = (
+    "added_tokens_decoder",
+    "extra_special_tokens",
+    "tokenizer_class",
+    "name_or_path",
+    "processor_class",
+    "model_input_names",
+    "padding_side",
+    "truncation_side",
+    "additional_special_tokens",
+    "add_prefix_space",
+    "add_bos_token",
+    "add_eos_token",
+    "legacy",
+    "split_special_tokens",
+    "tokenizer_file",
+    "auto_map",
+    "special_tokens_map_file",
+    *(
+        f"{token}_id"
+        for token in ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+    ),
+)
 SPECIAL_TOKENS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
 # The on/off settings among them.
 SWITCHES = ("do_lower_case", "remove_space", "keep_accents", "clean_up_tokenization_spaces")
@@ -62,8 +91,11 @@ def read_settings(directory: Path) -> dict[str, Any]:
         for key in data:  # a typo of one of our settings would otherwise be ignored without a word
             near = difflib.get_close_matches(key, SETTINGS, n=1, cutoff=0.8)
             if key not in SETTINGS and key not in REFERENCE_ONLY_KEYS and near:
-                warnings.warn(f"{path}: {key!r} is not a setting the tokenizer reads, so it is ignored; did you mean "
-                              f"{near[0]!r}?", stacklevel=3)
+                warnings.warn(
+                    f"{path}: {key!r} is not a setting the tokenizer reads, so it is ignored; did you mean "
+                    f"{near[0]!r}?",
+                    stacklevel=3,
+                )
         for key in SETTINGS:
             if key in data:
                 value = data[key]
@@ -78,8 +110,14 @@ def settings_files(tokenizer: Any) -> dict[str, dict[str, Any]]:
 
     def token_entry(token: str) -> dict[str, Any]:
         # How the reference describes a special token; only [MASK] strips the spaces on its left.
-        return {"content": token, "lstrip": token == tokenizer.mask_token, "normalized": False, "rstrip": False,
-                "single_word": False, "special": True}
+        return {
+            "content": token,
+            "lstrip": token == tokenizer.mask_token,
+            "normalized": False,
+            "rstrip": False,
+            "single_word": False,
+            "special": True,
+        }
 
     special = {name: getattr(tokenizer, name) for name in SPECIAL_TOKENS}
     ids = {token: tokenizer.convert_tokens_to_ids(token) for token in tokenizer.all_special_tokens}

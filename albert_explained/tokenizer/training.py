@@ -24,6 +24,7 @@ from .normalization import ALBERT_USER_DEFINED_SYMBOLS, preprocess_text
 # every tokenizer `train_tokenizer` makes (pad and unk by id, then the control symbols in this order).
 PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = 0, 1, 2, 3, 4
 
+
 def _training_lines(texts_or_files, do_lower_case: bool, remove_space: bool, keep_accents: bool) -> Iterable[str]:
     """The training sentences, one per line, preprocessed exactly as the tokenizer will preprocess its input."""
     if isinstance(texts_or_files, (str, os.PathLike)):
@@ -31,8 +32,9 @@ def _training_lines(texts_or_files, do_lower_case: bool, remove_space: bool, kee
     elif isinstance(texts_or_files, Iterable):
         sources = [Path(s) if isinstance(s, os.PathLike) else s for s in texts_or_files]
     else:
-        raise TypeError(f"texts_or_files must be a file path or an iterable of texts or paths, "
-                        f"got {type(texts_or_files).__name__}")
+        raise TypeError(
+            f"texts_or_files must be a file path or an iterable of texts or paths, got {type(texts_or_files).__name__}"
+        )
     for i, source in enumerate(sources):
         if isinstance(source, Path):
             # Lines as iterating over the open file gives them: split at "\n" only, each with its "\n".
@@ -93,26 +95,38 @@ def train_tokenizer(
     user_defined_symbols = list(user_defined_symbols)
     n_fixed = 5 + len(user_defined_symbols)  # <pad> <unk> [CLS] [SEP] [MASK] and the user-defined symbols
     if vocab_size <= n_fixed:
-        raise ValueError(f"vocab_size ({vocab_size}) must be larger than the {n_fixed} fixed pieces "
-                         "(5 special tokens and the user-defined symbols)")
+        raise ValueError(
+            f"vocab_size ({vocab_size}) must be larger than the {n_fixed} fixed pieces "
+            "(5 special tokens and the user-defined symbols)"
+        )
     lines = list(_training_lines(texts_or_files, do_lower_case, remove_space, keep_accents))
     if not lines:
         raise ValueError("texts_or_files holds no text to train on (every line is empty)")
 
     model = io.BytesIO()
     options = dict(
-        model_type="unigram", vocab_size=int(vocab_size), pad_id=PAD_ID, unk_id=UNK_ID, bos_id=-1, eos_id=-1,
-        pad_piece="<pad>", unk_piece="<unk>", control_symbols=["[CLS]", "[SEP]", "[MASK]"],
-        user_defined_symbols=user_defined_symbols, character_coverage=character_coverage,
-        normalization_rule_name=normalization_rule_name, minloglevel=0 if verbose else 2,
+        model_type="unigram",
+        vocab_size=int(vocab_size),
+        pad_id=PAD_ID,
+        unk_id=UNK_ID,
+        bos_id=-1,
+        eos_id=-1,
+        pad_piece="<pad>",
+        unk_piece="<unk>",
+        control_symbols=["[CLS]", "[SEP]", "[MASK]"],
+        user_defined_symbols=user_defined_symbols,
+        character_coverage=character_coverage,
+        normalization_rule_name=normalization_rule_name,
+        minloglevel=0 if verbose else 2,
     )
     options.update(sentencepiece_options)
     try:
         spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=model, **options)
     except RuntimeError as error:
         # The usual cause: a vocabulary larger than the corpus can fill ("Vocabulary size is too high").
-        raise ValueError(f"SentencePiece could not train with vocab_size={vocab_size} on {len(lines)} lines: "
-                         f"{error}") from error
+        raise ValueError(
+            f"SentencePiece could not train with vocab_size={vocab_size} on {len(lines)} lines: {error}"
+        ) from error
 
     # The tokenizer is built from a scratch copy of the model (a private file, deleted at once: no reader can see
     # it half written), and its three files then replace any earlier ones together (save_pretrained), so that a
@@ -121,10 +135,15 @@ def train_tokenizer(
         try:
             (Path(scratch) / VOCAB_FILE).write_bytes(model.getvalue())
         except OSError as error:  # a full disk, a quota or a file-size limit: said in words, naming both places
-            raise explain_write_error(error, Path(scratch) / VOCAB_FILE,
-                                      f"a scratch copy of the new tokenizer; nothing in {out_dir} changed") from None
-        tokenizer = AlbertTokenizer(Path(scratch) / VOCAB_FILE, do_lower_case=do_lower_case,
-                                    remove_space=remove_space, keep_accents=keep_accents,
-                                    model_max_length=model_max_length)
+            raise explain_write_error(
+                error, Path(scratch) / VOCAB_FILE, f"a scratch copy of the new tokenizer; nothing in {out_dir} changed"
+            ) from None
+        tokenizer = AlbertTokenizer(
+            Path(scratch) / VOCAB_FILE,
+            do_lower_case=do_lower_case,
+            remove_space=remove_space,
+            keep_accents=keep_accents,
+            model_max_length=model_max_length,
+        )
         tokenizer.save_pretrained(out_dir)
     return AlbertTokenizer.from_pretrained(out_dir)

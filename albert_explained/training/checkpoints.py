@@ -51,23 +51,34 @@ def atomic_torch_save(obj: Any, path: Path) -> None:
     write_file(path, lambda f: torch.save(obj, f))
 
 
-def save_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, state: TrainingState,
-                    config: Any) -> None:
-    atomic_torch_save({
-        "format": CHECKPOINT_FORMAT,
-        "model_config": model.config.to_dict(),
-        "training_config": dataclasses.asdict(config),
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "state": dataclasses.asdict(state),
-        "torch_rng": torch.get_rng_state(),
-        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-    }, path)
+def save_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, state: TrainingState, config: Any) -> None:
+    atomic_torch_save(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "model_config": model.config.to_dict(),
+            "training_config": dataclasses.asdict(config),
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "state": dataclasses.asdict(state),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+        },
+        path,
+    )
 
 
-CHECKPOINT_ENTRIES = ("format", "model_config", "training_config", "model", "optimizer", "scheduler", "state",
-                      "torch_rng", "cuda_rng")
+CHECKPOINT_ENTRIES = (
+    "format",
+    "model_config",
+    "training_config",
+    "model",
+    "optimizer",
+    "scheduler",
+    "state",
+    "torch_rng",
+    "cuda_rng",
+)
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
@@ -86,8 +97,10 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path} is not a complete checkpoint: it has no {', '.join(missing)}")
     for entry in ("model_config", "training_config", "model", "optimizer", "scheduler", "state"):
         if not isinstance(checkpoint[entry], dict):
-            raise ValueError(f"{path} is damaged and cannot be resumed from: its {entry} must be a dict, got "
-                             f"{type(checkpoint[entry]).__name__}")
+            raise ValueError(
+                f"{path} is damaged and cannot be resumed from: its {entry} must be a dict, got "
+                f"{type(checkpoint[entry]).__name__}"
+            )
     return checkpoint
 
 
@@ -118,8 +131,9 @@ def check_state(state: TrainingState) -> None:
     for record in state.history:
         step = record.get("step")
         if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= state.step:
-            raise ValueError(f"state.history holds a record whose step is not an integer in [0, {state.step}]: "
-                             f"{str(record)[:80]}")
+            raise ValueError(
+                f"state.history holds a record whose step is not an integer in [0, {state.step}]: {str(record)[:80]}"
+            )
 
 
 def check_optimizer_state(optimizer: torch.optim.Optimizer) -> None:
@@ -133,25 +147,37 @@ def check_optimizer_state(optimizer: torch.optim.Optimizer) -> None:
         for parameter in group["params"]:
             for name, value in optimizer.state.get(parameter, {}).items():
                 if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != parameter.shape:
-                    raise ValueError(f"the optimizer's {name} has shape {tuple(value.shape)} for a parameter of shape "
-                                     f"{tuple(parameter.shape)}")
+                    raise ValueError(
+                        f"the optimizer's {name} has shape {tuple(value.shape)} for a parameter of shape "
+                        f"{tuple(parameter.shape)}"
+                    )
 
 
 def load_checkpoint(path: Path, model: nn.Module, optimizer, scheduler, config: Any) -> TrainingState:
     """Restore a run from `path`; any disagreement with the current config is an error before anything changes."""
     checkpoint = read_checkpoint(path)
     saved = checkpoint["training_config"]
-    differ = [f"{name}: checkpoint {saved.get(name)!r}, now {getattr(config, name)!r}" for name in config.RESUME_FIELDS
-              if config.comparable(name, saved.get(name)) != config.comparable(name, getattr(config, name))]
+    differ = [
+        f"{name}: checkpoint {saved.get(name)!r}, now {getattr(config, name)!r}"
+        for name in config.RESUME_FIELDS
+        if config.comparable(name, saved.get(name)) != config.comparable(name, getattr(config, name))
+    ]
     if differ:
-        raise ValueError(f"the checkpoint {path} was written by a run with other settings; resume with the same "
-                         f"ones or start a new --output-dir. Differences: " + "; ".join(differ))
+        raise ValueError(
+            f"the checkpoint {path} was written by a run with other settings; resume with the same "
+            f"ones or start a new --output-dir. Differences: " + "; ".join(differ)
+        )
     ours = model.config.to_dict()
-    differ = [f"{k}: checkpoint {v!r}, model {ours.get(k)!r}" for k, v in checkpoint["model_config"].items()
-              if ours.get(k) != v]
+    differ = [
+        f"{k}: checkpoint {v!r}, model {ours.get(k)!r}"
+        for k, v in checkpoint["model_config"].items()
+        if ours.get(k) != v
+    ]
     if differ:
-        raise ValueError(f"the checkpoint {path} does not match the model built now (was the run's tokenizer or "
-                         f"config replaced since?): " + "; ".join(differ))
+        raise ValueError(
+            f"the checkpoint {path} does not match the model built now (was the run's tokenizer or "
+            f"config replaced since?): " + "; ".join(differ)
+        )
     check_weight_values(checkpoint["model"], path)
     # Each restore below checks its own part; any of them failing means the file is damaged, not the run.
     try:

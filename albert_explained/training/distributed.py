@@ -42,7 +42,7 @@ class Distributed:
         """This process's batches of an epoch: batches rank, rank + W, rank + 2W ... of the W processes, so that
         together they take each batch once. The last len % W are dropped: every process takes the same number of
         steps (DDP's gradient averaging waits for all of them)."""
-        return list(batches[:len(batches) - len(batches) % self.world_size][self.rank::self.world_size])
+        return list(batches[: len(batches) - len(batches) % self.world_size][self.rank :: self.world_size])
 
     def gather(self, value: Any) -> list[Any]:
         """One picklable value from every process, in rank order."""
@@ -70,8 +70,9 @@ def setup_distributed(device_name: Optional[str]) -> tuple[Distributed, torch.de
     """Read torchrun's environment (RANK, WORLD_SIZE, LOCAL_RANK); start the process group when there are several
     processes: nccl between GPUs, gloo between CPU processes."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    dist = Distributed(rank=rank_from_environment(), world_size=world_size,
-                       local_rank=int(os.environ.get("LOCAL_RANK", "0")))
+    dist = Distributed(
+        rank=rank_from_environment(), world_size=world_size, local_rank=int(os.environ.get("LOCAL_RANK", "0"))
+    )
     device = torch.device(device_name) if device_name else get_device()
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", dist.local_rank)

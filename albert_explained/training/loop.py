@@ -100,8 +100,16 @@ class TrainingConfig:
     # Fields that must agree between a checkpoint and the run that resumes it (the others may change: steps to go,
     # evaluation cadence, progress bars...). Changing one of these would not continue the same run. A config built
     # on this one adds its own (the model's shape, the data's recipe).
-    RESUME_FIELDS = ("optimizer", "learning_rate", "weight_decay", "warmup_steps", "steps", "batch_size", "seed",
-                     "precision")
+    RESUME_FIELDS = (
+        "optimizer",
+        "learning_rate",
+        "weight_decay",
+        "warmup_steps",
+        "steps",
+        "batch_size",
+        "seed",
+        "precision",
+    )
 
     @staticmethod
     def comparable(name: str, value: Any) -> Any:
@@ -125,8 +133,10 @@ class TrainingConfig:
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
                 raise ValueError(f"{name} must be a positive number, got {getattr(self, name)}")
         if self.learning_rate > MAX_LEARNING_RATE:
-            raise ValueError(f"learning_rate must be at most {MAX_LEARNING_RATE:g} (Adam's and LAMB's useful rates are "
-                             f"below 0.1), got {self.learning_rate}")
+            raise ValueError(
+                f"learning_rate must be at most {MAX_LEARNING_RATE:g} (Adam's and LAMB's useful rates are "
+                f"below 0.1), got {self.learning_rate}"
+            )
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be 0 or a positive number, got {self.weight_decay}")
         for name in ("stop_after", "num_threads"):
@@ -143,16 +153,20 @@ class TrainingConfig:
             try:
                 device = torch.device(self.device)
             except RuntimeError:
-                raise ValueError(f"device must name a torch device, such as 'cpu', 'cuda' or 'cuda:1', got "
-                                 f"{self.device!r}") from None
+                raise ValueError(
+                    f"device must name a torch device, such as 'cpu', 'cuda' or 'cuda:1', got {self.device!r}"
+                ) from None
             if device.type not in ("cpu", "cuda"):  # meta holds no values; others are not supported here
                 raise ValueError(f"device must be 'cpu' or a CUDA GPU ('cuda', 'cuda:1', ...), got {self.device!r}")
             if device.type == "cuda" and not torch.cuda.is_available():
-                raise ValueError(f"device is {self.device!r}, but PyTorch sees no CUDA GPU here (torch "
-                                 f"{torch.__version__})")
+                raise ValueError(
+                    f"device is {self.device!r}, but PyTorch sees no CUDA GPU here (torch {torch.__version__})"
+                )
             if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-                raise ValueError(f"device is {self.device!r}, but PyTorch sees {torch.cuda.device_count()} CUDA "
-                                 f"GPU(s), numbered from 0")
+                raise ValueError(
+                    f"device is {self.device!r}, but PyTorch sees {torch.cuda.device_count()} CUDA "
+                    f"GPU(s), numbered from 0"
+                )
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
 
@@ -222,8 +236,10 @@ class UndoIfUntrained:
             else:
                 path.unlink(missing_ok=True)
         if issubclass(error_type, KeyboardInterrupt):
-            raise KeyboardInterrupt(f"interrupted before the first training step; what the run had written in "
-                                    f"{self.output_dir} is removed, so the same command starts it again") from None
+            raise KeyboardInterrupt(
+                f"interrupted before the first training step; what the run had written in "
+                f"{self.output_dir} is removed, so the same command starts it again"
+            ) from None
 
 
 def check_output_dir(output_dir: Path, resume: bool, run_files: Sequence[str]) -> None:
@@ -236,20 +252,28 @@ def check_output_dir(output_dir: Path, resume: bool, run_files: Sequence[str]) -
     leftovers = [name for name in run_files if (output_dir / name).exists()]
     checkpoint = output_dir / CHECKPOINT_NAME
     if resume and checkpoint.exists() and not checkpoint.is_file():
-        raise ValueError(f"cannot resume: {checkpoint} is not a regular file (a pipe, a device or a directory); a "
-                         f"checkpoint is one")
+        raise ValueError(
+            f"cannot resume: {checkpoint} is not a regular file (a pipe, a device or a directory); a checkpoint is one"
+        )
     if resume and not checkpoint.is_file():
-        stopped = f"; {output_dir} holds a run stopped before its first checkpoint ({', '.join(leftovers)}): " \
-                  f"delete it to start again" if leftovers else ""
+        stopped = (
+            f"; {output_dir} holds a run stopped before its first checkpoint ({', '.join(leftovers)}): "
+            f"delete it to start again"
+            if leftovers
+            else ""
+        )
         raise FileNotFoundError(f"cannot resume: no checkpoint at {output_dir / CHECKPOINT_NAME}{stopped}")
     if not resume and leftovers:
-        raise FileExistsError(f"{output_dir} already holds (part of) a run: {', '.join(leftovers)}; pass --resume to "
-                              f"continue it, or choose another --output-dir (or delete it to start again)")
+        raise FileExistsError(
+            f"{output_dir} already holds (part of) a run: {', '.join(leftovers)}; pass --resume to "
+            f"continue it, or choose another --output-dir (or delete it to start again)"
+        )
 
 
 @contextmanager
-def claim_output_dir(output_dir: Path, run_files: Sequence[str], resume: bool,
-                     holder: str) -> Iterator[UndoIfUntrained]:
+def claim_output_dir(
+    output_dir: Path, run_files: Sequence[str], resume: bool, holder: str
+) -> Iterator[UndoIfUntrained]:
     """What a run holds of its output directory while it works there, in order: the lock (`lock_output_dir`), the
     check that a new run finds no earlier one and a resumed run its checkpoint (`check_output_dir`), and the undoing
     of a new run that stops before its first step (`UndoIfUntrained`, yielded for the run to `follow`)."""
@@ -284,35 +308,51 @@ class TrainingLoop:
     a resume whose data gives another one is refused: the same path can hold other text by then.
     """
 
-    def __init__(self, model: nn.Module, objective: nn.Module, config: TrainingConfig, session: Session,
-                 output_dir: Path, write_checkpoint: Callable[..., None] = save_checkpoint, data_fingerprint: str = ""):
+    def __init__(
+        self,
+        model: nn.Module,
+        objective: nn.Module,
+        config: TrainingConfig,
+        session: Session,
+        output_dir: Path,
+        write_checkpoint: Callable[..., None] = save_checkpoint,
+        data_fingerprint: str = "",
+    ):
         self.model, self.config, self.session = model, config, session
         self.output_dir = Path(output_dir)
         self.write_checkpoint = write_checkpoint
         dist, device = session.dist, session.device
         self.objective = objective
         if dist.enabled:
-            self.objective = nn.parallel.DistributedDataParallel(objective, device_ids=[device] if device.type ==
-                                                                 "cuda" else None)
+            self.objective = nn.parallel.DistributedDataParallel(
+                objective, device_ids=[device] if device.type == "cuda" else None
+            )
         self.optimizer = make_optimizer(model, config.optimizer, config.learning_rate, config.weight_decay)
         self.scheduler = make_scheduler(self.optimizer, config.warmup_steps, config.steps)
         self.state = TrainingState()
         if config.resume:
-            self.state = load_checkpoint(self.output_dir / CHECKPOINT_NAME, model, self.optimizer, self.scheduler,
-                                         config)
+            self.state = load_checkpoint(
+                self.output_dir / CHECKPOINT_NAME, model, self.optimizer, self.scheduler, config
+            )
             if self.state.processes != dist.world_size:  # the batches, and so the run, would not be the same
-                raise ValueError(f"the checkpoint {self.output_dir / CHECKPOINT_NAME} was written by a run of "
-                                 f"{self.state.processes} process(es); resume it with as many (torchrun "
-                                 f"--nproc-per-node {self.state.processes}), not {dist.world_size}")
+                raise ValueError(
+                    f"the checkpoint {self.output_dir / CHECKPOINT_NAME} was written by a run of "
+                    f"{self.state.processes} process(es); resume it with as many (torchrun "
+                    f"--nproc-per-node {self.state.processes}), not {dist.world_size}"
+                )
             if self.state.step > config.steps:  # steps must agree (RESUME_FIELDS): only damage puts the step past it
-                raise ValueError(f"{self.output_dir / CHECKPOINT_NAME} is damaged and cannot be resumed from: its "
-                                 f"state.step ({self.state.step}) is past the run's {config.steps} steps")
+                raise ValueError(
+                    f"{self.output_dir / CHECKPOINT_NAME} is damaged and cannot be resumed from: its "
+                    f"state.step ({self.state.step}) is past the run's {config.steps} steps"
+                )
             saved = self.state.data_fingerprint
             if saved and data_fingerprint and saved != data_fingerprint:  # "": a run that recorded none
-                raise ValueError(f"the training data has changed since {self.output_dir / CHECKPOINT_NAME} was "
-                                 f"written (the corpus, or the tokenizer that encodes it): resuming would go on "
-                                 f"with other data. Restore the data the run started with, or start a new run in "
-                                 f"another --output-dir")
+                raise ValueError(
+                    f"the training data has changed since {self.output_dir / CHECKPOINT_NAME} was "
+                    f"written (the corpus, or the tokenizer that encodes it): resuming would go on "
+                    f"with other data. Restore the data the run started with, or start a new run in "
+                    f"another --output-dir"
+                )
         self.state.processes = dist.world_size
         self.state.data_fingerprint = data_fingerprint
         self._earlier_seconds = self.state.elapsed_seconds, self.state.cpu_seconds  # of earlier sessions
@@ -332,8 +372,9 @@ class TrainingLoop:
     def checkpoint(self) -> None:
         self.update_clock()
         if self.session.dist.rank == 0:
-            self.write_checkpoint(self.output_dir / CHECKPOINT_NAME, self.model, self.optimizer, self.scheduler,
-                                  self.state, self.config)
+            self.write_checkpoint(
+                self.output_dir / CHECKPOINT_NAME, self.model, self.optimizer, self.scheduler, self.state, self.config
+            )
         self.session.dist.barrier()
 
     def evaluate(self, evaluate: Callable[[], dict[str, float]]) -> dict[str, float]:
@@ -345,9 +386,14 @@ class TrainingLoop:
         self.session.dist.barrier()
         return metrics
 
-    def run(self, batches_for_epoch: Callable[[int], list[list[Any]]], collate: Callable[[list[Any]], dict],
-            evaluate: Callable[[], dict[str, float]], log_keys: Sequence[str] = ("loss",),
-            description: str = "training") -> dict[str, float]:
+    def run(
+        self,
+        batches_for_epoch: Callable[[int], list[list[Any]]],
+        collate: Callable[[list[Any]], dict],
+        evaluate: Callable[[], dict[str, float]],
+        log_keys: Sequence[str] = ("loss",),
+        description: str = "training",
+    ) -> dict[str, float]:
         """Train from `state` to `config.steps` (or `stop_after`); return the final evaluation's metrics, or {} when
         stopped early on purpose (or on a process other than rank 0).
 
@@ -358,8 +404,10 @@ class TrainingLoop:
         for record in state.history:  # a restored history must hold what this run logs, or its export would fail
             missing = [key for key in log_keys if "eval" not in record and key not in record]
             if missing:
-                raise ValueError(f"{self.output_dir / CHECKPOINT_NAME} is damaged and cannot be resumed from: the "
-                                 f"record of step {record['step']} in state.history has no {', '.join(missing)}")
+                raise ValueError(
+                    f"{self.output_dir / CHECKPOINT_NAME} is damaged and cannot be resumed from: the "
+                    f"record of step {record['step']} in state.history has no {', '.join(missing)}"
+                )
         if config.resume and dist.rank == 0:
             # The log may hold steps taken after the checkpoint (a run stopped between two checkpoints takes them
             # again now): it restarts from the history the checkpoint kept, so that each step is logged once.
@@ -367,20 +415,30 @@ class TrainingLoop:
         stop = min(config.steps, config.stop_after or config.steps)
         if state.step == 0:
             self.checkpoint()  # from here on, a run stopped in any way (Ctrl-C, a full disk, a kill) can be resumed
-        bar = progress_bar(None, config.progress and dist.rank == 0, total=stop, initial=state.step,
-                           desc=description, dynamic_ncols=True)
+        bar = progress_bar(
+            None,
+            config.progress and dist.rank == 0,
+            total=stop,
+            initial=state.step,
+            desc=description,
+            dynamic_ncols=True,
+        )
         while state.step < stop:
             every_batch = batches_for_epoch(state.epoch)
             mine = dist.shard(every_batch)
             if not mine:
-                raise ValueError(f"epoch {state.epoch} gives {len(every_batch)} batches of {config.batch_size}, fewer "
-                                 f"than one batch per process ({dist.world_size}); lower batch_size or use more "
-                                 f"data")
+                raise ValueError(
+                    f"epoch {state.epoch} gives {len(every_batch)} batches of {config.batch_size}, fewer "
+                    f"than one batch per process ({dist.world_size}); lower batch_size or use more "
+                    f"data"
+                )
             if state.batch_in_epoch > len(mine):  # only a damaged checkpoint says so: the run would skip an epoch
-                raise ValueError(f"{self.output_dir / CHECKPOINT_NAME} is damaged and cannot be resumed from: "
-                                 f"state.batch_in_epoch is {state.batch_in_epoch}, but epoch {state.epoch} has "
-                                 f"{len(mine)} batches per process")
-            for chunk in mine[state.batch_in_epoch:]:
+                raise ValueError(
+                    f"{self.output_dir / CHECKPOINT_NAME} is damaged and cannot be resumed from: "
+                    f"state.batch_in_epoch is {state.batch_in_epoch}, but epoch {state.epoch} has "
+                    f"{len(mine)} batches per process"
+                )
+            for chunk in mine[state.batch_in_epoch :]:
                 batch = {k: v.to(device) for k, v in collate(chunk).items()}
                 with autocast(device, config.precision):
                     outputs = self.objective(**batch)

@@ -49,8 +49,15 @@ NO_DECAY_NAMES = ("LayerNorm", "layer_norm", "bias")
 class Lamb(torch.optim.Optimizer):
     """LAMB, written out for reading. Param groups may set `adapt=False` to switch the trust ratio off."""
 
-    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-6, weight_decay: float = 0.01, bias_correction: bool = True):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-6,
+        weight_decay: float = 0.01,
+        bias_correction: bool = True,
+    ):
         if lr < 0:
             raise ValueError(f"lr must be non-negative, got {lr}")
         if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
@@ -59,8 +66,9 @@ class Lamb(torch.optim.Optimizer):
             raise ValueError(f"eps must be positive, got {eps}")
         if weight_decay < 0:
             raise ValueError(f"weight_decay must be non-negative, got {weight_decay}")
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, bias_correction=bias_correction,
-                        adapt=True)
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, bias_correction=bias_correction, adapt=True
+        )
         super().__init__(params, defaults)
 
     @torch.no_grad()
@@ -109,12 +117,20 @@ def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
         if not param.requires_grad:
             continue
         (no_decay if any(n in name for n in NO_DECAY_NAMES) else decay).append(param)
-    return [dict(params=decay, weight_decay=weight_decay, adapt=True),
-            dict(params=no_decay, weight_decay=0.0, adapt=False)]
+    return [
+        dict(params=decay, weight_decay=weight_decay, adapt=True),
+        dict(params=no_decay, weight_decay=0.0, adapt=False),
+    ]
 
 
-def make_optimizer(model: nn.Module, name: str = "lamb", lr: float = 1e-2, weight_decay: float = 0.01,
-                   betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-6) -> torch.optim.Optimizer:
+def make_optimizer(
+    model: nn.Module,
+    name: str = "lamb",
+    lr: float = 1e-2,
+    weight_decay: float = 0.01,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-6,
+) -> torch.optim.Optimizer:
     """LAMB (the paper's) or AdamW (PyTorch's), both with the decay / no-decay split above."""
     groups = parameter_groups(model, weight_decay)
     if name == "lamb":
@@ -139,9 +155,10 @@ def warmup_linear_decay(step: int, warmup_steps: int, total_steps: int) -> float
     return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, warmup_steps: int,
-                   total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, warmup_steps: int, total_steps: int
+) -> torch.optim.lr_scheduler.LambdaLR:
     warmup_linear_decay(0, warmup_steps, total_steps)  # validate the arguments now, not at the first step
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_linear_decay(step, warmup_steps,
-                                                                                         total_steps))
-
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: warmup_linear_decay(step, warmup_steps, total_steps)
+    )

@@ -58,15 +58,19 @@ class RunLock:
         while True:
             if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
                 # Never written through: a link planted here would make us overwrite the file it points to.
-                raise RunDirectoryInUse(f"{self.path} is not a plain file (a link, a pipe or a directory); remove it "
-                                        f"if no run is using {self.directory}")
+                raise RunDirectoryInUse(
+                    f"{self.path} is not a plain file (a link, a pipe or a directory); remove it "
+                    f"if no run is using {self.directory}"
+                )
             handle = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
             if not _try_lock(handle):
                 held_by = _read_record(handle)
                 os.close(handle)
                 self._remove_directory_if_made()
-                raise RunDirectoryInUse(f"{self.directory} is in use by another run: {held_by}. Wait for it to end, "
-                                        f"or choose another output directory")
+                raise RunDirectoryInUse(
+                    f"{self.directory} is in use by another run: {held_by}. Wait for it to end, "
+                    f"or choose another output directory"
+                )
             # A run that released the lock in the meantime unlinked the file we opened: lock the new one instead.
             if os.name != "posix" or _same_file(handle, self.path):
                 break
@@ -161,9 +165,11 @@ def check_finite(values: Mapping[str, float], step: int) -> None:
     bad = {name: value for name, value in values.items() if isinstance(value, float) and not math.isfinite(value)}
     if bad:
         found = ", ".join(f"{name} = {value}" for name, value in bad.items())
-        raise FloatingPointError(f"training diverged at step {step} ({found}); the run stops without exporting a "
-                                 f"model, and its checkpoints hold the weights from before. Start a new run with a "
-                                 f"lower learning rate or max_grad_norm")
+        raise FloatingPointError(
+            f"training diverged at step {step} ({found}); the run stops without exporting a "
+            f"model, and its checkpoints hold the weights from before. Start a new run with a "
+            f"lower learning rate or max_grad_norm"
+        )
 
 
 def check_finite_weights(model: torch.nn.Module, step: int) -> None:
@@ -172,7 +178,9 @@ def check_finite_weights(model: torch.nn.Module, step: int) -> None:
     such weights."""
     bad = [name for name, weight in model.named_parameters() if not torch.isfinite(weight).all()]
     if bad:
-        raise FloatingPointError(f"training diverged at step {step} (the update made {len(bad)} weight tensors NaN or "
-                                 f"infinite, {bad[0]} first); the run stops without exporting a model, and its "
-                                 f"checkpoints hold the weights from before. Start a new run with a lower learning "
-                                 f"rate or max_grad_norm")
+        raise FloatingPointError(
+            f"training diverged at step {step} (the update made {len(bad)} weight tensors NaN or "
+            f"infinite, {bad[0]} first); the run stops without exporting a model, and its "
+            f"checkpoints hold the weights from before. Start a new run with a lower learning "
+            f"rate or max_grad_norm"
+        )

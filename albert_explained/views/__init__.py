@@ -12,23 +12,72 @@
 Each file imports only the ones above it in this list.
 """
 
-from .analysis import (MaskingCurve, attention_entropy, attention_rollout, attention_shares, depth_divergence,
-                       head_importance, layer_transitions, least_important_mask, mask_tokens_for_mlm, masking_curve,
-                       mlm_accuracy)
+from .analysis import (
+    MaskingCurve,
+    attention_entropy,
+    attention_rollout,
+    attention_shares,
+    depth_divergence,
+    head_importance,
+    layer_transitions,
+    least_important_mask,
+    mask_tokens_for_mlm,
+    masking_curve,
+    mlm_accuracy,
+)
 from .bertviz_adapters import head_view, model_view
 from .explorer import EXPLORER_VIEWS, AttentionExplorer
 from .page import attention_html, save_html, show_html
-from .plots import (plot_attention_heatmap, plot_attention_lines, plot_entropy, plot_head, plot_head_across_depths,
-                    plot_head_scores, plot_layer, plot_layer_heads, plot_layer_transitions, plot_masking_curve,
-                    plot_rollout, plot_shares, save_figure)
+from .plots import (
+    plot_attention_heatmap,
+    plot_attention_lines,
+    plot_entropy,
+    plot_head,
+    plot_head_across_depths,
+    plot_head_scores,
+    plot_layer,
+    plot_layer_heads,
+    plot_layer_transitions,
+    plot_masking_curve,
+    plot_rollout,
+    plot_shares,
+    save_figure,
+)
 from .sample import AttentionSample, attend, prettify_tokens
 
 __all__ = [
-    "AttentionSample", "attend", "prettify_tokens", "MaskingCurve", "least_important_mask", "EXPLORER_VIEWS",
-    "attention_entropy", "attention_shares", "attention_rollout", "depth_divergence",
-    "head_importance", "mlm_accuracy", "masking_curve", "mask_tokens_for_mlm", "layer_transitions",
-    "plot_attention_heatmap", "plot_attention_lines", "plot_head", "plot_layer", "plot_layer_heads",
-    "plot_head_scores", "plot_entropy", "plot_shares", "plot_rollout", "plot_masking_curve",
-    "plot_head_across_depths", "plot_layer_transitions", "save_figure",
-    "AttentionExplorer", "attention_html", "save_html", "show_html", "head_view", "model_view",
+    "AttentionSample",
+    "attend",
+    "prettify_tokens",
+    "MaskingCurve",
+    "least_important_mask",
+    "EXPLORER_VIEWS",
+    "attention_entropy",
+    "attention_shares",
+    "attention_rollout",
+    "depth_divergence",
+    "head_importance",
+    "mlm_accuracy",
+    "masking_curve",
+    "mask_tokens_for_mlm",
+    "layer_transitions",
+    "plot_attention_heatmap",
+    "plot_attention_lines",
+    "plot_head",
+    "plot_layer",
+    "plot_layer_heads",
+    "plot_head_scores",
+    "plot_entropy",
+    "plot_shares",
+    "plot_rollout",
+    "plot_masking_curve",
+    "plot_head_across_depths",
+    "plot_layer_transitions",
+    "save_figure",
+    "AttentionExplorer",
+    "attention_html",
+    "save_html",
+    "show_html",
+    "head_view",
+    "model_view",
 ]

@@ -91,8 +91,10 @@ def stack_attentions(attentions: Attentions) -> torch.Tensor:
             raise ValueError("attentions is empty or holds None: run the model with output_attentions=True")
         stacked = torch.stack(list(attentions))  # A x (B, N, T, T) -> (A, B, N, T, T)
     if stacked.dim() != 5 or stacked.shape[-1] != stacked.shape[-2]:
-        raise ValueError(f"attentions must be a tuple of (batch, heads, tokens, tokens) tensors or one tensor "
-                         f"(layers, batch, heads, tokens, tokens), got shape {tuple(stacked.shape)}")
+        raise ValueError(
+            f"attentions must be a tuple of (batch, heads, tokens, tokens) tensors or one tensor "
+            f"(layers, batch, heads, tokens, tokens), got shape {tuple(stacked.shape)}"
+        )
     return stacked.detach().float().cpu()
 
 
@@ -101,8 +103,9 @@ def _query_weights(attention_mask: Optional[torch.Tensor], batch: int, seq_len: 
     if attention_mask is None:
         return torch.ones(batch, seq_len)
     if tuple(attention_mask.shape) != (batch, seq_len):
-        raise ValueError(f"attention_mask must have shape (batch, tokens) = {(batch, seq_len)}, "
-                         f"got {tuple(attention_mask.shape)}")
+        raise ValueError(
+            f"attention_mask must have shape (batch, tokens) = {(batch, seq_len)}, got {tuple(attention_mask.shape)}"
+        )
     return attention_mask.detach().float().cpu()
 
 
@@ -140,8 +143,9 @@ def attention_shares(
     batch, seq_len = p.shape[1], p.shape[-1]
     input_ids = input_ids.detach().cpu()
     if tuple(input_ids.shape) != (batch, seq_len):
-        raise ValueError(f"input_ids must have shape (batch, tokens) = {(batch, seq_len)}, "
-                         f"got {tuple(input_ids.shape)}")
+        raise ValueError(
+            f"input_ids must have shape (batch, tokens) = {(batch, seq_len)}, got {tuple(input_ids.shape)}"
+        )
     real = _query_weights(attention_mask, batch, seq_len)  # (B, T)
 
     is_cls = (input_ids == cls_id).float()[None, :, None, None, :]  # key j is [CLS]: (1, B, 1, 1, T)
@@ -223,8 +227,9 @@ def _forward_inputs(batch: Batch, device: torch.device) -> dict[str, Any]:
     return {key: batch[key].to(device) for key in keys if key in batch and batch[key] is not None}
 
 
-def head_importance(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]],
-                    normalize_layers: bool = True) -> torch.Tensor:
+def head_importance(
+    model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]], normalize_layers: bool = True
+) -> torch.Tensor:
     """Michel et al.'s head importance |d loss / d head_mask|, summed over batches: (A, N).
 
     model: an AlbertForMaskedLM (or any model whose forward takes head_mask and labels and returns .loss).
@@ -240,8 +245,9 @@ def head_importance(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch
     with eval_mode(model):  # dropout off: the gradient should measure the head, not the noise
         for batch in _as_batches(batches):
             if batch.get("labels") is None:
-                raise ValueError("head_importance needs a loss: give each batch 'labels' (the masked tokens' ids, "
-                                 "-100 elsewhere)")
+                raise ValueError(
+                    "head_importance needs a loss: give each batch 'labels' (the masked tokens' ids, -100 elsewhere)"
+                )
             gates = torch.ones(num_applications, num_heads, device=device, requires_grad=True)  # xi = 1: all on
             loss = model(**_forward_inputs(batch, device), head_mask=gates).loss
             (grad,) = torch.autograd.grad(loss, gates)  # d loss / d xi: (A, N)
@@ -252,8 +258,9 @@ def head_importance(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch
 
 
 @torch.no_grad()
-def mlm_accuracy(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]],
-                 head_mask: Optional[torch.Tensor] = None) -> float:
+def mlm_accuracy(
+    model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]], head_mask: Optional[torch.Tensor] = None
+) -> float:
     """Fraction of masked positions (labels != -100) where the top-scoring piece is the right one."""
     device = next(model.parameters()).device
     correct = total = 0
@@ -279,8 +286,9 @@ def mlm_accuracy(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]],
 def least_important_mask(importance: torch.Tensor, num_masked: int) -> torch.Tensor:
     """A head_mask (A, N) of ones with zeros on the num_masked heads of lowest importance."""
     if not 0 <= num_masked <= importance.numel():
-        raise ValueError(f"num_masked must be between 0 and the number of heads ({importance.numel()}), "
-                         f"got {num_masked}")
+        raise ValueError(
+            f"num_masked must be between 0 and the number of heads ({importance.numel()}), got {num_masked}"
+        )
     mask = torch.ones(importance.numel())
     mask[importance.flatten().argsort()[:num_masked]] = 0.0  # lowest scores first
     return mask.view_as(importance)  # (A, N)
@@ -301,9 +309,14 @@ class MaskingCurve:
         return list(zip(self.num_masked, self.accuracy, randoms, strict=True))
 
 
-def masking_curve(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]], importance: torch.Tensor,
-                  fractions: Sequence[float] = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0),
-                  random_orders: int = 3, seed: int = 0) -> MaskingCurve:
+def masking_curve(
+    model: torch.nn.Module,
+    batches: Union[Batch, Iterable[Batch]],
+    importance: torch.Tensor,
+    fractions: Sequence[float] = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0),
+    random_orders: int = 3,
+    seed: int = 0,
+) -> MaskingCurve:
     """Mask the least important fraction f of all A x N heads, for each f, and measure MLM accuracy.
 
     The baseline masks the same number of heads chosen at random (mean over `random_orders` orders), so the curve
@@ -336,10 +349,14 @@ def masking_curve(model: torch.nn.Module, batches: Union[Batch, Iterable[Batch]]
     return MaskingCurve(counts, accuracy, random_accuracy, total)
 
 
-def mask_tokens_for_mlm(input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor] = None,
-                        fraction: float = 0.15, seed: int = 0, mask_id: int = MASK_ID,
-                        special_ids: Sequence[int] = (PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID),
-                        ) -> dict[str, torch.Tensor]:
+def mask_tokens_for_mlm(
+    input_ids: torch.Tensor,
+    attention_mask: Optional[torch.Tensor] = None,
+    fraction: float = 0.15,
+    seed: int = 0,
+    mask_id: int = MASK_ID,
+    special_ids: Sequence[int] = (PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID),
+) -> dict[str, torch.Tensor]:
     """A simple MLM evaluation batch: replace `fraction` of the real tokens by [MASK] (never special ones or <unk>).
 
     Returns input_ids (masked) and labels (the original id at masked positions, -100 elsewhere), both (B, T). At
@@ -359,8 +376,9 @@ def mask_tokens_for_mlm(input_ids: torch.Tensor, attention_mask: Optional[torch.
 
 
 @torch.inference_mode()
-def layer_transitions(model: torch.nn.Module, input_ids: torch.Tensor,
-                      attention_mask: torch.Tensor) -> tuple[list[float], list[float]]:
+def layer_transitions(
+    model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor
+) -> tuple[list[float], list[float]]:
     """The paper's figure 1 for one batch: per layer i = 1 .. L, the mean L2 distance d_i and the mean angle theta_i
     (degrees) between the layer's input h_(i-1) and its output h_i, over the real tokens. Returns (distances,
     angles), L values each. `model` is an AlbertModel or a BertModel (anything that returns hidden_states)."""

@@ -39,18 +39,31 @@ def _bertviz(view: str, sample: AttentionSample, bertviz_options: dict[str, Any]
     if bertviz_options.get("html_action", "view") == "view" and not can_reach():
         from IPython.display import display
 
-        print(f"bertviz needs the network: its page loads require.js, d3 and jQuery from {BERTVIZ_CDN}, which "
-              f"cannot be reached from here. Below is the same attention in this package's offline view instead.")
-        display(show_html(sample, layer=bertviz_options.get("layer") or 0, view="lines" if view == "head_view"
-                          else "layer", include_layers=bertviz_options.get("include_layers")))
+        print(
+            f"bertviz needs the network: its page loads require.js, d3 and jQuery from {BERTVIZ_CDN}, which "
+            f"cannot be reached from here. Below is the same attention in this package's offline view instead."
+        )
+        display(
+            show_html(
+                sample,
+                layer=bertviz_options.get("layer") or 0,
+                view="lines" if view == "head_view" else "layer",
+                include_layers=bertviz_options.get("include_layers"),
+            )
+        )
         return None
     import bertviz
 
     return getattr(bertviz, view)(**sample.bertviz_arguments(), **bertviz_options)
 
 
-def head_view(outputs: Any, encoding: Optional[Mapping[str, torch.Tensor]] = None, tokenizer: Any = None,
-              index: int = 0, **bertviz_options: Any):
+def head_view(
+    outputs: Any,
+    encoding: Optional[Mapping[str, torch.Tensor]] = None,
+    tokenizer: Any = None,
+    index: int = 0,
+    **bertviz_options: Any,
+):
     """bertviz's head view of example `index`: head_view(model(**enc, output_attentions=True), enc, tokenizer).
 
     `outputs` may also be an AttentionSample. Other keyword arguments go to bertviz.head_view (layer, heads,
@@ -60,8 +73,13 @@ def head_view(outputs: Any, encoding: Optional[Mapping[str, torch.Tensor]] = Non
     return _bertviz("head_view", sample_from(outputs, encoding, tokenizer, index), bertviz_options)
 
 
-def model_view(outputs: Any, encoding: Optional[Mapping[str, torch.Tensor]] = None, tokenizer: Any = None,
-               index: int = 0, **bertviz_options: Any):
+def model_view(
+    outputs: Any,
+    encoding: Optional[Mapping[str, torch.Tensor]] = None,
+    tokenizer: Any = None,
+    index: int = 0,
+    **bertviz_options: Any,
+):
     """bertviz's model view (every layer x head) of example `index`; arguments and offline behaviour as for
     head_view (the offline page opens on all heads of the layer)."""
     return _bertviz("model_view", sample_from(outputs, encoding, tokenizer, index), bertviz_options)

@@ -34,9 +34,16 @@ class AttentionExplorer:
     (JupyterLab, Notebook 7, VS Code, Colab) and needs no network. `explorer.figure` is the current figure and
     `explorer.save(path)` writes it (.png) or the interactive page (.html)."""
 
-    def __init__(self, model: Optional[torch.nn.Module] = None, tokenizer: Any = None,
-                 text: str = "The cat sat on the mat.", text_pair: Optional[str] = None, layer: int = 0,
-                 head: int = 0, view: str = "heatmap"):
+    def __init__(
+        self,
+        model: Optional[torch.nn.Module] = None,
+        tokenizer: Any = None,
+        text: str = "The cat sat on the mat.",
+        text_pair: Optional[str] = None,
+        layer: int = 0,
+        head: int = 0,
+        view: str = "heatmap",
+    ):
         import ipywidgets as widgets
 
         self.model, self.tokenizer = model, tokenizer = model_and_tokenizer(model, tokenizer)
@@ -47,21 +54,30 @@ class AttentionExplorer:
             raise ValueError(f"view must be one of {EXPLORER_VIEWS}, got {view!r}")
         self.sample.check_layer_head(layer, head)
 
-        self.text = widgets.Text(value=text, description="sentence A", continuous_update=False,
-                                 layout=widgets.Layout(width="60%"))
-        self.text_pair = widgets.Text(value=text_pair or "", description="sentence B", placeholder="(optional)",
-                                      continuous_update=False, layout=widgets.Layout(width="60%"))
+        self.text = widgets.Text(
+            value=text, description="sentence A", continuous_update=False, layout=widgets.Layout(width="60%")
+        )
+        self.text_pair = widgets.Text(
+            value=text_pair or "",
+            description="sentence B",
+            placeholder="(optional)",
+            continuous_update=False,
+            layout=widgets.Layout(width="60%"),
+        )
         self.layer = widgets.IntSlider(value=layer, min=0, max=self.sample.num_layers - 1, description="layer")
-        self.head = widgets.Dropdown(options=[("mean of heads", -1)] + [(str(h), h) for h in
-                                                                         range(self.sample.num_heads)],
-                                     value=head, description="head")
+        self.head = widgets.Dropdown(
+            options=[("mean of heads", -1)] + [(str(h), h) for h in range(self.sample.num_heads)],
+            value=head,
+            description="head",
+        )
         self.view = widgets.ToggleButtons(options=EXPLORER_VIEWS, value=view, description="view")
         # Why a typed text cannot be shown, when it cannot; an HTML widget because its lines wrap (a Label's do not).
         self.message = widgets.HTML(layout=widgets.Layout(display="none"))
         # The current figure, at its own size: a box's children are otherwise stretched to the box's width.
         self.image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))
-        self.widget = widgets.VBox([self.text, self.text_pair, widgets.HBox([self.layer, self.head]), self.view,
-                                    self.message, self.image])
+        self.widget = widgets.VBox(
+            [self.text, self.text_pair, widgets.HBox([self.layer, self.head]), self.view, self.message, self.image]
+        )
         for control in (self.text, self.text_pair):
             control.observe(self._on_text, names="value")
         for control in (self.layer, self.head, self.view):
@@ -99,8 +115,9 @@ class AttentionExplorer:
         if view == "every layer x head":
             return plot_layer_heads(self.sample)
         divergence = depth_divergence(self.sample.attentions[:, None])  # this sentence only: (N, A, A)
-        return plot_head_across_depths(self.sample.attentions, self.sample.tokens, head,
-                                       None if head is None else divergence[head])
+        return plot_head_across_depths(
+            self.sample.attentions, self.sample.tokens, head, None if head is None else divergence[head]
+        )
 
     def update(self) -> None:
         import matplotlib.pyplot as plt

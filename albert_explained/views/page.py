@@ -53,8 +53,14 @@ def json_for_script(data: Any) -> str:
     return re.sub("[<>&]", lambda match: _JSON_ESCAPES[match.group()], text)
 
 
-def attention_html(sample: AttentionSample, layer: int = 0, head: int = 0, view: str = "lines",
-                   title: Optional[str] = None, include_layers: Optional[Sequence[int]] = None) -> str:
+def attention_html(
+    sample: AttentionSample,
+    layer: int = 0,
+    head: int = 0,
+    view: str = "lines",
+    title: Optional[str] = None,
+    include_layers: Optional[Sequence[int]] = None,
+) -> str:
     """One self-contained HTML page (a string) showing the sample's attention; opens offline in any browser.
 
     view: "lines", "heatmap", "layer" (all heads of the layer) or "depths" (this head at every depth).
@@ -73,8 +79,13 @@ def attention_html(sample: AttentionSample, layer: int = 0, head: int = 0, view:
     if include_layers is not None:
         layer = list(include_layers).index(layer) if layer in include_layers else 0
     data = {
-        "tokens": sample.tokens, "b_start": sample.sentence_b_start, "layers": attentions.shape[0],
-        "heads": attentions.shape[1], "layer": layer, "head": head, "view": view,
+        "tokens": sample.tokens,
+        "b_start": sample.sentence_b_start,
+        "layers": attentions.shape[0],
+        "heads": attentions.shape[1],
+        "layer": layer,
+        "head": head,
+        "view": view,
         # Thousandths as integers: a third of the size of floats, and finer than a colour can show.
         "attn": (attentions * 1000).round().to(torch.int32).flatten().tolist(),
     }

@@ -32,9 +32,16 @@ def _color_segment_b(labels, sentence_b_start: Optional[int]) -> None:
             label.set_color(SEGMENT_B_COLOR)
 
 
-def plot_attention_heatmap(matrix: torch.Tensor, tokens: Sequence[str], ax=None, title: str = "",
-                           sentence_b_start: Optional[int] = None, show_labels: bool = True, colorbar: bool = True,
-                           vmax: float = 1.0):
+def plot_attention_heatmap(
+    matrix: torch.Tensor,
+    tokens: Sequence[str],
+    ax=None,
+    title: str = "",
+    sentence_b_start: Optional[int] = None,
+    show_labels: bool = True,
+    colorbar: bool = True,
+    vmax: float = 1.0,
+):
     """One (t, t) attention matrix: rows are the tokens that attend (queries), columns the tokens attended to. The
     colour scale runs from 0 to `vmax` (1, a weight's largest possible value, unless given)."""
     import matplotlib.pyplot as plt
@@ -65,8 +72,14 @@ def plot_attention_heatmap(matrix: torch.Tensor, tokens: Sequence[str], ax=None,
     return ax.figure
 
 
-def plot_attention_lines(matrix: torch.Tensor, tokens: Sequence[str], ax=None, title: str = "",
-                         sentence_b_start: Optional[int] = None, query: Optional[int] = None):
+def plot_attention_lines(
+    matrix: torch.Tensor,
+    tokens: Sequence[str],
+    ax=None,
+    title: str = "",
+    sentence_b_start: Optional[int] = None,
+    query: Optional[int] = None,
+):
     """bertviz's picture drawn with matplotlib: tokens twice, a line from each token (left) to each token it
     attends to (right), as opaque as the weight. With `query`, only that token's lines."""
     import matplotlib.pyplot as plt
@@ -118,8 +131,15 @@ def plot_layer(sample: AttentionSample, layer: int, view: str = "heatmap"):
     fig, axes = plt.subplots(1, n, figsize=(size * n if view == "heatmap" else 3.0 * n, size), squeeze=False)
     for head, ax in enumerate(axes[0]):
         if view == "heatmap":
-            plot_attention_heatmap(sample.attentions[layer, head], sample.tokens, ax=ax, title=f"head {head}",
-                                   sentence_b_start=sample.sentence_b_start, show_labels=head == 0, colorbar=False)
+            plot_attention_heatmap(
+                sample.attentions[layer, head],
+                sample.tokens,
+                ax=ax,
+                title=f"head {head}",
+                sentence_b_start=sample.sentence_b_start,
+                show_labels=head == 0,
+                colorbar=False,
+            )
         else:
             plot_head(sample, layer, head, view="lines", ax=ax)
     fig.suptitle(f"layer {layer}: every head")
@@ -127,8 +147,12 @@ def plot_layer(sample: AttentionSample, layer: int, view: str = "heatmap"):
     return fig
 
 
-def plot_layer_heads(sample: AttentionSample, layers: Optional[Sequence[int]] = None,
-                     heads: Optional[Sequence[int]] = None, cell: float = 1.3):
+def plot_layer_heads(
+    sample: AttentionSample,
+    layers: Optional[Sequence[int]] = None,
+    heads: Optional[Sequence[int]] = None,
+    cell: float = 1.3,
+):
     """The model view: a grid of small heatmaps, one row per layer, one column per head."""
     import matplotlib.pyplot as plt
 
@@ -138,8 +162,9 @@ def plot_layer_heads(sample: AttentionSample, layers: Optional[Sequence[int]] = 
         sample.check_layer_head(layer)
     for head in heads:
         sample.check_layer_head(0, head)
-    fig, axes = plt.subplots(len(layers), len(heads), figsize=(cell * len(heads) + 0.5, cell * len(layers) + 0.5),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(layers), len(heads), figsize=(cell * len(heads) + 0.5, cell * len(layers) + 0.5), squeeze=False
+    )
     for r, layer in enumerate(layers):
         for c, head in enumerate(heads):
             ax = axes[r][c]
@@ -170,8 +195,16 @@ def _pyplot():
     return plt
 
 
-def plot_head_scores(scores: torch.Tensor, title: str = "", ax=None, fmt: str = ".2f", cmap: str = "viridis",
-                     vmin: Optional[float] = None, vmax: Optional[float] = None, colorbar: bool = True):
+def plot_head_scores(
+    scores: torch.Tensor,
+    title: str = "",
+    ax=None,
+    fmt: str = ".2f",
+    cmap: str = "viridis",
+    vmin: Optional[float] = None,
+    vmax: Optional[float] = None,
+    colorbar: bool = True,
+):
     """A layer x head table of one number per head (A, N), as a heatmap with the numbers written in."""
     plt = _pyplot()
     scores = torch.as_tensor(scores).detach().float().cpu()
@@ -186,8 +219,15 @@ def plot_head_scores(scores: torch.Tensor, title: str = "", ax=None, fmt: str = 
                 value = scores[layer, head].item()
                 red, green, blue, _ = image.cmap(image.norm(value))  # the cell's colour
                 light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5  # perceived brightness
-                ax.text(head, layer, format(value, fmt), ha="center", va="center", fontsize=7,
-                        color="black" if light else "white")
+                ax.text(
+                    head,
+                    layer,
+                    format(value, fmt),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="black" if light else "white",
+                )
     ax.set_xticks(range(num_heads))
     ax.set_yticks(range(num_layers))
     ax.set_xlabel("head")
@@ -209,8 +249,9 @@ def plot_shares(shares: Mapping[str, torch.Tensor]):
     """One layer x head heatmap per target of attention_shares, on a common 0..1 scale."""
     plt = _pyplot()
     num_layers, num_heads = next(iter(shares.values())).shape
-    fig, axes = plt.subplots(1, len(shares), figsize=(len(shares) * (0.8 + 0.45 * num_heads), 1.4 + 0.45 * num_layers),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(shares), figsize=(len(shares) * (0.8 + 0.45 * num_heads), 1.4 + 0.45 * num_layers), squeeze=False
+    )
     for ax, (name, values) in zip(axes[0], shares.items(), strict=True):
         plot_head_scores(values, f"to {name}", ax=ax, vmin=0.0, vmax=1.0, cmap="Blues", colorbar=False)
     fig.suptitle("share of each head's attention")
@@ -252,8 +293,9 @@ def plot_masking_curve(curve: MaskingCurve, ax=None):
     return ax.figure
 
 
-def plot_head_across_depths(attentions: torch.Tensor, tokens: Sequence[str], head: Optional[int],
-                            divergence: Optional[torch.Tensor] = None):
+def plot_head_across_depths(
+    attentions: torch.Tensor, tokens: Sequence[str], head: Optional[int], divergence: Optional[torch.Tensor] = None
+):
     """ALBERT's own view: one head of the shared layer at every depth, side by side, for one sentence.
 
     attentions: (A, N, T, T) for one sentence (AttentionSample.attentions); head None draws the mean of the heads.
@@ -272,12 +314,14 @@ def plot_head_across_depths(attentions: torch.Tensor, tokens: Sequence[str], hea
         ax.axis("off")
     for depth in range(num_layers):
         matrix = attentions[depth].mean(0) if head is None else attentions[depth, head]  # (T, T)
-        plot_attention_heatmap(matrix, tokens, ax=axes[depth], title=f"depth {depth}", show_labels=depth == 0,
-                               colorbar=False)
+        plot_attention_heatmap(
+            matrix, tokens, ax=axes[depth], title=f"depth {depth}", show_labels=depth == 0, colorbar=False
+        )
     if divergence is not None:
         ax = axes[panels - 1]
-        plot_head_scores(divergence, "JS divergence between depths", ax=ax, cmap="Reds", vmin=0.0,
-                         vmax=math.log(2), colorbar=False)
+        plot_head_scores(
+            divergence, "JS divergence between depths", ax=ax, cmap="Reds", vmin=0.0, vmax=math.log(2), colorbar=False
+        )
         ax.set_xlabel("depth")
         ax.set_ylabel("depth")
     which = "mean of the heads" if head is None else f"head {head}"
@@ -305,8 +349,15 @@ def plot_layer_transitions(panels: Sequence[tuple[str, Mapping[str, tuple[Sequen
         for k, (name, value) in enumerate(off_chart.items()):
             color = next(line.get_color() for line in axes[row, 0].get_lines() if line.get_label() == name)
             axes[row, 0].plot([1], [top], "^", color=color, ms=7, clip_on=False)
-            axes[row, 0].annotate(f"{name}, layer 1: {value:.1f} (off the chart)", (1, top), xytext=(10, -8 - 12 * k),
-                                  textcoords="offset points", fontsize=8, va="top", color=color)
+            axes[row, 0].annotate(
+                f"{name}, layer 1: {value:.1f} (off the chart)",
+                (1, top),
+                xytext=(10, -8 - 12 * k),
+                textcoords="offset points",
+                fontsize=8,
+                va="top",
+                color=color,
+            )
         axes[row, 0].set_ylim(0, top)
         axes[row, 0].set(xlabel="layer", ylabel="L2 distance", title=f"{title}: L2 distance, input vs output")
         axes[row, 1].set(xlabel="layer", ylabel="angle (degrees)", title=f"{title}: angle, input vs output")

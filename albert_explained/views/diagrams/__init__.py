@@ -33,8 +33,16 @@ at a notebook's 100 dots per inch every label prints at its own size and none ov
     architecture.py   the forward pass, the factorized embedding, the sharing strategies
     tasks.py          NSP against SOP pairs, the fine-tuning heads
 """
+
 from .architecture import factorized_embedding_diagram, forward_pass_diagram, sharing_strategies_diagram
 from .tasks import FINETUNING_HEADS, HeadWiring, finetuning_heads_diagram, nsp_sop_diagram
 
-__all__ = ["forward_pass_diagram", "factorized_embedding_diagram", "sharing_strategies_diagram", "nsp_sop_diagram",
-           "finetuning_heads_diagram", "FINETUNING_HEADS", "HeadWiring"]
+__all__ = [
+    "forward_pass_diagram",
+    "factorized_embedding_diagram",
+    "sharing_strategies_diagram",
+    "nsp_sop_diagram",
+    "finetuning_heads_diagram",
+    "FINETUNING_HEADS",
+    "HeadWiring",
+]

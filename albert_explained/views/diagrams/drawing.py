@@ -29,6 +29,7 @@ OTHER_DOC_COLOR = "#a1d99b"  # a segment of another document
 # Drawing in inches
 # ----------------------------------------------------------------------------------------------------------------
 
+
 def canvas(width: float, height: float):
     """A figure of width x height inches whose one axes is measured in inches from the bottom-left corner."""
     fig = plt.figure(figsize=(width, height))
@@ -41,39 +42,82 @@ def canvas(width: float, height: float):
     return fig, ax
 
 
-def box(ax, x: float, y: float, width: float, height: float, text: str = "", color: str = INPUT_COLOR,
-         size: float = TEXT_SIZE, title: str = "") -> None:
+def box(
+    ax,
+    x: float,
+    y: float,
+    width: float,
+    height: float,
+    text: str = "",
+    color: str = INPUT_COLOR,
+    size: float = TEXT_SIZE,
+    title: str = "",
+) -> None:
     """A rounded box with its bottom-left corner at (x, y); a bold title on top, the text centred below it."""
-    ax.add_patch(FancyBboxPatch((x, y), width, height, boxstyle="round,pad=0,rounding_size=0.06", facecolor=color,
-                                edgecolor=EDGE_COLOR, linewidth=1))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x, y),
+            width,
+            height,
+            boxstyle="round,pad=0,rounding_size=0.06",
+            facecolor=color,
+            edgecolor=EDGE_COLOR,
+            linewidth=1,
+        )
+    )
     if title:
-        ax.text(x + width / 2, y + height - 0.07, title, ha="center", va="top", fontsize=size + 0.5,
-                fontweight="bold")
+        ax.text(x + width / 2, y + height - 0.07, title, ha="center", va="top", fontsize=size + 0.5, fontweight="bold")
         if text:
-            ax.text(x + width / 2, y + (height - 0.28) / 2, text, ha="center", va="center", fontsize=size,
-                    linespacing=1.35)
+            ax.text(
+                x + width / 2, y + (height - 0.28) / 2, text, ha="center", va="center", fontsize=size, linespacing=1.35
+            )
     elif text:
         ax.text(x + width / 2, y + height / 2, text, ha="center", va="center", fontsize=size, linespacing=1.35)
 
 
-def arrow(ax, start: tuple[float, float], end: tuple[float, float], label: str = "", side: str = "right",
-           connection: str = "arc3") -> None:
+def arrow(
+    ax,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    label: str = "",
+    side: str = "right",
+    connection: str = "arc3",
+) -> None:
     """An arrow from start to end with a label beside its middle (a tensor's shape, usually)."""
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color=EDGE_COLOR, linewidth=1.2,
-                                 connectionstyle=connection, shrinkA=0, shrinkB=0))
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=12,
+            color=EDGE_COLOR,
+            linewidth=1.2,
+            connectionstyle=connection,
+            shrinkA=0,
+            shrinkB=0,
+        )
+    )
     if label:
         mid_x, mid_y = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
         offset = 0.1 if side == "right" else -0.1
-        ax.text(mid_x + offset, mid_y, label, ha="left" if side == "right" else "right", va="center",
-                fontsize=TEXT_SIZE, family="monospace")
+        ax.text(
+            mid_x + offset,
+            mid_y,
+            label,
+            ha="left" if side == "right" else "right",
+            va="center",
+            fontsize=TEXT_SIZE,
+            family="monospace",
+        )
 
 
 def with_commas(value: int) -> str:
     return f"{value:,}"
 
 
-def dimension_key(ax, x: float, top: float, config: Optional[AlbertConfig], letters: list[tuple[str, str, str]],
-                   width: float = 2.25) -> None:
+def dimension_key(
+    ax, x: float, top: float, config: Optional[AlbertConfig], letters: list[tuple[str, str, str]], width: float = 2.25
+) -> None:
     """A key to the dimension letters: one line per letter, with its value when a config is given.
     `letters` holds (letter, meaning, config attribute or "" when the letter has no value in a config)."""
     lines = []
