@@ -28,7 +28,7 @@ else
 $(error TORCH_BUILD must be cpu or pypi, got $(TORCH_BUILD))
 endif
 
-.PHONY: test lab html lint bench clean
+.PHONY: test lab html lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,9 +90,15 @@ html: $(VENV)/.installed-dev $(HTML_ASSETS)/.fetched
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/report.py $(BENCH_ARGS)
 
-# ruff check with the configuration in pyproject.toml, on everything that holds Python, notebooks included.
+# ruff's linter and formatter with the configuration in pyproject.toml, on everything that holds Python, notebooks
+# included. `make lint` fails on a rule broken or a file not formatted; `make format` formats the tree.
+PYTHON_SOURCES := albert_explained tests benchmarks notebooks
 lint: $(VENV)/.installed-lint
-	$(BIN)/ruff check albert_explained tests benchmarks notebooks
+	$(BIN)/ruff check $(PYTHON_SOURCES)
+	$(BIN)/ruff format --check $(PYTHON_SOURCES)
+
+format: $(VENV)/.installed-lint
+	$(BIN)/ruff format $(PYTHON_SOURCES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(HTML_ASSETS)
