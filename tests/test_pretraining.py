@@ -326,7 +326,7 @@ def test_masked_spans_are_whole_words_within_budget_with_lengths_proportional_to
 
 def test_replacement_is_80_percent_mask_10_percent_random_10_percent_kept(ids):
     input_ids = [ids.cls] + [100] * 5000 + [ids.sep]
-    corrupted, labels = mask_tokens(input_ids, range(1, 5001), ids, random.Random(0))
+    corrupted, labels = mask_tokens(input_ids, range(1, 5001), ids.mask, random.Random(0), ids.ordinary)
     assert labels[0] == labels[-1] == IGNORE_INDEX and set(labels[1:-1]) == {100}
     outcome = collections.Counter(
         "mask" if t == ids.mask else "kept" if t == 100 else "random" for t in corrupted[1:-1]

@@ -84,7 +84,7 @@ import itertools
 import math
 import random
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Optional, Sequence
 
 import torch
 
@@ -379,20 +379,29 @@ def choose_masked_spans(words: list[list[int]], budget: int, config: DataConfig,
 
 
 def mask_tokens(
-    input_ids: Sequence[int], positions: Iterable[int], ids: SpecialIds, rng: random.Random
+    input_ids: Sequence[int],
+    positions: Iterable[int],
+    mask_id: int,
+    rng: Optional[random.Random] = None,
+    replacements: Sequence[int] = (),
 ) -> tuple[list[int], list[int]]:
-    """Corrupt the chosen positions ([MASK] with probability 0.8, a random ordinary piece with 0.1, unchanged with
-    0.1) and make the labels: the original piece at chosen positions, -100 elsewhere. Decided independently for every
-    position."""
+    """The MLM masker: corrupt the chosen positions and make the labels, the original piece at chosen positions and
+    -100 elsewhere.
+
+    Pretraining passes a random generator `rng` and the pieces a replacement is drawn from: each position, decided
+    independently, becomes [MASK] with probability 0.8, a random piece with 0.1, and stays unchanged with 0.1 (it is
+    still predicted). With no `rng` every chosen position becomes [MASK], the plain test with which
+    `views.mask_tokens_for_mlm` measures a model's accuracy.
+    """
     corrupted = list(input_ids)
     labels = [IGNORE_INDEX] * len(input_ids)
     for position in sorted(positions):
         labels[position] = input_ids[position]
-        roll = rng.random()
+        roll = 0.0 if rng is None else rng.random()
         if roll < 0.8:
-            corrupted[position] = ids.mask
+            corrupted[position] = mask_id
         elif roll < 0.9:
-            corrupted[position] = rng.choice(ids.ordinary)
+            corrupted[position] = rng.choice(replacements)
         # else: keep the original piece; it is still predicted
     return corrupted, labels
 
@@ -401,7 +410,7 @@ def make_example(pair: SopPair, ids: SpecialIds, config: DataConfig, rng: random
     """Steps 3 to 5 for one pair: build [CLS] A [SEP] B [SEP], choose n-gram spans, corrupt, label."""
     input_ids, token_type_ids = build_pair(pair.tokens_a, pair.tokens_b, ids.cls, ids.sep)
     spans = choose_masked_spans(word_spans(input_ids, ids), num_to_predict(len(input_ids), config), config, rng)
-    corrupted, labels = mask_tokens(input_ids, [p for span in spans for p in span], ids, rng)
+    corrupted, labels = mask_tokens(input_ids, [p for span in spans for p in span], ids.mask, rng, ids.ordinary)
     return PretrainingExample(corrupted, token_type_ids, labels, pair.sentence_order_label)
 
 

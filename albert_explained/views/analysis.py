@@ -73,6 +73,7 @@ import torch
 
 from ..checks import IGNORE_INDEX
 from ..device import eval_mode
+from ..pretraining.data import mask_tokens
 from ..tokenizer import CLS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID
 
 Attentions = Union[Sequence[torch.Tensor], torch.Tensor]
@@ -360,8 +361,9 @@ def mask_tokens_for_mlm(
     """A simple MLM evaluation batch: replace `fraction` of the real tokens by [MASK] (never special ones or <unk>).
 
     Returns input_ids (masked) and labels (the original id at masked positions, -100 elsewhere), both (B, T). At
-    least one token per sentence is masked. (Pretraining also swaps some chosen tokens for random ones or keeps
-    them; for measuring accuracy plain [MASK] is the clear test.)
+    least one token per sentence is masked. The positions are single pieces drawn at random, not pretraining's
+    whole-word spans, and they go through pretraining's masker (`pretraining.data.mask_tokens`) without its random
+    replacements: for measuring accuracy plain [MASK] is the clear test.
     """
     generator = torch.Generator().manual_seed(seed)  # on the CPU, so a seed picks the same tokens on every device
     real = torch.ones_like(input_ids, dtype=torch.bool) if attention_mask is None else attention_mask.bool()
@@ -371,8 +373,13 @@ def mask_tokens_for_mlm(
     per_row = (candidates.sum(-1).float() * fraction).round().clamp(min=1).long()  # (B,)
     ranks = scores.argsort(-1).argsort(-1)  # rank of each position's score in its row: (B, T)
     chosen = candidates & (ranks < per_row[:, None])  # (B, T)
-    labels = torch.where(chosen, input_ids, torch.full_like(input_ids, IGNORE_INDEX))
-    return {"input_ids": input_ids.masked_fill(chosen, mask_id), "labels": labels}
+    masked, labels = [], []
+    for row, row_chosen in zip(input_ids.tolist(), chosen.tolist(), strict=True):
+        row_masked, row_labels = mask_tokens(row, [t for t, picked in enumerate(row_chosen) if picked], mask_id)
+        masked.append(row_masked)
+        labels.append(row_labels)
+    as_tensor = dict(dtype=input_ids.dtype, device=input_ids.device)
+    return {"input_ids": torch.tensor(masked, **as_tensor), "labels": torch.tensor(labels, **as_tensor)}  # (B, T)
 
 
 @torch.inference_mode()
