@@ -84,6 +84,7 @@ class BertModel(AlbertPreTrainedModel):
         output_hidden_states: bool = False,
     ) -> AlbertModelOutput:
         config = self.config
+        # The checks also expand head_mask to one row per layer: (L, N), or None.
         head_mask = check_inputs(
             config,
             input_ids,
@@ -94,7 +95,7 @@ class BertModel(AlbertPreTrainedModel):
             inputs_embeds,
             config.hidden_size,
             config.num_hidden_layers,
-        )  # (L, N)
+        )
 
         hidden_states = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, H)
         attention_bias = attention_bias_from_mask(attention_mask, hidden_states.dtype)  # (B, 1, 1, T)

@@ -20,7 +20,7 @@ PRECISIONS = ("auto", "bf16", "fp32")
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """ "auto" is bf16 on GPU and fp32 on CPU; "bf16" and "fp32" are themselves."""
+    """The precision a run uses: "auto" is bf16 on GPU and fp32 on CPU; "bf16" and "fp32" are themselves."""
     if precision == "auto":
         return "bf16" if device.type == "cuda" else "fp32"
     return precision

@@ -400,6 +400,7 @@ class AlbertModel(AlbertPreTrainedModel):
         output_hidden_states: bool = False,
     ) -> AlbertModelOutput:
         config = self.config
+        # The checks also expand head_mask to one row per layer application: (A, N), or None.
         head_mask = checks.check_inputs(
             config,
             input_ids,
@@ -410,14 +411,13 @@ class AlbertModel(AlbertPreTrainedModel):
             inputs_embeds,
             config.embedding_size,
             config.num_layer_applications,
-        )  # (A, N)
+        )
 
         embeddings = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, E)
         attention_bias = attention_bias_from_mask(attention_mask, embeddings.dtype)  # (B, 1, 1, T)
         head_mask = None if head_mask is None else head_mask.to(embeddings.dtype)
-        sequence_output, hidden_states, attentions = self.encoder(
-            embeddings, attention_bias, head_mask, output_attentions, output_hidden_states
-        )  # (B, T, H)
+        encoded = self.encoder(embeddings, attention_bias, head_mask, output_attentions, output_hidden_states)
+        sequence_output, hidden_states, attentions = encoded  # (B, T, H); the tuples of every depth when asked for
         pooled_output = None  # [CLS] -> (B, H) below, when there is a pooler
         if self.pooler is not None:
             pooled_output = self.pooler_activation(self.pooler(sequence_output[:, 0]))
@@ -539,10 +539,9 @@ class AlbertForPreTraining(_MaskedLMBase):
         sop_logits = self.sop_classifier(outputs.pooler_output)  # (B, 2)
         loss = None
         if labels is not None and sentence_order_label is not None:  # the reference needs both
-            loss = (
-                nn.functional.cross_entropy(prediction_logits.flatten(0, 1), labels.view(-1))  # MLM
-                + nn.functional.cross_entropy(sop_logits, sentence_order_label.view(-1))
-            )  # + SOP
+            mlm_loss = nn.functional.cross_entropy(prediction_logits.flatten(0, 1), labels.view(-1))
+            sop_loss = nn.functional.cross_entropy(sop_logits, sentence_order_label.view(-1))
+            loss = mlm_loss + sop_loss
         return AlbertForPreTrainingOutput(
             loss, prediction_logits, sop_logits, outputs.hidden_states, outputs.attentions
         )

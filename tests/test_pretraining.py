@@ -337,6 +337,17 @@ def test_replacement_is_80_percent_mask_10_percent_random_10_percent_kept(ids):
     assert not set(corrupted) & (ids.special - {ids.mask, ids.cls, ids.sep})  # never a random special token
 
 
+def test_with_no_rng_the_masker_puts_mask_at_every_chosen_position_and_labels_them(ids):
+    corrupted, labels = mask_tokens([ids.cls, 100, 101, 102, ids.sep], [3, 1], ids.mask)
+    assert corrupted == [ids.cls, ids.mask, 101, ids.mask, ids.sep]
+    assert labels == [IGNORE_INDEX, 100, IGNORE_INDEX, 102, IGNORE_INDEX]
+
+
+def test_the_masker_refuses_an_rng_with_nothing_to_draw_replacements_from(ids):
+    with pytest.raises(ValueError, match="replacements"):
+        mask_tokens([ids.cls, 100, ids.sep], [1], ids.mask, random.Random(0))
+
+
 def test_fifteen_percent_of_pieces_are_predicted_up_to_the_cap(documents, ids):
     config = DataConfig(max_seq_length=128, max_predictions_per_seq=20)
     assert num_to_predict(128, config) == 19 and num_to_predict(200, config) == 20 and num_to_predict(3, config) == 1

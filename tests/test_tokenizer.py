@@ -812,7 +812,7 @@ def test_a_settings_file_that_is_a_pipe_is_refused_not_skipped(trained_dir, tmp_
 
 
 def test_a_switch_that_is_not_true_or_false_is_refused(trained_dir, tmp_path):
-    """ "no" is a non-empty string, so taken as it stands it would switch lower-casing on."""
+    """The string "no" is not empty, so taken as it stands it would switch lower-casing on."""
     (tmp_path / "spiece.model").write_bytes((trained_dir / "spiece.model").read_bytes())
     (tmp_path / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": "no"}))
     with pytest.raises(

@@ -524,6 +524,16 @@ def test_mlm_masking_leaves_special_tokens_and_padding_alone(mlm_batch, padded_b
     assert torch.equal(mlm_batch["labels"][masked], encoding["input_ids"][masked])
 
 
+def test_mlm_masking_keeps_the_batch_shape_and_dtype_even_with_no_rows_or_nothing_to_mask():
+    empty = views.mask_tokens_for_mlm(torch.zeros(0, 8, dtype=torch.long))
+    assert empty["input_ids"].shape == empty["labels"].shape == (0, 8)
+    specials_only = torch.tensor([[2, 3, 0], [2, 9, 3]], dtype=torch.int32)  # row 0: [CLS] [SEP] <pad>
+    batch = views.mask_tokens_for_mlm(specials_only, fraction=0.5)
+    assert batch["input_ids"].dtype == torch.int32 and batch["input_ids"].shape == (2, 3)
+    assert torch.equal(batch["input_ids"], torch.tensor([[2, 3, 0], [2, 4, 3]], dtype=torch.int32))
+    assert batch["labels"].tolist() == [[-100, -100, -100], [-100, 9, -100]]
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
 def test_mlm_masking_picks_the_same_tokens_on_a_gpu(padded_batch):
     encoding, _ = padded_batch

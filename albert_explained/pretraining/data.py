@@ -393,6 +393,8 @@ def mask_tokens(
     still predicted). With no `rng` every chosen position becomes [MASK], the plain test with which
     `views.mask_tokens_for_mlm` measures a model's accuracy.
     """
+    if rng is not None and not replacements:
+        raise ValueError("mask_tokens needs the pieces a random replacement is drawn from (replacements) with an rng")
     corrupted = list(input_ids)
     labels = [IGNORE_INDEX] * len(input_ids)
     for position in sorted(positions):

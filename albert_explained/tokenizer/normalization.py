@@ -30,7 +30,12 @@ ids, so a model rarely sees that '▁'; we keep it anyway, as transformers' slow
 
 ALBERT's rules around SentencePiece
 -----------------------------------
-Before SentencePiece sees it, each text goes through `preprocess_text`, in this order:
+Special tokens are found first (`split_on_special_tokens`): the text is cut around them, and each stretch between
+them is normalised and segmented on its own. As in the reference, with `do_lower_case` the text is lower-cased
+before special tokens are looked for (so "<PAD>" is found and "[mask]" is not), and `[MASK]` absorbs the spaces
+before it, as the '▁' of a word would.
+
+Before SentencePiece sees it, each stretch of text goes through `preprocess_text`, in this order:
 
 1. `remove_space`: strip the ends and turn every run of whitespace (spaces, tabs, newlines) into one space, so
    layout never changes the ids.
@@ -51,30 +56,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
-import sentencepiece as spm
+if TYPE_CHECKING:
+    import sentencepiece as spm
 
 SPIECE_UNDERLINE = "▁"  # U+2581, SentencePiece's visible space
 
 
 # The symbols Google's spm_train command for ALBERT kept as pieces of their own (google-research/albert README).
 ALBERT_USER_DEFINED_SYMBOLS = ("(", ")", '"', "-", ".", "–", "£", "€")
-
-
-def preprocess_text(
-    text: str, do_lower_case: bool = True, remove_space: bool = True, keep_accents: bool = False
-) -> str:
-    """ALBERT's normalisation, applied before SentencePiece (steps 1-4 of this module's docstring)."""
-    if remove_space:
-        text = " ".join(text.strip().split())  # str.split() splits on any run of Unicode whitespace
-    text = text.replace("``", '"').replace("''", '"')
-    # ASCII text has neither accents nor compatibility characters, so NFKD would leave it as it is.
-    if not keep_accents and not text.isascii():
-        text = unicodedata.normalize("NFKD", text)  # "é" -> "e" + U+0301 (a combining acute accent)
-        text = "".join(c for c in text if not unicodedata.combining(c))
-    if do_lower_case:
-        text = text.lower()
-    return text
 
 
 def lower_each_character(text: str) -> str:
@@ -86,23 +77,6 @@ def lower_each_character(text: str) -> str:
     if "Σ" not in text:
         return text.lower()
     return "".join(c.lower() for c in text)
-
-
-def is_number_comma(piece: str) -> bool:
-    """Whether the number-comma rule splits this piece: it ends in a digit followed by a comma ('▁9,', '000,')."""
-    return len(piece) > 1 and piece[-1] == "," and piece[-2].isdigit()
-
-
-def split_number_comma(piece: str, sp_model: spm.SentencePieceProcessor) -> list[str]:
-    """'▁9,' -> ['▁9', ',']: the digits are re-encoded on their own and the comma becomes its own piece."""
-    before_comma = sp_model.encode(piece[:-1].replace(SPIECE_UNDERLINE, ""), out_type=str)
-    # Re-encoding adds a dummy prefix '▁'. If the piece was inside a word ("000," in "1,000,"), it must not start a
-    # new one, so that '▁' is removed again.
-    if before_comma and not piece.startswith(SPIECE_UNDERLINE) and before_comma[0].startswith(SPIECE_UNDERLINE):
-        before_comma[0] = before_comma[0][1:]
-        if not before_comma[0]:
-            before_comma = before_comma[1:]
-    return before_comma + [","]
 
 
 def split_on_special_tokens(
@@ -127,3 +101,36 @@ def split_on_special_tokens(
         if parts[i] == mask_token:
             parts[i - 1] = parts[i - 1].rstrip()
     return [(p, i % 2 == 1) for i, p in enumerate(parts) if p]
+
+
+def preprocess_text(
+    text: str, do_lower_case: bool = True, remove_space: bool = True, keep_accents: bool = False
+) -> str:
+    """ALBERT's normalisation, applied before SentencePiece (steps 1-4 of this module's docstring)."""
+    if remove_space:
+        text = " ".join(text.strip().split())  # str.split() splits on any run of Unicode whitespace
+    text = text.replace("``", '"').replace("''", '"')
+    # ASCII text has neither accents nor compatibility characters, so NFKD would leave it as it is.
+    if not keep_accents and not text.isascii():
+        text = unicodedata.normalize("NFKD", text)  # "é" -> "e" + U+0301 (a combining acute accent)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    if do_lower_case:
+        text = text.lower()
+    return text
+
+
+def is_number_comma(piece: str) -> bool:
+    """Whether the number-comma rule splits this piece: it ends in a digit followed by a comma ('▁9,', '000,')."""
+    return len(piece) > 1 and piece[-1] == "," and piece[-2].isdigit()
+
+
+def split_number_comma(piece: str, sp_model: spm.SentencePieceProcessor) -> list[str]:
+    """'▁9,' -> ['▁9', ',']: the digits are re-encoded on their own and the comma becomes its own piece."""
+    before_comma = sp_model.encode(piece[:-1].replace(SPIECE_UNDERLINE, ""), out_type=str)
+    # Re-encoding adds a dummy prefix '▁'. If the piece was inside a word ("000," in "1,000,"), it must not start a
+    # new one, so that '▁' is removed again.
+    if before_comma and not piece.startswith(SPIECE_UNDERLINE) and before_comma[0].startswith(SPIECE_UNDERLINE):
+        before_comma[0] = before_comma[0][1:]
+        if not before_comma[0]:
+            before_comma = before_comma[1:]
+    return before_comma + [","]

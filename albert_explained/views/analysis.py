@@ -361,9 +361,10 @@ def mask_tokens_for_mlm(
     """A simple MLM evaluation batch: replace `fraction` of the real tokens by [MASK] (never special ones or <unk>).
 
     Returns input_ids (masked) and labels (the original id at masked positions, -100 elsewhere), both (B, T). At
-    least one token per sentence is masked. The positions are single pieces drawn at random, not pretraining's
-    whole-word spans, and they go through pretraining's masker (`pretraining.data.mask_tokens`) without its random
-    replacements: for measuring accuracy plain [MASK] is the clear test.
+    least one token is masked in every sentence that has a real token that is not special. The positions are single
+    pieces drawn at random, not pretraining's whole-word spans, and they go through pretraining's masker
+    (`pretraining.data.mask_tokens`) without its random replacements: for measuring accuracy plain [MASK] is the
+    clear test.
     """
     generator = torch.Generator().manual_seed(seed)  # on the CPU, so a seed picks the same tokens on every device
     real = torch.ones_like(input_ids, dtype=torch.bool) if attention_mask is None else attention_mask.bool()
@@ -379,7 +380,8 @@ def mask_tokens_for_mlm(
         masked.append(row_masked)
         labels.append(row_labels)
     as_tensor = dict(dtype=input_ids.dtype, device=input_ids.device)
-    return {"input_ids": torch.tensor(masked, **as_tensor), "labels": torch.tensor(labels, **as_tensor)}  # (B, T)
+    masked = torch.tensor(masked, **as_tensor).reshape(input_ids.shape)  # (B, T), (0, T) included
+    return {"input_ids": masked, "labels": torch.tensor(labels, **as_tensor).reshape(input_ids.shape)}
 
 
 @torch.inference_mode()

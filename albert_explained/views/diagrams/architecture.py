@@ -1,4 +1,7 @@
-"""The architecture: the forward pass, the factorized embedding to scale, and the paper's four sharing strategies."""
+"""The architecture: the forward pass, the factorized embedding to scale, and the paper's four sharing strategies.
+
+These are the diagrams' sections (a) to (c); (d) and (e) are in tasks.py, the shared drawing in drawing.py.
+"""
 
 from __future__ import annotations
 

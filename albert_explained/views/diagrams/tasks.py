@@ -1,4 +1,7 @@
-"""The tasks: how NSP and SOP build their pairs, and what each fine-tuning head reads and returns."""
+"""The tasks: how NSP and SOP build their pairs, and what each fine-tuning head reads and returns.
+
+These are the diagrams' sections (d) and (e); (a) to (c) are in architecture.py, the shared drawing in drawing.py.
+"""
 
 from __future__ import annotations
 
