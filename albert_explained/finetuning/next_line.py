@@ -141,9 +141,8 @@ def encode(examples: Sequence[NextLineExample], tokenizer: Any, max_seq_length: 
     encoded = []
     for i, example in enumerate(examples):
         rows = range(i * expected, (i + 1) * expected)  # this example's choices
-        inputs = {
-            key: [encoding[key][row] for row in rows] for key in ("input_ids", "token_type_ids", "attention_mask")
-        }  # (C, T) each
+        keys = ("input_ids", "token_type_ids", "attention_mask")
+        inputs = {key: [encoding[key][row] for row in rows] for key in keys}  # (C, T) each
         encoded.append(Encoded(example, inputs, {"labels": example.label}))
     return encoded
 

@@ -243,9 +243,10 @@ def prepare_tokenizer(config: PretrainingConfig, split: CorpusSplit, directory: 
         if dist.rank == 0:
             sentences = [s for d in split.train for s in d.sentences]
             with new_directory(directory) as building:  # whole or not at all, should the run be stopped here
+                # One thread: SentencePiece's training is then deterministic.
                 train_tokenizer(
                     sentences, config.vocab_size, building, model_max_length=config.max_seq_length, num_threads=1
-                )  # one thread: SentencePiece's training is then deterministic
+                )
         dist.barrier()
     return AlbertTokenizer.from_pretrained(directory)
 
