@@ -2,6 +2,7 @@
 
 normalization.py      what SentencePiece does and ALBERT's rules around it (the algorithm)
 albert_tokenizer.py   AlbertTokenizer: the transformers-style API
+batch.py              the ids of many texts with one SentencePiece call, the same as text by text
 settings.py           its settings as the reference keeps them: tokenizer_config.json, special_tokens_map.json
 inputs.py             from ids to model inputs: pairs, truncation, padding, tensors, BatchEncoding
 offsets.py            which characters of the text each piece was made from (return_offsets_mapping)

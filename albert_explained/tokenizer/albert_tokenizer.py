@@ -21,7 +21,7 @@ Where this file matches the reference
 -------------------------------------
 `AlbertTokenizer` gives the ids, tokens, masks and decoded strings of transformers' slow (sentencepiece)
 `AlbertTokenizer` (4.56.2), keyword for keyword; `tests/test_tokenizer.py` checks it string by string. It is faster
-on batches because it hands all the texts to SentencePiece in one call (`_encode_texts`), while `tokenize` keeps the
+on batches because it hands all the texts to SentencePiece in one call (batch.py), while `tokenize` keeps the
 step-by-step path that normalization.py explains. Two deliberate differences: where the reference logs an error
 and returns a sequence longer than max_length (a truncation that cannot remove enough tokens), we raise ValueError;
 and `truncation="only_second"` without a second text is an error here, not a silent no-op.
@@ -45,6 +45,7 @@ from typing import Any, Optional, Union
 import sentencepiece as spm
 
 from ..files import write_files
+from .batch import encode_texts
 from .inputs import (
     BatchEncoding,
     check_text,
@@ -346,79 +347,6 @@ class AlbertTokenizer:
         return pieces
 
     # ------------------------------------------------------------------------------------------------------------
-    # Texts -> ids, the batch path
-    # ------------------------------------------------------------------------------------------------------------
-
-    def _encode_texts(self, texts: list[str]) -> list[list[int]]:
-        """The ids of many texts (no special tokens added), with one SentencePiece call for all of them.
-
-        Gives exactly `convert_tokens_to_ids(tokenize(text))` for each text. The ordinary stretches of every text are
-        preprocessed and collected in one list, which SentencePiece encodes straight to ids in C++ (on several
-        threads); then the few stretches that need the rules above get their pieces as strings too.
-        """
-        chunks: list[str] = []  # preprocessed stretches of text, of all texts
-        layouts: list[list[int]] = []  # per text: >= 0 is an index into chunks, < 0 is -(special id) - 1
-        for text in texts:
-            layout = []
-            for part, is_special in self._split_on_special_tokens(text):
-                if is_special:
-                    layout.append(-self._special_token_ids[part] - 1)
-                else:
-                    layout.append(len(chunks))
-                    chunks.append(preprocess_text(part, self.do_lower_case, self.remove_space, self.keep_accents))
-            layouts.append(layout)
-
-        if self.sp_model_kwargs.get("enable_sampling"):
-            # Subword sampling draws a new segmentation on every call, so ids and pieces must come from one call.
-            chunk_ids = [self.convert_tokens_to_ids(self._sentencepiece_pieces(chunk)) for chunk in chunks]
-        else:
-            chunk_ids = self.sp_model.encode(chunks, out_type=int)
-            # Two cases need the pieces as strings: the number-comma rule, and unknown text, because the reference
-            # looks up the surface of an unknown piece, which can spell a special token (NFKD turns "［CLS］" into
-            # "[CLS]", all of whose characters may be unknown when do_lower_case=False).
-            unk_id = self.sp_model.unk_id()
-            redo = [
-                k
-                for k, ids in enumerate(chunk_ids)
-                if unk_id in ids or ("," in chunks[k] and not self._number_comma_ids.isdisjoint(ids))
-            ]
-            if redo:
-                # Same text, same Viterbi path: the pieces line up one to one with the ids already found.
-                pieces_of = self.sp_model.encode([chunks[k] for k in redo], out_type=str)
-                for k, pieces in zip(redo, pieces_of, strict=True):
-                    if len(pieces) != len(chunk_ids[k]):
-                        raise RuntimeError(f"SentencePiece gave {len(pieces)} pieces but {len(chunk_ids[k])} ids")
-                    chunk_ids[k] = self._apply_piece_rules(chunk_ids[k], pieces, unk_id)
-
-        encoded = []
-        for layout in layouts:
-            if len(layout) == 1 and layout[0] >= 0:
-                encoded.append(chunk_ids[layout[0]])  # the common case: no special tokens in the text
-                continue
-            ids = []
-            for item in layout:
-                if item >= 0:
-                    ids.extend(chunk_ids[item])
-                else:
-                    ids.append(-item - 1)
-            encoded.append(ids)
-        return encoded
-
-    def _apply_piece_rules(self, ids: list[int], pieces: list[str], unk_id: int) -> list[int]:
-        """The number-comma rule and the surface lookup of unknown pieces, on ids with their pieces beside them."""
-        watch = self._number_comma_ids
-        fixed, start = [], 0
-        for j in [j for j, token_id in enumerate(ids) if token_id == unk_id or token_id in watch]:
-            fixed.extend(ids[start:j])
-            start = j + 1
-            if ids[j] != unk_id or is_number_comma(pieces[j]):
-                fixed.extend(self.convert_tokens_to_ids(split_number_comma(pieces[j], self.sp_model)))
-            else:
-                fixed.append(self._token_to_id(pieces[j]))
-        fixed.extend(ids[start:])
-        return fixed
-
-    # ------------------------------------------------------------------------------------------------------------
     # Special tokens, truncation and padding
     # ------------------------------------------------------------------------------------------------------------
 
@@ -503,7 +431,7 @@ class AlbertTokenizer:
         if return_offsets_mapping:  # text by text, with each piece's characters
             all_ids, all_offsets = map(list, zip(*[encode_with_offsets(self, t) for t in texts], strict=True))
         else:
-            all_ids, all_offsets = self._encode_texts(texts), []
+            all_ids, all_offsets = encode_texts(self, texts), []
         ids_b_of: dict[int, list[int]] = dict(zip(pair_positions, all_ids[len(firsts) :], strict=True))
 
         # 2. Truncate each example so that it fits in max_length, special tokens included.

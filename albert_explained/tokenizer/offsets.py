@@ -41,7 +41,7 @@ Span = tuple[int, int]  # (start, end): the characters text[start:end]
 
 
 def encode_with_offsets(tokenizer: AlbertTokenizer, text: str) -> tuple[list[int], list[Span]]:
-    """The ids of one text (no special tokens added: those of `tokenizer._encode_texts([text])[0]`) and, for each,
+    """The ids of one text (no special tokens added: those of `batch.encode_texts(tokenizer, [text])[0]`) and, for each,
     the (start, end) characters of `text` it was made from."""
     ids: list[int] = []
     offsets: list[Span] = []
