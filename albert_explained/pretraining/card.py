@@ -68,46 +68,31 @@ def export_model(
     directory that appears whole or not at all (files.new_directory): an export stopped midway leaves no directory,
     and resuming the run writes it again."""
     with new_directory(directory) as building:
-        _write_model_directory(model, tokenizer, building, config, state, metrics, baselines, split, device, dist)
-
-
-def _write_model_directory(
-    model: AlbertForPreTraining,
-    tokenizer: Any,
-    directory: Path,
-    config: Any,
-    state: TrainingState,
-    metrics: dict[str, float],
-    baselines: dict[str, Any],
-    split: CorpusSplit,
-    device: torch.device,
-    dist: Distributed,
-) -> None:
-    model.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    parameters = sum(p.numel() for p in model.parameters())
-    summary = {
-        "corpus": split.source or config.corpus,
-        "train_documents": [d.name for d in split.train],
-        "validation_documents": [d.name for d in split.validation],
-        "command": command_for_card(config.command, dist),
-        "steps": state.step,
-        "batch_size": config.batch_size * dist.world_size,
-        "epochs_started": state.epoch + 1,
-        "wall_time_seconds": round(state.elapsed_seconds, 1),
-        "cpu_time_seconds": round(state.cpu_seconds, 1),
-        "hardware": hardware_description(device, dist),
-        "precision": resolve_precision(config.precision, device),
-        "torch": torch.__version__,
-        "python": sys.version.split()[0],
-        "parameters": parameters,
-        "validation": metrics,
-        "baselines": baselines,
-        "learning_curve": learning_curve(state.history),
-        "training_config": dataclasses.asdict(config),
-    }
-    write_text(directory / "metrics.json", json.dumps(summary, indent=2) + "\n")
-    write_text(directory / "README.md", model_card(summary, model.config))
+        model.save_pretrained(building)
+        tokenizer.save_pretrained(building)
+        parameters = sum(p.numel() for p in model.parameters())
+        summary = {
+            "corpus": split.source or config.corpus,
+            "train_documents": [d.name for d in split.train],
+            "validation_documents": [d.name for d in split.validation],
+            "command": command_for_card(config.command, dist),
+            "steps": state.step,
+            "batch_size": config.batch_size * dist.world_size,
+            "epochs_started": state.epoch + 1,
+            "wall_time_seconds": round(state.elapsed_seconds, 1),
+            "cpu_time_seconds": round(state.cpu_seconds, 1),
+            "hardware": hardware_description(device, dist),
+            "precision": resolve_precision(config.precision, device),
+            "torch": torch.__version__,
+            "python": sys.version.split()[0],
+            "parameters": parameters,
+            "validation": metrics,
+            "baselines": baselines,
+            "learning_curve": learning_curve(state.history),
+            "training_config": dataclasses.asdict(config),
+        }
+        write_text(building / "metrics.json", json.dumps(summary, indent=2) + "\n")
+        write_text(building / "README.md", model_card(summary, model.config))
 
 
 def command_for_card(command: str, dist: Distributed) -> str:
