@@ -354,6 +354,72 @@ def test_a_checkpoint_with_different_layers_cannot_load_into_a_shared_config(tmp
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Where the loaded weights live: in the file's memory map, never written back
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def mapped_file(tensor: torch.Tensor) -> str:
+    """What /proc/self/maps names the memory that holds `tensor`'s numbers: a file's path where it is mapped."""
+    address = tensor.data_ptr()
+    for line in pathlib.Path("/proc/self/maps").read_text().splitlines():
+        start, end = (int(bound, 16) for bound in line.split()[0].split("-"))
+        if start <= address < end:
+            fields = line.split(maxsplit=5)
+            return fields[5] if len(fields) == 6 else ""  # "" for anonymous memory
+    raise AssertionError(f"address {address:#x} is in no mapping")
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/maps").exists(), reason="reads Linux's /proc/self/maps")
+@pytest.mark.parametrize("weights_file", WEIGHTS_FILES)
+def test_loaded_weights_are_the_files_mapped_memory_not_a_copy(tmp_path, weights_file):
+    reference = transformers.AlbertForPreTraining(reference_albert_config())
+    save_reference(perturbed(reference), tmp_path, weights_file)
+    model = AlbertForPreTraining.from_pretrained(tmp_path)
+    for name, parameter in model.named_parameters():
+        assert mapped_file(parameter) == str(tmp_path / weights_file), name
+    fresh = AlbertForPreTraining(albert_config())  # a model built here has memory of its own: the heap or anonymous
+    assert mapped_file(fresh.albert.pooler.weight) in ("[heap]", "")
+    assert_same_outputs(run(model, batch()), run(reference, batch()), ("prediction_logits", "sop_logits"))
+
+
+def test_training_a_loaded_model_never_writes_to_its_file(tmp_path):
+    perturbed(AlbertModel(albert_config())).save_pretrained(tmp_path)
+    before, inputs = snapshot(tmp_path), batch()
+    expected = run(AlbertModel.from_pretrained(tmp_path), inputs)
+    model = AlbertModel.from_pretrained(tmp_path).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.1)
+    for _ in range(2):
+        model(**inputs).last_hidden_state.square().mean().backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    assert not torch.allclose(run(model.eval(), inputs).last_hidden_state, expected.last_hidden_state)  # it learned
+    assert snapshot(tmp_path) == before
+    assert_same_outputs(run(AlbertModel.from_pretrained(tmp_path), inputs), expected, ("last_hidden_state",))
+
+
+def test_saving_into_the_directory_a_model_came_from_leaves_the_loaded_model_as_it_was(tmp_path):
+    perturbed(AlbertModel(albert_config()), seed=0).save_pretrained(tmp_path)
+    inputs = batch()
+    loaded = AlbertModel.from_pretrained(tmp_path)
+    before = run(loaded, inputs)
+    new = perturbed(AlbertModel(albert_config()), seed=1)
+    new.save_pretrained(tmp_path)  # a new file renamed over the mapped one, whose numbers stay where they were
+    assert_same_outputs(run(loaded, inputs), before, ("last_hidden_state",))
+    assert_same_outputs(run(AlbertModel.from_pretrained(tmp_path), inputs), run(new, inputs), ("last_hidden_state",))
+    loaded.save_pretrained(tmp_path)  # and the loaded model saves back over its own source
+    assert_same_outputs(run(AlbertModel.from_pretrained(tmp_path), inputs), before, ("last_hidden_state",))
+
+
+def test_a_half_precision_checkpoint_loads_as_float32_copies(tmp_path):
+    half = perturbed(AlbertModel(albert_config())).half()
+    save_file({k: v.contiguous() for k, v in half.state_dict().items()}, tmp_path / "model.safetensors")
+    albert_config().to_json_file(tmp_path / "config.json")
+    model = AlbertModel.from_pretrained(tmp_path)
+    for (name, ours), theirs in zip(model.state_dict().items(), half.state_dict().values(), strict=True):
+        assert ours.dtype == torch.float32 and torch.equal(ours, theirs.float()), name
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Atomic writing
 # ---------------------------------------------------------------------------------------------------------------
 
