@@ -9,8 +9,8 @@ Sections (`--only` picks some):
 - forward: AlbertModel's forward pass, ours (eager attention, SDPA, torch.compile) against transformers (eager,
   SDPA), for albert-base-v2 and albert-large-v2 at B x T = 1 x 16, 8 x 128 and 2 x 512 (and albert-xxlarge-v2 on
   a GPU). The weights are random, written once by our `save_pretrained` and read by both libraries'
-  `from_pretrained`; the inputs are the same random ids, with the first half of each batch (B // 2 rows, none at
-  B = 1) padded over its last quarter.
+  `from_pretrained`, which both keep the file's tensors mapped rather than copied (weights.py); the inputs are the
+  same random ids, with the first half of each batch (B // 2 rows, none at B = 1) padded over its last quarter.
 - train: one training step, the same for both libraries: forward, backward of a stand-in loss (the mean square of
   `last_hidden_state`), AdamW's update and `zero_grad`.
 - tokenizer: encoding Shakespeare's lines (`albert_explained.pretraining.corpus`) with the bundled model's
