@@ -528,12 +528,11 @@ def save_pretrained(model: torch.nn.Module, path: str | os.PathLike) -> None:
         if ref_key in tied:
             continue  # the MLM decoder is the word-embedding matrix: stored once, as the reference does
         tensor = tensor.detach().cpu().contiguous()
-        # A layer shared across depth appears under every depth's key, as one tensor (one start address); write a
-        # copy under each, so that the file is a complete reference checkpoint (safetensors refuses two names for one
-        # tensor). Distinct tensors may share a storage (a loaded model's all lie in the file's mapping) and need none.
-        start = tensor.data_ptr()
-        tensors[ref_key] = tensor.clone() if start in written else tensor
-        written.add(start)
+        storage = tensor.untyped_storage().data_ptr()
+        # A layer shared across depth appears under every depth's key; write a copy under each, so that the file is
+        # a complete reference checkpoint (safetensors refuses two names for one tensor).
+        tensors[ref_key] = tensor.clone() if storage in written else tensor
+        written.add(storage)
     config = {**model.config.to_dict(), "architectures": [type(model).__name__]}
     metadata = {"format": "pt", SAVED_CONFIG_KEY: json.dumps(model.config.to_dict(), sort_keys=True)}
     # The file is built in memory (one more copy of the weights, briefly), so that every byte goes through Python's
