@@ -36,17 +36,19 @@ What loading refuses, before the weights reach the model:
   archives and declare their sizes only inside the pickle, so they are refused.
 
 **The weights are not copied.** The weights file is mapped into memory (mmap) and each of its tensors becomes a
-parameter as it is (`load_state_dict(assign=True)`), as in the reference: loading makes no second copy of the weights.
-The mapping is private: a page that training writes to becomes the process's own copy, and the file is never written.
-`save_pretrained` writes a new file and renames it over the old one, whose numbers stay whole for a model still using
-them. Two consequences:
+parameter as it is (`load_state_dict(assign=True)`; exceptions below), as in the reference: loading makes no second
+copy of the weights. The mapping is private: a page that training writes to becomes the process's own copy, and the
+file is never written. `save_pretrained` writes a new file and renames it over the old one, whose numbers stay whole
+for a model still using them. Two consequences:
 - On recent Linux with ext4 the kernel caches the file in 2 MB pages, where the process's own memory comes in 4 KB
   pages, so the processor translates the weights' addresses with far fewer TLB entries. A forward pass over a short
   input, which reads every weight and does little with each, runs measurably faster for it (docs/results.md).
 - A program that overwrites the file in place while a model uses it (`cp` does; renaming over it, as every save here
   does, is safe) changes that model's weights, or crashes the process where it cuts the file shorter.
-A tensor saved in another dtype is converted to the parameter's (a copy). Windows cannot rename over a file that is
-mapped, so saving into the directory a model came from would fail: there the tensors are copied into the parameters.
+Copied all the same: a tensor saved in another dtype (converted to the parameter's), one that is not contiguous or
+shares its storage with another (`own_memory`), and the MLM decoder's weight and bias, which are the word embeddings
+and `predictions.bias` under second names. Windows cannot rename over a file that is mapped, so saving into the
+directory a model came from would fail: there every tensor is copied into the parameters.
 
 **A checkpoint is a pair, saved as one.** Both files are written under hidden names in the target directory and
 renamed over the old ones only once both are complete (`files.write_files`), so an error or Ctrl-C midway leaves an
@@ -76,6 +78,7 @@ import re
 import socket
 import warnings
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -470,16 +473,34 @@ def load_reference_state_dict(model: torch.nn.Module, state_dict: dict[str, torc
         )
     _check_shared_tensors_agree(model, ours, our_key, state_dict)
 
-    # The tensors become the parameters, uncopied where dtype and device agree ("The weights are not copied" above).
+    # The tensors become the parameters ("The weights are not copied" above), except for those of tied keys: those are
+    # another parameter under a second name (the MLM decoder's weight and bias), so they are copied into it once the
+    # model is tied again, which would otherwise undo their assignment.
+    tied = set(getattr(model, "tied_weight_keys", ()))
     targets = {our_key[k]: v for k, v in state_dict.items() if k in our_key}
     targets = {key: tensor.to(device=ours[key].device, dtype=ours[key].dtype) for key, tensor in targets.items()}
-    model.load_state_dict(targets, strict=False, assign=os.name != "nt")
+    untied = own_memory({key: tensor for key, tensor in targets.items() if model.to_reference_key(key) not in tied})
+    model.load_state_dict(untied, strict=False, assign=os.name != "nt")
     model.tie_weights()
-    tied = set(getattr(model, "tied_weight_keys", ()))
+    model.load_state_dict({k: v for k, v in targets.items() if k not in untied}, strict=False)
     return LoadingInfo(
         missing_keys=sorted(k for k in our_key if k not in state_dict and k not in tied),
         unexpected_keys=sorted(k for k in state_dict if k not in our_key),
     )
+
+
+def own_memory(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The tensors, with a contiguous copy of each one that is not contiguous or shares its storage with another:
+    made parameters as they are, two keys of one tensor (a torch.save'd state dict of a shared layer loaded into a
+    model that does not share it) would be two parameters that change together, and an expanded tensor (stride 0)
+    one that an optimizer cannot write. Tensors read from model.safetensors each have a storage of their own."""
+    storages = Counter(tensor.untyped_storage().data_ptr() for tensor in tensors.values())
+    return {
+        key: tensor
+        if tensor.is_contiguous() and storages[tensor.untyped_storage().data_ptr()] == 1
+        else tensor.clone(memory_format=torch.contiguous_format)
+        for key, tensor in tensors.items()
+    }
 
 
 def _match_prefix(model: torch.nn.Module, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -12,6 +12,10 @@ The issue's requirements, each checked here against transformers (the reference)
   whose layers differ cannot be loaded into a config that shares them.
 - Writing is atomic: a full disk midway leaves an existing checkpoint byte-for-byte as it was, with no temporary file,
   and says so (tests/test_faults.py kills saves outright and fills real file-size limits).
+- Loading keeps the weights in the file's memory map: the parameters are the mapped tensors (on Linux, read from
+  /proc/self/maps), training never writes the file, and saving over the file a model came from leaves that model as
+  it was. Tensors that cannot be parameters as they are (another dtype, the MLM decoder's tied weight and bias,
+  tensors that share memory or are not contiguous, as a torch.save'd state dict can hold) load as copies.
 - A truncated or corrupt weights file is a ValueError that names the file; a pickle that would run code is refused
   without running it.
 - A hub id offline fails within seconds and says how to load a local directory; a name that is neither a directory
@@ -408,6 +412,49 @@ def test_saving_into_the_directory_a_model_came_from_leaves_the_loaded_model_as_
     assert_same_outputs(run(AlbertModel.from_pretrained(tmp_path), inputs), run(new, inputs), ("last_hidden_state",))
     loaded.save_pretrained(tmp_path)  # and the loaded model saves back over its own source
     assert_same_outputs(run(AlbertModel.from_pretrained(tmp_path), inputs), before, ("last_hidden_state",))
+
+
+def test_an_mlm_bias_stored_only_under_the_decoders_name_is_loaded(tmp_path):
+    """The decoder's bias is `predictions.bias` under a second name; a file that holds it only under the decoder's
+    name (and no decoder weight, which is the word embeddings) still gives the model that was saved."""
+    saved = perturbed(AlbertForMaskedLM(albert_config()))
+    tensors = {
+        k: v.clone()
+        for k, v in saved.state_dict().items()
+        if k not in ("predictions.bias", "predictions.decoder.weight")
+    }
+    save_file(tensors, tmp_path / "model.safetensors")
+    saved.config.to_json_file(tmp_path / "config.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # predictions.bias is reported missing, as before
+        loaded = AlbertForMaskedLM.from_pretrained(tmp_path)
+    assert loaded.predictions.decoder.bias is loaded.predictions.bias
+    assert_same_outputs(run(loaded, batch()), run(saved, batch()), ("logits",))
+
+
+def test_tensors_that_share_memory_in_a_pickle_load_as_parameters_of_their_own(tmp_path):
+    """A torch.save'd state dict holds a shared layer's tensors once under every depth's key, and may hold expanded
+    (stride 0) or transposed tensors: each must become a parameter of its own, contiguous, that an optimizer can
+    write."""
+    shared = perturbed(AlbertModel(albert_config(sharing="shared-attention", num_hidden_groups=3)))
+    state_dict = shared.state_dict()
+    state_dict["embeddings.LayerNorm.bias"] = torch.full((1,), 0.5).expand(E)  # one number, stride 0
+    mapping = "encoder.embedding_hidden_mapping_in.weight"
+    state_dict[mapping] = state_dict[mapping].t().contiguous().t()  # the same numbers, column by column
+    torch.save(state_dict, tmp_path / "pytorch_model.bin")
+    shared.config.to_json_file(tmp_path / "config.json")
+    model = AlbertModel.from_pretrained(tmp_path, sharing="not-shared").train()
+    parameters = list(model.parameters())
+    assert all(parameter.is_contiguous() for parameter in parameters)
+    assert len({parameter.data_ptr() for parameter in parameters}) == len(parameters)
+    groups = model.encoder.albert_layer_groups
+    first, second = (group.albert_layers[0].attention.query.weight for group in groups[:2])
+    assert torch.equal(first, second)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.1)
+    model(**batch()).last_hidden_state.square().mean().backward()
+    optimizer.step()
+    assert not torch.equal(first, second)  # depth 0 and depth 1 get different gradients, and now differ
+    assert model.embeddings.LayerNorm.bias.unique().numel() > 1  # one number each, written one by one
 
 
 def test_a_half_precision_checkpoint_loads_as_float32_copies(tmp_path):
