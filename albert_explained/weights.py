@@ -36,10 +36,10 @@ What loading refuses, before the weights reach the model:
   archives and declare their sizes only inside the pickle, so they are refused.
 
 **The weights are not copied.** The weights file is mapped into memory (mmap) and each of its tensors becomes a
-parameter as it is (`load_state_dict(assign=True)`; exceptions below), as in the reference: loading makes no second
-copy of the weights. The mapping is private: a page that training writes to becomes the process's own copy, and the
-file is never written. `save_pretrained` writes a new file and renames it over the old one, whose numbers stay whole
-for a model still using them. Two consequences:
+parameter as it is (`load_state_dict(assign=True)`; exceptions below), as in the reference: the loaded model keeps
+no copy of the weights besides the file's pages. The mapping is private: a page that training writes to becomes the
+process's own copy, and the file is never written. `save_pretrained` writes a new file and renames it over the old
+one, whose numbers stay whole for a model still using them. Two consequences:
 - On recent Linux with ext4 the kernel caches the file in 2 MB pages, where the process's own memory comes in 4 KB
   pages, so the processor translates the weights' addresses with far fewer TLB entries. A forward pass over a short
   input, which reads every weight and does little with each, runs measurably faster for it (docs/results.md).
