@@ -483,8 +483,12 @@ def load_reference_state_dict(model: torch.nn.Module, state_dict: dict[str, torc
     model.load_state_dict(untied, strict=False, assign=os.name != "nt")
     model.tie_weights()
     model.load_state_dict({k: v for k, v in targets.items() if k not in untied}, strict=False)
+    # A tied key in the file has given its tensor to the parameter it names a second time, which is then not missing.
+    parameters = dict(model.named_parameters(remove_duplicate=False))  # our key -> parameter, tied keys included
+    given = {id(parameters[our_key[k]]) for k in tied & state_dict.keys() if our_key.get(k) in parameters}
+    filled = {model.to_reference_key(key) for key, parameter in parameters.items() if id(parameter) in given}
     return LoadingInfo(
-        missing_keys=sorted(k for k in our_key if k not in state_dict and k not in tied),
+        missing_keys=sorted(k for k in our_key if k not in state_dict and k not in tied and k not in filled),
         unexpected_keys=sorted(k for k in state_dict if k not in our_key),
     )
 

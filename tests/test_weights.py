@@ -426,9 +426,9 @@ def test_an_mlm_bias_stored_only_under_the_decoders_name_is_loaded(tmp_path):
     save_file(tensors, tmp_path / "model.safetensors")
     saved.config.to_json_file(tmp_path / "config.json")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # predictions.bias is reported missing, as before
-        loaded = AlbertForMaskedLM.from_pretrained(tmp_path)
-    assert loaded.predictions.decoder.bias is loaded.predictions.bias
+        warnings.simplefilter("error")  # and it is not reported missing
+        loaded, info = AlbertForMaskedLM.from_pretrained(tmp_path, output_loading_info=True)
+    assert info.missing_keys == [] and loaded.predictions.decoder.bias is loaded.predictions.bias
     assert_same_outputs(run(loaded, batch()), run(saved, batch()), ("logits",))
 
 
